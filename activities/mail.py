@@ -1,0 +1,223 @@
+"""Send one notification email, at most once in effect.
+
+What "exactly once" means over SMTP: the `sent_notification` row keyed by the notification's
+business key makes a retried activity skip a message the server has already accepted. The one
+window left is a crash after the server accepted the message and before the row says so; the
+retry then sends it again with the same deterministic Message-ID, so the receiving system (or
+the reader's client) can recognise the copy. No message is ever lost to that window.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+import aiosmtplib
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.records import (
+    RECIPIENT_REJECTED,
+    SEND_NOTIFICATION,
+    NotificationReceipt,
+    NotificationRequest,
+)
+from models import SentNotification
+from models.notification import DeliveryStatus
+from notifications.compose import compose_email, message_id_for
+from notifications.render import MessageRenderer
+from runtime.database import Database
+from runtime.settings import Settings, SmtpTls
+from security.ack_links import AckLinkSigner
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: SmtpTls
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpTransport:
+        return cls(
+            host=settings.smtp_host or "127.0.0.1",
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.tls is SmtpTls.TLS,
+            start_tls=True if self.tls is SmtpTls.STARTTLS else False,
+            tls_context=ssl.create_default_context() if self.tls is not SmtpTls.NONE else None,
+            timeout=self.timeout,
+        )
+
+
+def _permanent_refusal(error: Exception) -> str | None:
+    """The server's reason when no retry can help (a 5xx for the address or the message)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.code} {r.message}" for r in error.recipients) or str(error)
+    if isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600:
+        return f"{error.code} {error.message}"
+    return None
+
+
+class NotificationActivities:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        transport: SmtpTransport,
+        renderer: MessageRenderer,
+        signer: AckLinkSigner,
+        base_url: str,
+        mail_from: str,
+    ) -> None:
+        self._database = database
+        self._transport = transport
+        self._renderer = renderer
+        self._signer = signer
+        self._base_url = base_url.rstrip("/")
+        self._mail_from = mail_from
+
+    @activity.defn(name=SEND_NOTIFICATION)
+    async def send_notification(self, request: NotificationRequest) -> NotificationReceipt:
+        incident = request.incident
+        bound = log.bind(
+            incident_id=incident.incident_id,
+            workflow_id=activity.info().workflow_id,
+            authority=incident.authority_code,
+            kind=request.kind.value,
+            member_id=request.recipient.member_id,
+            attempt=activity.info().attempt,
+        )
+        record = await self._claim(request)
+        if record.status is DeliveryStatus.SENT:
+            bound.info("notification_already_sent")
+            assert record.sent_at is not None
+            return NotificationReceipt(
+                message_id=record.message_id, sent_at=record.sent_at, already_sent=True
+            )
+        if record.status is DeliveryStatus.REJECTED:
+            raise ApplicationError(
+                record.last_error or "rejected", type=RECIPIENT_REJECTED, non_retryable=True
+            )
+
+        message = self._compose(request, record.message_id)
+        try:
+            await self._transport.send(message)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            refusal = _permanent_refusal(error)
+            await self._note_failure(record.idempotency_key, refusal or str(error), refusal is not None)
+            if refusal is not None:
+                bound.warning("notification_rejected", reason=refusal)
+                raise ApplicationError(
+                    f"the mail server refused the message: {refusal}",
+                    type=RECIPIENT_REJECTED,
+                    non_retryable=True,
+                ) from error
+            bound.warning("notification_deferred", error=type(error).__name__)
+            raise
+        sent_at = await self._mark_sent(record.idempotency_key)
+        bound.info("notification_sent", message_id=record.message_id)
+        return NotificationReceipt(message_id=record.message_id, sent_at=sent_at)
+
+    def _compose(self, request: NotificationRequest, message_id: str) -> EmailMessage:
+        incident, recipient = request.incident, request.recipient
+        acknowledge_url = None
+        if request.include_acknowledge_link and recipient.member_id is not None:
+            acknowledge_url = self._signer.url_for(
+                self._base_url, incident.incident_id, recipient.member_id
+            )
+        rendered = self._renderer.render(
+            request.kind,
+            recipient=recipient,
+            incident=incident,
+            facts=request.facts,
+            acknowledge_url=acknowledge_url,
+            incident_url=f"{self._base_url}/incidents/{incident.incident_id}",
+        )
+        return compose_email(
+            rendered,
+            mail_from=self._mail_from,
+            to_name=recipient.name,
+            to_address=recipient.email,
+            message_id=message_id,
+            language=recipient.language.value,
+        )
+
+    async def _claim(self, request: NotificationRequest) -> SentNotification:
+        """Find or create the row for this notification and count the attempt."""
+        key = request.idempotency_key
+        async with self._database.session() as session:
+            record = await self._find(key, session)
+            if record is None:
+                session.add(
+                    SentNotification(
+                        idempotency_key=key,
+                        incident_id=request.incident.incident_id,
+                        kind=request.kind,
+                        member_id=request.recipient.member_id,
+                        recipient=request.recipient.email,
+                        language=request.recipient.language.value,
+                        message_id=message_id_for(key, self._mail_from),
+                    )
+                )
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()  # another attempt created it a moment ago
+                record = await self._find(key, session)
+                assert record is not None
+            if record.status is DeliveryStatus.SENDING:
+                record.attempts += 1
+                session.add(record)
+                await session.commit()
+            return record
+
+    async def _note_failure(self, key: str, reason: str, permanent: bool) -> None:
+        async with self._database.session() as session:
+            record = await self._find(key, session)
+            assert record is not None
+            record.last_error = reason[:1000]
+            if permanent:
+                record.status = DeliveryStatus.REJECTED
+            session.add(record)
+            await session.commit()
+
+    async def _mark_sent(self, key: str) -> datetime:
+        async with self._database.session() as session:
+            record = await self._find(key, session)
+            assert record is not None
+            record.status = DeliveryStatus.SENT
+            record.sent_at = datetime.now(UTC)
+            session.add(record)
+            await session.commit()
+            return record.sent_at
+
+    @staticmethod
+    async def _find(key: str, session) -> SentNotification | None:  # type: ignore[no-untyped-def]
+        return (
+            await session.exec(
+                select(SentNotification).where(SentNotification.idempotency_key == key)
+            )
+        ).first()

@@ -1,0 +1,1 @@
+"""The vocabulary and rules of incident handling, free of I/O so workflows can import it."""

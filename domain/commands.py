@@ -1,0 +1,71 @@
+"""What people ask of a running incident. Each is one Temporal Update with a validator.
+
+The actor is always the person, taken from their credentials by the API: the Temporal identity
+on an update is only the client process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.vocabulary import NcscCategory
+
+
+class Rejection(StrEnum):
+    """Why a running incident refused a request; the API maps each to an HTTP status."""
+
+    CLOSED = "IncidentClosed"
+    CONFLICT = "Conflict"
+    INVALID = "Invalid"
+    NOT_READY = "NotReady"
+
+
+class AcknowledgementChannel(StrEnum):
+    EMAIL_LINK = "email_link"
+    API = "api"
+    WEB = "web"
+
+
+class Acknowledge(BaseModel):
+    member_id: int
+    actor: str
+    via: AcknowledgementChannel = AcknowledgementChannel.API
+
+
+class AddNote(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    actor: str
+
+
+class Reassess(BaseModel):
+    """A fresh assessment; any field left out keeps its current value."""
+
+    category: NcscCategory | None = None
+    significant: bool | None = None
+    personal_data: bool | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    actor: str
+
+
+class RecordNcscReference(BaseModel):
+    reference: str = Field(min_length=1, max_length=64)
+    reported_at: datetime | None = None
+    actor: str
+
+
+class MarkContained(BaseModel):
+    actor: str
+    note: str | None = Field(None, max_length=5000)
+
+
+class MarkRecovered(BaseModel):
+    actor: str
+    note: str | None = Field(None, max_length=5000)
+
+
+class CloseIncident(BaseModel):
+    summary: str = Field(max_length=10000)
+    actor: str

@@ -1,0 +1,31 @@
+"""The escalation policy: how long a named member has to acknowledge before others are told.
+
+Policies are data (a row per authority overrides the national default) and are snapshotted into
+each incident's workflow when it starts, so editing a policy never moves a running clock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from domain.vocabulary import NcscCategory
+
+
+class EscalationPolicy(BaseModel):
+    ack_timeout_category_1_3: timedelta = Field(timedelta(minutes=15), gt=timedelta(0))
+    ack_timeout_category_4: timedelta = Field(timedelta(hours=1), gt=timedelta(0))
+    ack_timeout_category_5_6: timedelta = Field(timedelta(hours=4), gt=timedelta(0))
+    reminders_before_escalation: int = Field(1, ge=0, le=5)
+    ncsc_reminder_interval: timedelta = Field(timedelta(hours=1), gt=timedelta(0))
+
+    def ack_timeout(self, category: NcscCategory) -> timedelta:
+        if category.nationally_significant:
+            return self.ack_timeout_category_1_3
+        if category == NcscCategory.SUBSTANTIAL:
+            return self.ack_timeout_category_4
+        return self.ack_timeout_category_5_6
+
+
+NATIONAL_DEFAULT_POLICY = EscalationPolicy()

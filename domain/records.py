@@ -1,0 +1,84 @@
+"""What the workflow hands its activities: timeline entries to record and emails to send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain.directory import MemberContact
+from domain.incident import IncidentDetails
+from domain.vocabulary import Chain, EventKind, NcscCategory, NotificationKind, Stage
+
+
+#: Activity names: the workflow calls activities by name so that it never imports database,
+#: template or SMTP code into its sandbox.
+LOAD_AUTHORITY_SNAPSHOT = "load_authority_snapshot"
+RECORD_TIMELINE = "record_timeline"
+SEND_NOTIFICATION = "send_notification"
+
+#: The failure type of a notification no retry can deliver (the server refused the address).
+RECIPIENT_REJECTED = "RecipientRejected"
+
+
+class SnapshotRequest(BaseModel):
+    authority_id: int
+
+
+class TimelineEntry(BaseModel):
+    sequence: int
+    """Position in the incident's timeline, assigned by the workflow, so replays agree on it."""
+    kind: EventKind
+    occurred_at: datetime
+    actor: str
+    summary: str
+    detail: dict[str, Any] = {}
+
+
+class IncidentProjection(BaseModel):
+    """The few fields the read side keeps current so lists need no workflow query."""
+
+    stage: Stage
+    category: NcscCategory
+    significant: bool
+    personal_data: bool
+    ncsc_reference: str | None = None
+    closed_at: datetime | None = None
+
+
+class TimelineBatch(BaseModel):
+    incident_id: str
+    authority_code: str
+    entries: list[TimelineEntry]
+    projection: IncidentProjection
+
+
+class NotificationFacts(BaseModel):
+    """What a message says beyond the incident itself; each kind uses the fields it needs."""
+
+    chain: Chain | None = None
+    level: int | None = None
+    respond_by: datetime | None = None
+    previous_recipient: str | None = None
+    reminder_number: int | None = None
+    closing_summary: str | None = None
+    ncsc_opened_at: datetime | None = None
+    authority_name_en: str = ""
+    authority_name_cy: str = ""
+
+
+class NotificationRequest(BaseModel):
+    idempotency_key: str
+    """Business key of this one email (incident, step, level, recipient): sent at most once."""
+    kind: NotificationKind
+    recipient: MemberContact
+    incident: IncidentDetails
+    facts: NotificationFacts
+    include_acknowledge_link: bool = False
+
+
+class NotificationReceipt(BaseModel):
+    message_id: str
+    sent_at: datetime
+    already_sent: bool = False

@@ -1,0 +1,59 @@
+"""The live state of an incident, as its workflow's query returns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.vocabulary import Chain, MemberRole, NcscCategory, Stage
+
+
+class Acknowledgement(BaseModel):
+    member_id: int
+    name: str
+    role: MemberRole
+    at: datetime
+    via: str
+
+
+class ChainState(BaseModel):
+    chain: Chain
+    level: int = 0
+    """1-based level reached so far (0 before anyone is told)."""
+    notified_member_ids: list[int] = []
+    acknowledged_by: int | None = None
+    acknowledged_at: datetime | None = None
+    unacknowledged: bool = False
+    """True once the last level has passed with nobody acknowledging."""
+    respond_by: datetime | None = None
+
+
+class NcscStep(BaseModel):
+    opened_at: datetime
+    reference: str | None = None
+    reported_at: datetime | None = None
+    recorded_by: str | None = None
+    reminders_sent: int = 0
+    withdrawn_at: datetime | None = None
+
+
+class IncidentState(BaseModel):
+    incident_id: str
+    reference: str
+    authority_code: str
+    stage: Stage
+    category: NcscCategory
+    significant: bool
+    personal_data: bool
+    chains: list[ChainState]
+    acknowledgements: list[Acknowledgement]
+    ncsc: NcscStep | None = None
+    contained_at: datetime | None = None
+    recovered_at: datetime | None = None
+    closed_at: datetime | None = None
+    closing_summary: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None

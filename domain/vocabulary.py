@@ -1,0 +1,156 @@
+"""Names from the domain, as `StrEnum`s shared by tables, workflows, emails and the API."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Stage(StrEnum):
+    """Where an incident is in its life. Stages only move forward (see `Stage.advance`)."""
+
+    DETECTED = "detected"
+    TRIAGED = "triaged"
+    NOTIFYING = "notifying"
+    ACKNOWLEDGED = "acknowledged"
+    REPORTING = "reporting"
+    CONTAINED = "contained"
+    RECOVERED = "recovered"
+    CLOSED = "closed"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
+
+    def advance(self, to: Stage) -> Stage:
+        """The later of two stages: a late acknowledgement never moves a contained incident back."""
+        return to if to.rank > self.rank else self
+
+
+class NcscCategory(IntEnum):
+    """The NCSC's incident categories (2018, wording revised 2023); 1 is the most severe."""
+
+    NATIONAL_CYBER_EMERGENCY = 1
+    HIGHLY_SIGNIFICANT = 2
+    SIGNIFICANT = 3
+    SUBSTANTIAL = 4
+    MODERATE = 5
+    LOCALISED = 6
+
+    @property
+    def nationally_significant(self) -> bool:
+        """Categories 1-3 must be reported to the NCSC immediately (Concordat commitment g)."""
+        return self <= NcscCategory.SIGNIFICANT
+
+
+class IncidentType(StrEnum):
+    """Council-friendly incident types, each mapped onto an RSIT top-level class."""
+
+    RANSOMWARE = "ransomware"
+    PHISHING = "phishing"
+    BUSINESS_EMAIL_COMPROMISE = "business_email_compromise"
+    ACCOUNT_COMPROMISE = "account_compromise"
+    DENIAL_OF_SERVICE = "denial_of_service"
+    DATA_LOSS = "data_loss"
+    SUPPLY_CHAIN = "supply_chain"
+    INSIDER = "insider"
+    MALWARE = "malware"
+    VULNERABILITY = "vulnerability"
+    OTHER = "other"
+
+    @property
+    def rsit_class(self) -> str:
+        return _RSIT_CLASS[self]
+
+
+_RSIT_CLASS: dict[IncidentType, str] = {
+    IncidentType.RANSOMWARE: "Malicious Code",
+    IncidentType.PHISHING: "Fraud",
+    IncidentType.BUSINESS_EMAIL_COMPROMISE: "Fraud",
+    IncidentType.ACCOUNT_COMPROMISE: "Intrusions",
+    IncidentType.DENIAL_OF_SERVICE: "Availability",
+    IncidentType.DATA_LOSS: "Information Content Security",
+    IncidentType.SUPPLY_CHAIN: "Intrusions",
+    IncidentType.INSIDER: "Information Content Security",
+    IncidentType.MALWARE: "Malicious Code",
+    IncidentType.VULNERABILITY: "Vulnerable",
+    IncidentType.OTHER: "Other",
+}
+
+
+class Tlp(StrEnum):
+    """Traffic Light Protocol 2.0 markings."""
+
+    RED = "TLP:RED"
+    AMBER_STRICT = "TLP:AMBER+STRICT"
+    AMBER = "TLP:AMBER"
+    GREEN = "TLP:GREEN"
+    CLEAR = "TLP:CLEAR"
+
+
+class MemberRole(StrEnum):
+    """Roles a council escalates to. The first two are named under Concordat commitment c."""
+
+    EXECUTIVE_MEMBER = "executive_member"
+    SENIOR_MANAGEMENT_MEMBER = "senior_management_member"
+    DEPUTY_EXECUTIVE_MEMBER = "deputy_executive_member"
+    DEPUTY_SENIOR_MANAGEMENT_MEMBER = "deputy_senior_management_member"
+    CHIEF_EXECUTIVE = "chief_executive"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+
+
+class Language(StrEnum):
+    """A member's recorded language preference (Welsh Language Standards)."""
+
+    ENGLISH = "en"
+    WELSH = "cy"
+    UNKNOWN = "unknown"
+
+    @property
+    def message_languages(self) -> tuple[Language, ...]:
+        """Languages a message to this person is written in; unknown gets both, Welsh first."""
+        if self is Language.UNKNOWN:
+            return (Language.WELSH, Language.ENGLISH)
+        return (self,)
+
+
+class Chain(StrEnum):
+    """The two escalation chains that run side by side for every incident."""
+
+    EXECUTIVE = "executive"
+    SENIOR_MANAGEMENT = "senior_management"
+
+
+class NotificationKind(StrEnum):
+    """One email template per kind, each in English and Welsh."""
+
+    ACKNOWLEDGEMENT_REQUEST = "acknowledgement_request"
+    ACKNOWLEDGEMENT_REMINDER = "acknowledgement_reminder"
+    ESCALATION = "escalation"
+    UNACKNOWLEDGED_ALERT = "unacknowledged_alert"
+    NCSC_DRAFT_REPORT = "ncsc_draft_report"
+    NCSC_REMINDER = "ncsc_reminder"
+    INCIDENT_CLOSED = "incident_closed"
+
+
+class EventKind(StrEnum):
+    """Timeline event kinds; each is one line of the story an auditor reads."""
+
+    OPENED = "opened"
+    TRIAGED = "triaged"
+    NOTIFICATION_SENT = "notification_sent"
+    NOTIFICATION_FAILED = "notification_failed"
+    ACKNOWLEDGEMENT_REQUESTED = "acknowledgement_requested"
+    REMINDER_SENT = "reminder_sent"
+    ESCALATED = "escalated"
+    LEVEL_SKIPPED = "level_skipped"
+    ACKNOWLEDGED = "acknowledged"
+    UNACKNOWLEDGED = "unacknowledged"
+    NOTE_ADDED = "note_added"
+    REASSESSED = "reassessed"
+    NCSC_STEP_OPENED = "ncsc_step_opened"
+    NCSC_STEP_WITHDRAWN = "ncsc_step_withdrawn"
+    NCSC_REMINDER = "ncsc_reminder"
+    NCSC_REPORTED = "ncsc_reported"
+    CONTAINED = "contained"
+    RECOVERED = "recovered"
+    CLOSED = "closed"

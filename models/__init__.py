@@ -1,0 +1,18 @@
+"""Every table Concordat keeps. Alembic migrations in `migrations/` create them."""
+
+from models.access import ApiToken
+from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
+from models.incident import Incident, IncidentReferenceCounter
+from models.notification import SentNotification
+from models.timeline import TimelineEvent
+
+__all__ = [
+    "ApiToken",
+    "Authority",
+    "EscalationPolicyOverride",
+    "Incident",
+    "IncidentReferenceCounter",
+    "ResponsibleMember",
+    "SentNotification",
+    "TimelineEvent",
+]

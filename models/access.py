@@ -1,0 +1,24 @@
+"""API access tokens. Only a hash is stored: a database dump yields no usable token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from models.columns import UtcDateTime, utc_now
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    """Who holds it (a person or a system); recorded as the actor of what it does."""
+    token_hash: str = Field(max_length=64, unique=True)
+    authority_id: int | None = Field(default=None, foreign_key="authority.id")
+    """The authority it acts for; empty means every authority (the central team)."""
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

@@ -1,0 +1,56 @@
+"""Incidents as the read side sees them; the running workflow is the source of truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
+from models.columns import CategoryType, UtcDateTime, enum_column, utc_now
+
+
+class Incident(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("authority_id", "year", "number", name="uq_incident_number"),
+        UniqueConstraint("authority_id", "idempotency_key", name="uq_incident_idempotency_key"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    reference: str = Field(max_length=32, unique=True)
+    year: int
+    number: int
+    workflow_id: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    incident_type: IncidentType = Field(sa_column=enum_column(IncidentType))
+    category: NcscCategory = Field(sa_column=Column(CategoryType, nullable=False))
+    significant: bool = False
+    personal_data: bool = False
+    tlp: Tlp = Field(sa_column=enum_column(Tlp))
+    detected_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    aware_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    reporter_name: str = Field(max_length=200)
+    reporter_email: str = Field(max_length=320)
+    opened_by: str = Field(max_length=200)
+    """The credential that opened it (an API token's name): who, not which process."""
+    stage: Stage = Field(default=Stage.DETECTED, sa_column=enum_column(Stage, index=True))
+    ncsc_reference: str | None = Field(default=None, max_length=64)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    last_event_sequence: int = 0
+    """The timeline position the fields above reflect; older batches never overwrite newer."""
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_fingerprint: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+
+
+class IncidentReferenceCounter(SQLModel, table=True):
+    """The last incident number used by an authority in a year: CDF-2026-0001, -0002, ..."""
+
+    __tablename__ = "incident_reference_counter"
+
+    authority_id: int = Field(foreign_key="authority.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last_number: int = 0

@@ -1,0 +1,52 @@
+"""Turn a rendered notification into an email with a stable Message-ID."""
+
+from __future__ import annotations
+
+import hashlib
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from datetime import UTC, datetime
+
+from notifications.render import RenderedMessage
+
+
+class HeaderInjection(ValueError):
+    pass
+
+
+def _header_safe(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise HeaderInjection("line breaks are not allowed in an email header")
+    return value
+
+
+def message_id_for(idempotency_key: str, mail_from: str) -> str:
+    """The same notification always has the same Message-ID, whichever attempt sends it,
+    so a receiving system can drop the copy if a retry ever delivers it twice."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "concordat.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def compose_email(
+    rendered: RenderedMessage,
+    *,
+    mail_from: str,
+    to_name: str,
+    to_address: str,
+    message_id: str,
+    language: str,
+    sent_at: datetime | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = _header_safe(rendered.subject)
+    message["From"] = _header_safe(mail_from)
+    message["To"] = Address(display_name=_header_safe(to_name), addr_spec=_header_safe(to_address))
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(sent_at or datetime.now(UTC))
+    message["Content-Language"] = "cy, en" if language == "unknown" else language
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message

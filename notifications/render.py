@@ -1,0 +1,101 @@
+"""Render a notification in the recipient's language(s) from its Jinja2 templates.
+
+Each kind has `<lang>/<kind>.txt.j2` (with the subject in a `subject` block) and
+`<lang>/<kind>.html.j2`. HTML templates are autoescaped; incident text only ever reaches a
+template as data, never as template source.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+
+from domain.directory import MemberContact
+from domain.incident import IncidentDetails
+from domain.records import NotificationFacts
+from domain.vocabulary import Language, NotificationKind
+from notifications.labels import CATEGORY_NAMES, INCIDENT_TYPE_NAMES, MONTHS, ROLE_NAMES, WEEKDAYS
+
+#: Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
+UK_TIME = ZoneInfo("Europe/London")
+
+_LANGUAGE_SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
+
+
+class RenderedMessage(NamedTuple):
+    subject: str
+    text: str
+    html: str
+
+
+@pass_context
+def _when(context: Any, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    language = context["language"]
+    local = moment.astimezone(UK_TIME)
+    return (
+        f"{WEEKDAYS[language][local.weekday()]} {local.day} {MONTHS[language][local.month - 1]} "
+        f"{local.year}, {local:%H:%M} {local.tzname()}"
+    )
+
+
+def _one_line(value: str) -> str:
+    """Collapse any line breaks: a subject is a header, and a header is one line."""
+    return " ".join(value.split())
+
+
+class MessageRenderer:
+    def __init__(self) -> None:
+        self._env = Environment(
+            loader=PackageLoader("notifications", "templates"),
+            autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._env.filters["when"] = _when
+
+    def render(
+        self,
+        kind: NotificationKind,
+        *,
+        recipient: MemberContact,
+        incident: IncidentDetails,
+        facts: NotificationFacts,
+        acknowledge_url: str | None,
+        incident_url: str,
+    ) -> RenderedMessage:
+        subjects, texts, htmls = [], [], []
+        for language in recipient.language.message_languages:
+            context = {
+                "language": language,
+                "recipient": recipient,
+                "role_name": ROLE_NAMES[language][recipient.role],
+                "incident": incident,
+                "facts": facts,
+                "category_name": CATEGORY_NAMES[language][incident.category],
+                "incident_type_name": INCIDENT_TYPE_NAMES[language][incident.incident_type],
+                "authority_name": (
+                    facts.authority_name_cy if language is Language.WELSH else facts.authority_name_en
+                ),
+                "acknowledge_url": acknowledge_url,
+                "incident_url": incident_url,
+            }
+            text_template = self._env.get_template(f"{language.value}/{kind.value}.txt.j2")
+            template_context = text_template.new_context(context)
+            subjects.append(_one_line("".join(text_template.blocks["subject"](template_context))))
+            texts.append(text_template.render(context).strip() + "\n")
+            htmls.append(
+                self._env.get_template(f"{language.value}/{kind.value}.html.j2").render(context)
+            )
+        subject = f"[{incident.tlp.value}] {incident.reference} " + " / ".join(subjects)
+        html = self._env.get_template("layout.html.j2").render(
+            sections=list(zip(recipient.language.message_languages, htmls, strict=True)),
+            title=subject,
+        )
+        return RenderedMessage(_one_line(subject), _LANGUAGE_SEPARATOR.join(texts), html)

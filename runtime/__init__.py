@@ -1,0 +1,1 @@
+"""What every Concordat process needs to run: settings, logs and connections."""

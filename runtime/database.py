@@ -1,0 +1,81 @@
+"""Database engines: one URL in configuration, the right driver for async code and migrations.
+
+`CONCORDAT_DATABASE_URL` is written the way people know it (`sqlite:///var/concordat.db`,
+`postgresql+psycopg://user@host/db`); the application runs on the async variant of the same
+driver and Alembic on the sync one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str, drivers: dict[str, str]) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in drivers:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed.set(drivername=drivers[backend])
+
+
+def async_url(url: str) -> URL:
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_url(url: str) -> URL:
+    return _with_driver(url, _SYNC_DRIVERS)
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web app read while the worker writes; the busy timeout turns a momentary
+    # lock into a short wait instead of an error.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """The async engine and its sessions, created once per process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        ensure_sqlite_directory(url)
+        target = async_url(url)
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if target.get_backend_name() == "postgresql":
+            options |= {"pool_size": pool_size, "max_overflow": pool_size}
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(target, **options)
+        if target.get_backend_name() == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,94 @@
+"""One settings object for every process, read from `CONCORDAT_*` environment variables.
+
+Secrets (the SMTP password, the secret key) only ever come from here, never from code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Used only when no secret key is configured, and refused outside development.
+DEVELOPMENT_SECRET_KEY = "concordat-development-key-not-for-production"
+
+
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Configuration of a Concordat process; every field maps to `CONCORDAT_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CONCORDAT_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where the embedded defaults keep their state.")
+    database_url: str = Field(
+        "sqlite:///var/concordat.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    temporal_address: str | None = Field(
+        None, description="host:port of a Temporal server; unset starts the embedded dev server."
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "concordat-incidents"
+    temporal_ui_port: int = 8233
+
+    smtp_host: str | None = Field(
+        None, description="SMTP relay; unset starts the local mail catcher."
+    )
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: SmtpTls = SmtpTls.NONE
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Concordat <concordat@localhost>"
+
+    base_url: str = "http://127.0.0.1:8000"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    secret_key: SecretStr | None = None
+    environment: str = Field("development", description="development or production.")
+    log_format: LogFormat = LogFormat.CONSOLE
+    log_level: str = "INFO"
+
+    ack_link_lifetime_hours: int = Field(
+        72, description="How long an acknowledge link in an email stays valid."
+    )
+    max_cached_workflows: int = 1000
+    max_concurrent_activities: int = 50
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def signing_key(self) -> str:
+        """The key that signs acknowledge links and sessions.
+
+        A missing key in production is a configuration error, not something to paper over:
+        anyone who knew the development key could forge acknowledgements.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.is_production:
+            raise RuntimeError("CONCORDAT_SECRET_KEY must be set in production")
+        return DEVELOPMENT_SECRET_KEY
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""Connecting to Temporal: one data converter everywhere, so every process reads every payload."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from runtime.settings import Settings
+
+#: Pydantic models go in and out of workflows as JSON; the client, the worker, the tests and
+#: the Replayer must all use this converter.
+DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+
+async def connect(settings: Settings, address: str | None = None) -> Client:
+    return await Client.connect(
+        address or settings.temporal_address or "127.0.0.1:7233",
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+    )
+
+
+def bundled_binary(name: str) -> str:
+    """Path of a binary installed with the Python packages (`temporal`, `temporal-test-server`).
+
+    Passed to the SDK explicitly: without a path it tries to download the server, and
+    machines running Concordat may have no internet access.
+    """
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed; install the project with `make`")
+    return found

@@ -1,0 +1,1 @@
+"""Credentials: signed acknowledge links and API tokens."""

@@ -1,0 +1,49 @@
+"""API access tokens: shown once when created, stored only as a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import ApiToken
+
+TOKEN_PREFIX = "cnc_"
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(
+    name: str,
+    *,
+    authority_id: int | None,
+    expires_at: datetime | None = None,
+    token: str | None = None,
+    session: AsyncSession,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the token itself, which is never stored."""
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name, token_hash=hash_token(token), authority_id=authority_id, expires_at=expires_at
+    )
+    session.add(row)
+    await session.commit()
+    await session.refresh(row)
+    return row, token
+
+
+async def find_active_token(token: str, *, session: AsyncSession) -> ApiToken | None:
+    row = (
+        await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        return None
+    return row

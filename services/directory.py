@@ -1,0 +1,102 @@
+"""The member directory and escalation policy of an authority."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.directory import AuthoritySnapshot, MemberContact
+from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
+from domain.vocabulary import Language, MemberRole
+from models import Authority, EscalationPolicyOverride, ResponsibleMember
+
+
+class UnknownAuthority(LookupError):
+    pass
+
+
+async def authority_by_code(code: str, *, session: AsyncSession) -> Authority | None:
+    return (await session.exec(select(Authority).where(Authority.code == code.upper()))).first()
+
+
+async def effective_policy(authority_id: int, *, session: AsyncSession) -> EscalationPolicy:
+    """The national default with the authority's own overrides applied."""
+    override = await session.get(EscalationPolicyOverride, authority_id)
+    if override is None:
+        return NATIONAL_DEFAULT_POLICY
+    changes: dict[str, object] = {}
+    for field, column in (
+        ("ack_timeout_category_1_3", override.ack_timeout_category_1_3_seconds),
+        ("ack_timeout_category_4", override.ack_timeout_category_4_seconds),
+        ("ack_timeout_category_5_6", override.ack_timeout_category_5_6_seconds),
+        ("ncsc_reminder_interval", override.ncsc_reminder_interval_seconds),
+    ):
+        if column is not None:
+            changes[field] = timedelta(seconds=column)
+    if override.reminders_before_escalation is not None:
+        changes["reminders_before_escalation"] = override.reminders_before_escalation
+    return EscalationPolicy.model_validate(NATIONAL_DEFAULT_POLICY.model_dump() | changes)
+
+
+async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> AuthoritySnapshot:
+    authority = await session.get(Authority, authority_id)
+    if authority is None:
+        raise UnknownAuthority(f"authority {authority_id} does not exist")
+    members = (
+        await session.exec(
+            select(ResponsibleMember)
+            .where(ResponsibleMember.authority_id == authority_id)
+            .order_by(ResponsibleMember.id)
+        )
+    ).all()
+    return AuthoritySnapshot(
+        authority_id=authority_id,
+        code=authority.code,
+        name_en=authority.name_en,
+        name_cy=authority.name_cy,
+        members=[
+            MemberContact(
+                member_id=m.id, role=m.role, name=m.name, email=m.work_email, language=m.language
+            )
+            for m in members
+        ],
+        policy=await effective_policy(authority_id, session=session),
+        taken_at=datetime.now(UTC),
+    )
+
+
+async def name_member(
+    authority_id: int,
+    role: MemberRole,
+    *,
+    name: str,
+    work_email: str,
+    language: Language = Language.UNKNOWN,
+    out_of_band_email: str | None = None,
+    session: AsyncSession,
+) -> ResponsibleMember:
+    """Name (or rename) the authority's member in a role; one person holds each role."""
+    member = (
+        await session.exec(
+            select(ResponsibleMember).where(
+                ResponsibleMember.authority_id == authority_id, ResponsibleMember.role == role
+            )
+        )
+    ).first() or ResponsibleMember(authority_id=authority_id, role=role, name=name, work_email=work_email)
+    member.name, member.work_email, member.language = name, work_email, language
+    member.out_of_band_email = out_of_band_email
+    member.updated_at = datetime.now(UTC)
+    session.add(member)
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def set_policy(
+    authority_id: int, policy: EscalationPolicyOverride, *, session: AsyncSession
+) -> None:
+    policy.authority_id = authority_id
+    await session.merge(policy)
+    await session.commit()

@@ -1,0 +1,109 @@
+"""Real parts for every test: SQLite and PostgreSQL, an SMTP server, Temporal servers.
+
+PostgreSQL tests run when the server at CONCORDAT_TEST_POSTGRES_URL (default: the local one)
+answers, and are skipped with a reason when it does not; CI sets CONCORDAT_REQUIRE_POSTGRES=1
+so that there they run or fail, never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.database import Database
+from runtime.migrate import upgrade_database
+from runtime.settings import Settings
+from runtime.temporal import DATA_CONVERTER, bundled_binary
+from services.councils import seed_councils
+from tests.support import MailServer
+
+POSTGRES_URL = os.environ.get(
+    "CONCORDAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("CONCORDAT_REQUIRE_POSTGRES") == "1"
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'concordat.db'}"
+        return
+    name = f"concordat_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL} ({error.__class__.__name__})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message + "; set CONCORDAT_TEST_POSTGRES_URL to run these tests")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    upgrade_database(database_url)
+    db = Database(database_url)
+    async with db.session() as session:
+        await seed_councils(session=session)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[MailServer]:
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, mail_server: MailServer) -> Settings:
+    return Settings(
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=mail_server.port,
+        smtp_timeout_seconds=5,
+        base_url="http://concordat.test",
+        secret_key="test-secret-key",
+        mail_from="Concordat <concordat@concordat.test>",
+        temporal_address="unused:7233",
+    )
+
+
+@pytest.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """One Temporal dev server for the whole run (the same server `make run` embeds)."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=bundled_binary("temporal"),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server per test: its virtual clock is shared by the whole server."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=bundled_binary("temporal-test-server"),
+    )
+    yield env
+    await env.shutdown()

@@ -1,0 +1,218 @@
+"""Helpers the tests share: a real SMTP server, a fresh authority per test, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import itertools
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from domain.vocabulary import IncidentType, Language, MemberRole, NcscCategory, Tlp
+from models import Authority, EscalationPolicyOverride, Incident
+from runtime.database import Database
+from services import directory, incidents
+
+_authority_numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ReceivedMail:
+    envelope_to: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def to(self) -> str:
+        return self.envelope_to[0]
+
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return part.get_content()
+
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        assert part is not None
+        return part.get_content()
+
+
+class Inbox:
+    """The messages a real aiosmtpd server received, readable from the tests' event loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[ReceivedMail] = []
+        self.rejected_addresses: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.rejected_addresses:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def messages(self, predicate: Callable[[ReceivedMail], bool] = lambda m: True) -> list[ReceivedMail]:
+        with self._lock:
+            return [m for m in self._messages if predicate(m)]
+
+    def to_domain(self, domain: str) -> list[ReceivedMail]:
+        return self.messages(lambda m: m.to.endswith("@" + domain))
+
+    async def wait_for(
+        self, predicate: Callable[[ReceivedMail], bool], count: int = 1, timeout: float = 30
+    ) -> list[ReceivedMail]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages(predicate)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} messages, got {len(found)}: {[m.subject for m in found]}"
+                )
+            await asyncio.sleep(0.05)
+
+
+class MailServer:
+    """An aiosmtpd server on loopback that can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@dataclass
+class CouncilUnderTest:
+    authority: Authority
+    domain: str
+    members: dict[MemberRole, int] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        assert self.authority.id is not None
+        return self.authority.id
+
+    @property
+    def code(self) -> str:
+        return self.authority.code
+
+    def email(self, role: MemberRole) -> str:
+        return f"{role.value}@{self.domain}"
+
+
+async def make_authority(
+    database: Database,
+    *,
+    roles: tuple[MemberRole, ...] = tuple(MemberRole),
+    languages: dict[MemberRole, Language] | None = None,
+    policy: EscalationPolicyOverride | None = None,
+) -> CouncilUnderTest:
+    """A fresh authority with its own email domain, so tests never see each other's mail."""
+    number = next(_authority_numbers)
+    code = f"T{uuid.uuid4().hex[:5].upper()}"
+    domain = f"{code.lower()}.example.test"
+    async with database.session() as session:
+        authority = Authority(code=code, name_en=f"Test Council {number}", name_cy=f"Cyngor Prawf {number}")
+        session.add(authority)
+        await session.commit()
+        await session.refresh(authority)
+        made = CouncilUnderTest(authority=authority, domain=domain)
+        for role in roles:
+            member = await directory.name_member(
+                made.id,
+                role,
+                name=f"{role.value.replace('_', ' ').title()} {number}",
+                work_email=made.email(role),
+                language=(languages or {}).get(role, Language.ENGLISH),
+                session=session,
+            )
+            assert member.id is not None
+            made.members[role] = member.id
+        if policy is not None:
+            await directory.set_policy(made.id, policy, session=session)
+    return made
+
+
+async def open_test_incident(
+    database: Database,
+    authority: CouncilUnderTest,
+    *,
+    category: NcscCategory = NcscCategory.SUBSTANTIAL,
+    significant: bool = False,
+    title: str = "Ransomware on the revenues file server",
+    **overrides: Any,
+) -> Incident:
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "title": title,
+        "description": "Files on the revenues share are encrypted; a ransom note was found.",
+        "incident_type": IncidentType.RANSOMWARE,
+        "category": category,
+        "significant": significant,
+        "personal_data": False,
+        "detected_at": now - timedelta(minutes=20),
+        "aware_at": now - timedelta(minutes=10),
+        "tlp": Tlp.AMBER,
+        "reporter_name": "On-call Officer",
+        "reporter_email": f"oncall@{authority.domain}",
+        "opened_by": "tests",
+        "idempotency_key": None,
+        "fingerprint": None,
+    } | overrides
+    async with database.session() as session:
+        incident, _ = await incidents.open_incident(authority.authority, session=session, **fields)
+    return incident
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+    """Poll an async or sync check until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

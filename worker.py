@@ -1,0 +1,73 @@
+"""The Concordat worker: runs incident workflows and their activities.
+
+Start as many as you like against one Temporal cluster (`concordat worker`, or
+`python worker.py`): Temporal shares the work between them and never runs a step twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from runtime.database import Database
+from runtime.logging import configure_logging
+from runtime.settings import Settings, get_settings
+from runtime.temporal import connect
+from workflows import ALL_WORKFLOWS
+
+log = structlog.get_logger(__name__)
+
+
+def build_worker(
+    client: Client, database: Database, settings: Settings, *, task_queue: str | None = None
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=ALL_WORKFLOWS,
+        activities=build_activities(database, settings),
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_activities=settings.max_concurrent_activities,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    if settings.temporal_address is None:
+        raise SystemExit(
+            "CONCORDAT_TEMPORAL_ADDRESS is not set: give the Temporal server to work for, "
+            "or use `concordat run` for the embedded set-up."
+        )
+    database = Database(settings.database_url)
+    client = await connect(settings)
+    log.info("worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+    try:
+        await build_worker(client, database, settings).run()
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings)
+    code = 0
+    try:
+        asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exit_:
+        print(exit_, file=sys.stderr)
+        code = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The SDK's runtime can abort at interpreter exit (sdk-python #300); leave directly.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

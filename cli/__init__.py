@@ -1,0 +1,1 @@
+"""The `concordat` command line."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from datetime import UTC, datetime
 
 from notifications.render import RenderedMessage
+
+
+#: Long subjects stay on one line (RFC 5322 allows 998 characters), so readers and filters
+#: never see a subject folded before its first word.
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class HeaderInjection(ValueError):
@@ -39,7 +45,7 @@ def compose_email(
     language: str,
     sent_at: datetime | None = None,
 ) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = _header_safe(rendered.subject)
     message["From"] = _header_safe(mail_from)
     message["To"] = Address(display_name=_header_safe(to_name), addr_spec=_header_safe(to_address))

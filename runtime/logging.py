@@ -37,3 +37,5 @@ def configure_logging(settings: Settings) -> None:
     )
     # Temporal's own loggers (and the workflow logger) use the standard library.
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # aiosmtpd (the local mail catcher) reports every connection at INFO.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""HTML pages for people: sign-in, the incident form, status pages, acknowledge links."""

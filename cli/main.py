@@ -1,0 +1,202 @@
+"""`concordat`: run the product, its worker or web app, and administer the directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+
+from domain.vocabulary import Language, MemberRole
+from models import EscalationPolicyOverride
+from runtime.database import Database
+from runtime.logging import configure_logging
+from runtime.migrate import upgrade_database
+from runtime.settings import Settings, get_settings
+from services.councils import seed_councils
+from services.directory import authority_by_code, name_member, set_policy
+
+app = typer.Typer(help="Concordat: cyber-incident reporting and escalation.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+token_app = typer.Typer(help="API access tokens.", no_args_is_help=True)
+member_app = typer.Typer(help="Named responsible members.", no_args_is_help=True)
+policy_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(member_app, name="member")
+app.add_typer(policy_app, name="policy")
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings)
+    return settings
+
+
+def _with_database(action: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(_settings().database_url)
+        try:
+            return await action(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _exit(code: int = 0) -> None:
+    # The Temporal SDK's runtime can abort at interpreter exit (sdk-python #300).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@app.command()
+def run() -> None:
+    """Run everything on embedded defaults: Temporal dev server, SQLite, mail catcher, worker, web."""
+    from embedded.stack import run_embedded
+
+    try:
+        asyncio.run(run_embedded(_settings()))
+    except KeyboardInterrupt:
+        pass
+    _exit()
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against CONCORDAT_TEMPORAL_ADDRESS (start as many as you need)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@app.command()
+def web() -> None:
+    """Run the web app and API against CONCORDAT_TEMPORAL_ADDRESS."""
+    from runtime.temporal import connect
+    from web.app import create_app
+
+    settings = _settings()
+    if not settings.temporal_address:
+        typer.echo("Set CONCORDAT_TEMPORAL_ADDRESS, or use `concordat run`.", err=True)
+        _exit(2)
+
+    async def serve() -> None:
+        database = Database(settings.database_url)
+        client = await connect(settings)
+        app_ = create_app(settings=settings, database=database, temporal=client)
+        await uvicorn.Server(uvicorn.Config(app_, host=settings.web_host, port=settings.web_port)).serve()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    _exit()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations and add any missing Welsh councils."""
+    settings = _settings()
+    upgrade_database(settings.database_url)
+
+    async def seed(database: Database) -> int:
+        async with database.session() as session:
+            return await seed_councils(session=session)
+
+    added = _with_database(seed)
+    typer.echo(f"Database is up to date; {added} councils added.")
+
+
+async def _authority_id(database: Database, code: str) -> int:
+    async with database.session() as session:
+        authority = await authority_by_code(code, session=session)
+    if authority is None or authority.id is None:
+        typer.echo(f"No authority with code {code!r}.", err=True)
+        raise typer.Exit(2)
+    return authority.id
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who holds the token; recorded as the actor.")],
+    authority: Annotated[str | None, typer.Option(help="Authority code; leave out for every authority.")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires.")] = None,
+) -> None:
+    """Create an API token and print it once; only its hash is kept."""
+    from security.tokens import issue_token
+
+    async def create(database: Database) -> str:
+        authority_id = await _authority_id(database, authority) if authority else None
+        expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+        async with database.session() as session:
+            _, token = await issue_token(name, authority_id=authority_id, expires_at=expires, session=session)
+        return token
+
+    typer.echo(_with_database(create))
+
+
+@member_app.command("set")
+def member_set(
+    authority: Annotated[str, typer.Argument(help="Authority code, e.g. CDF.")],
+    role: Annotated[MemberRole, typer.Argument()],
+    name: Annotated[str, typer.Option()],
+    email: Annotated[str, typer.Option(help="Work email.")],
+    language: Annotated[Language, typer.Option()] = Language.UNKNOWN,
+    out_of_band_email: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Name the authority's member in a role (replacing whoever held it)."""
+
+    async def save(database: Database) -> Any:
+        authority_id = await _authority_id(database, authority)
+        async with database.session() as session:
+            return await name_member(
+                authority_id, role, name=name, work_email=email, language=language,
+                out_of_band_email=out_of_band_email, session=session,
+            )
+
+    member = _with_database(save)
+    typer.echo(f"{authority.upper()} {role.value}: member {member.id}")
+
+
+@policy_app.command("set")
+def policy_set(
+    authority: Annotated[str, typer.Argument(help="Authority code, e.g. CDF.")],
+    ack_timeout_category_1_3: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
+    ack_timeout_category_4: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
+    ack_timeout_category_5_6: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
+    reminders_before_escalation: Annotated[int | None, typer.Option(min=0, max=5)] = None,
+    ncsc_reminder_interval: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
+) -> None:
+    """Override the national escalation timings for one authority (new incidents only)."""
+
+    async def save(database: Database) -> None:
+        authority_id = await _authority_id(database, authority)
+        async with database.session() as session:
+            await set_policy(
+                authority_id,
+                EscalationPolicyOverride(
+                    authority_id=authority_id,
+                    ack_timeout_category_1_3_seconds=ack_timeout_category_1_3,
+                    ack_timeout_category_4_seconds=ack_timeout_category_4,
+                    ack_timeout_category_5_6_seconds=ack_timeout_category_5_6,
+                    reminders_before_escalation=reminders_before_escalation,
+                    ncsc_reminder_interval_seconds=ncsc_reminder_interval,
+                ),
+                session=session,
+            )
+
+    _with_database(save)
+    typer.echo(f"Policy for {authority.upper()} saved.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,106 @@
+"""`concordat run`: everything on one machine, for trying Concordat and for development.
+
+Starts (unless configured to use real ones) the Temporal dev server with its state in
+var/temporal.db and the mail catcher, then the worker and the web app in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import structlog
+import uvicorn
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from embedded.demo import name_demo_members
+from embedded.mail_catcher import start_mail_catcher
+from runtime.database import Database
+from runtime.migrate import upgrade_database
+from runtime.settings import Settings
+from runtime.temporal import DATA_CONVERTER, bundled_binary, connect
+from security.tokens import find_active_token, issue_token
+from services.councils import seed_councils
+from web.app import create_app
+from worker import build_worker
+
+log = structlog.get_logger(__name__)
+
+TEMPORAL_PORT = 7233
+
+
+async def development_token(database: Database, token_file: Path) -> str:
+    """The development API token: kept in var/ so it stays the same across restarts."""
+    async with database.session() as session:
+        if token_file.exists():
+            token = token_file.read_text().strip()
+            if await find_active_token(token, session=session):
+                return token
+        _, token = await issue_token("development", authority_id=None, session=session)
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    return token
+
+
+async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Client, str | None]:
+    """A client for the configured server, or for an embedded dev server started here."""
+    if settings.temporal_address:
+        return await connect(settings), None
+    env = await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+        ip="127.0.0.1",
+        port=TEMPORAL_PORT,
+        ui=True,
+        ui_port=settings.temporal_ui_port,
+        dev_server_existing_path=bundled_binary("temporal"),
+        dev_server_database_filename=str(settings.var_dir / "temporal.db"),
+        dev_server_log_level="warn",
+    )
+    stack.push_async_callback(env.shutdown)
+    return env.client, f"http://127.0.0.1:{settings.temporal_ui_port}"
+
+
+async def run_embedded(settings: Settings) -> None:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade_database, settings.database_url)
+    database = Database(settings.database_url)
+    async with database.session() as session:
+        await seed_councils(session=session)
+        await name_demo_members(session=session)
+    token = await development_token(database, settings.var_dir / "dev-token")
+
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(database.dispose)
+        if settings.smtp_host is None:
+            catcher = start_mail_catcher(settings.mail_dir, settings.smtp_port)
+            stack.callback(catcher.stop)
+            settings = settings.model_copy(update={"smtp_host": "127.0.0.1"})
+            mail_line = f"smtp://127.0.0.1:{settings.smtp_port}, every message saved in {settings.mail_dir}/"
+        else:
+            mail_line = f"smtp://{settings.smtp_host}:{settings.smtp_port} (configured relay)"
+        client, ui_url = await start_temporal(settings, stack)
+        worker = build_worker(client, database, settings)
+        app = create_app(settings=settings, database=database, temporal=client)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning")
+        )
+        base = f"http://{settings.web_host}:{settings.web_port}"
+        print(
+            "\nConcordat is running on embedded defaults.\n"
+            f"  Report an incident:   {base}/incidents/new\n"
+            f"  Incidents:            {base}/incidents\n"
+            f"  API documentation:    {base}/docs\n"
+            f"  Temporal Web UI:      {ui_url or settings.temporal_address}\n"
+            f"  Mail catcher:         {mail_line}\n"
+            f"  Database:             {settings.database_url}\n"
+            f"  Development API token (also signs you in to the pages):\n"
+            f"    {token}\n"
+            "Press Ctrl+C to stop.\n",
+            flush=True,
+        )
+        async with worker:
+            await server.serve()
+

@@ -1,0 +1,234 @@
+"""/api/incidents: open incidents, read them, and act on them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+
+from domain.commands import (
+    Acknowledge,
+    AcknowledgementChannel,
+    AddNote,
+    CloseIncident,
+    MarkContained,
+    MarkRecovered,
+    Reassess,
+    RecordNcscReference,
+)
+from domain.state import IncidentState
+from models import Authority, Incident
+from services import incidents as incident_service
+from services.timeline import timeline_of
+from web.deps import ApiCaller, SessionDep, SettingsDep, TemporalDep
+from web.operations import live_state, open_incident, run_update
+from web.schemas import (
+    AcknowledgeBody,
+    AssessmentBody,
+    CloseBody,
+    IncidentCreate,
+    IncidentCreated,
+    IncidentSummary,
+    IncidentView,
+    NcscReportBody,
+    NoteBody,
+    Problem,
+    StageNoteBody,
+    TimelineEventView,
+)
+from workflows import IncidentWorkflow
+
+router = APIRouter(
+    prefix="/api/incidents",
+    tags=["incidents"],
+    responses={
+        401: {"model": Problem, "description": "No valid API token."},
+        404: {"model": Problem, "description": "No such incident in your authority."},
+        422: {"model": Problem, "description": "The request is not valid; see the message."},
+    },
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Repeat a create with the same key to get the same incident, never a second one.",
+    ),
+]
+
+
+def _summary(incident: Incident, authority: Authority) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "reference": incident.reference,
+        "authority": authority.code,
+        "title": incident.title,
+        "category": incident.category,
+        "significant": incident.significant,
+        "stage": incident.stage,
+        "tlp": incident.tlp,
+        "detected_at": incident.detected_at,
+        "created_at": incident.created_at,
+        "closed_at": incident.closed_at,
+    }
+
+
+async def _visible_incident(incident_id: str, caller: ApiCaller, session: SessionDep) -> Incident:
+    incident = await incident_service.get_incident(
+        incident_id, authority_id=caller.authority_id, session=session
+    )
+    if incident is None:
+        # 404 whether it does not exist or belongs to another authority: existence is not shared.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No incident {incident_id}.")
+    return incident
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentCreated,
+    responses={503: {"model": Problem, "description": "Temporal is unreachable; nothing was saved."}},
+)
+async def create_incident(
+    body: IncidentCreate,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> IncidentCreated:
+    """Open an incident: the named members are emailed at once and the clocks start."""
+    incident, created = await open_incident(
+        body, caller=caller, idempotency_key=idempotency_key, session=session, temporal=temporal,
+        settings=settings,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return IncidentCreated(
+        id=incident.id,
+        reference=incident.reference,
+        stage=incident.stage,
+        workflow_id=incident.workflow_id,
+        url=f"{settings.base_url.rstrip('/')}/incidents/{incident.id}",
+    )
+
+
+@router.get("", response_model=list[IncidentSummary])
+async def list_incidents(
+    caller: ApiCaller,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[IncidentSummary]:
+    """Incidents of the caller's authority (every authority for the central team), newest first."""
+    rows = await incident_service.list_incidents(
+        authority_id=caller.authority_id, limit=limit, offset=offset, session=session
+    )
+    return [IncidentSummary(**_summary(incident, authority)) for incident, authority in rows]
+
+
+@router.get("/{incident_id}", response_model=IncidentView)
+async def get_incident(
+    incident_id: str, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentView:
+    """The incident with its live state: stage, who has acknowledged, the NCSC step."""
+    incident = await _visible_incident(incident_id, caller, session)
+    authority = await session.get(Authority, incident.authority_id)
+    assert authority is not None
+    return IncidentView(
+        **_summary(incident, authority),
+        description=incident.description,
+        incident_type=incident.incident_type,
+        personal_data=incident.personal_data,
+        aware_at=incident.aware_at,
+        reporter_name=incident.reporter_name,
+        ncsc_reference=incident.ncsc_reference,
+        live=await live_state(incident, temporal=temporal),
+    )
+
+
+@router.get("/{incident_id}/timeline", response_model=list[TimelineEventView])
+async def get_timeline(incident_id: str, caller: ApiCaller, session: SessionDep) -> list[TimelineEventView]:
+    """Everything that happened, in order, with the workflow's time of each event."""
+    incident = await _visible_incident(incident_id, caller, session)
+    return [
+        TimelineEventView.model_validate(event, from_attributes=True)
+        for event in await timeline_of(incident.id, session=session)
+    ]
+
+
+_UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "The incident is closed, or the step is already done."},
+    503: {"model": Problem, "description": "Temporal is unreachable; try again."},
+}
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def acknowledge(
+    incident_id: str, body: AcknowledgeBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    """Record that a named member has seen the incident; it stops their chain escalating."""
+    incident = await _visible_incident(incident_id, caller, session)
+    command = Acknowledge(member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API)
+    return await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/notes", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def add_note(
+    incident_id: str, body: NoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    incident = await _visible_incident(incident_id, caller, session)
+    command = AddNote(text=body.text, actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.add_note, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/assessment", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def reassess(
+    incident_id: str, body: AssessmentBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    """Change the category or flags; becoming significant opens the NCSC step."""
+    incident = await _visible_incident(incident_id, caller, session)
+    command = Reassess(**body.model_dump(), actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.reassess, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/ncsc-report", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def record_ncsc_report(
+    incident_id: str, body: NcscReportBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    """Record the NCSC's case reference; it ends the NCSC reminders."""
+    incident = await _visible_incident(incident_id, caller, session)
+    command = RecordNcscReference(**body.model_dump(), actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.record_ncsc_reference, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/contain", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def contain(
+    incident_id: str, body: StageNoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    incident = await _visible_incident(incident_id, caller, session)
+    command = MarkContained(note=body.note, actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.contain, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/recover", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def recover(
+    incident_id: str, body: StageNoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    incident = await _visible_incident(incident_id, caller, session)
+    command = MarkRecovered(note=body.note, actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.recover, command, temporal=temporal)
+
+
+@router.post("/{incident_id}/close", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+async def close(
+    incident_id: str, body: CloseBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+) -> IncidentState:
+    """Close the incident with a summary; a significant one needs its NCSC reference first."""
+    incident = await _visible_incident(incident_id, caller, session)
+    command = CloseIncident(summary=body.summary, actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.close, command, temporal=temporal)

@@ -1,0 +1,138 @@
+"""The FastAPI application: API, pages, acknowledge links, health, and error answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+from temporalio.client import Client
+
+from runtime.database import Database
+from runtime.settings import Settings
+from web.api.incidents import router as incidents_api
+from web.operations import OperationError
+from web.pages.ack import router as ack_pages
+from web.pages.common import SignInRequired, render, sign_in_redirect_url
+from web.pages.incidents import router as incident_pages
+from web.pages.session import router as session_pages
+
+log = structlog.get_logger(__name__)
+
+#: Far more than any incident report needs, far less than would hurt the server.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class RequestSizeLimit:
+    """Refuse oversized requests with 413 before reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = JSONResponse(
+                    {"detail": f"The request is larger than {self.limit // 1024} KiB."},
+                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _readable(error: dict[str, Any]) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    return {"field": ".".join(location) or "request", "message": error["msg"].removeprefix("Value error, ")}
+
+
+def create_app(*, settings: Settings, database: Database, temporal: Client) -> FastAPI:
+    app = FastAPI(
+        title="Concordat",
+        summary="Cyber-incident reporting and escalation for local authorities.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.temporal = temporal
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="concordat_session",
+        max_age=8 * 3600,
+        same_site="strict",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [_readable(e) for e in error.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse(
+            {"detail": f"The request is not valid. {detail}", "errors": errors},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(OperationError)
+    async def refused(request: Request, error: OperationError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, error: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(sign_in_redirect_url(error.next_path), status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return render(request, "error.html.j2", status_code=error.status_code, message=error.detail)
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("request_failed", path=request.url.path)
+        return JSONResponse({"detail": "Something went wrong on our side; it has been logged."}, status_code=500)
+
+    @app.get("/healthz", tags=["health"])
+    async def health() -> JSONResponse:
+        """Whether this process can reach its database and Temporal."""
+        checks: dict[str, str] = {}
+        try:
+            async with database.session() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            checks["database"] = "ok"
+        except Exception as error:  # report, never raise, from a health check
+            checks["database"] = type(error).__name__
+        try:
+            await temporal.service_client.check_health()
+            checks["temporal"] = "ok"
+        except Exception as error:
+            checks["temporal"] = type(error).__name__
+        healthy = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            jsonable_encoder({"status": "ok" if healthy else "degraded", **checks}),
+            status_code=200 if healthy else 503,
+        )
+
+    app.include_router(incidents_api)
+    app.include_router(session_pages)
+    app.include_router(incident_pages)
+    app.include_router(ack_pages)
+    app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
+    return app

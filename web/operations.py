@@ -1,0 +1,150 @@
+"""Opening and changing incidents: the one path both the API and the pages take."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.commands import Rejection
+from domain.incident import OpenIncident
+from domain.state import IncidentState
+from models import Authority, Incident
+from runtime.settings import Settings
+from services import incidents as incident_service
+from services.directory import authority_by_code
+from web.deps import Caller
+from web.schemas import IncidentCreate
+from workflows import IncidentWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+class OperationError(Exception):
+    """A request the incident cannot take, with the HTTP status and a sentence for people."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+async def open_incident(
+    request: IncidentCreate,
+    *,
+    caller: Caller,
+    idempotency_key: str | None,
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+) -> tuple[Incident, bool]:
+    """Record the incident and start its workflow; returns it and whether it is new.
+
+    The row is written first (it allocates the reference), then the workflow is started under
+    an id derived from the incident. If the start fails, a new row is removed again, so no
+    incident is left without its workflow; a retry with the same Idempotency-Key is safe at
+    every point, and starts the workflow if an earlier attempt did not.
+    """
+    authority = await authority_by_code(request.authority, session=session)
+    if authority is None or not caller.may_act_for(authority.id or 0):
+        raise OperationError(422, f"Unknown authority code {request.authority!r}.")
+    payload = request.model_dump(mode="json")
+    aware_at = request.aware_at or datetime.now(UTC)
+    try:
+        incident, created = await incident_service.open_incident(
+            authority,
+            title=request.title,
+            description=request.description,
+            incident_type=request.incident_type,
+            category=request.category,
+            significant=request.significant,
+            personal_data=request.personal_data,
+            detected_at=request.detected_at,
+            aware_at=aware_at,
+            tlp=request.tlp,
+            reporter_name=request.reporter_name,
+            reporter_email=str(request.reporter_email),
+            opened_by=caller.name,
+            idempotency_key=idempotency_key,
+            fingerprint=incident_service.request_fingerprint(payload) if idempotency_key else None,
+            session=session,
+        )
+    except incident_service.IdempotencyConflict:
+        raise OperationError(
+            422, "This Idempotency-Key was already used for a different incident; use a new key."
+        ) from None
+    bound = log.bind(incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code)
+    try:
+        await _start_workflow(incident, authority, temporal, settings)
+    except Exception as error:
+        bound.error("incident_start_failed", error=type(error).__name__, new=created)
+        if created:
+            await incident_service.withdraw_unstarted(incident.id, session=session)
+        raise OperationError(
+            503,
+            "The incident could not be opened because the workflow service is unavailable. "
+            "Nothing was saved; try again in a moment"
+            + (" with the same Idempotency-Key." if idempotency_key else "."),
+        ) from error
+    bound.info("incident_opened" if created else "incident_open_replayed", category=int(incident.category))
+    return incident, created
+
+
+async def _start_workflow(incident: Incident, authority: Authority, temporal: Client, settings: Settings) -> None:
+    try:
+        await temporal.start_workflow(
+            IncidentWorkflow.run,
+            OpenIncident(details=incident_service.details_of(incident, authority)),
+            id=incident.workflow_id,
+            task_queue=settings.task_queue,
+            # A retried start joins the running workflow; a closed incident is never reopened.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+
+
+_REJECTION_STATUS = {
+    Rejection.CLOSED.value: 409,
+    Rejection.CONFLICT.value: 409,
+    Rejection.NOT_READY.value: 409,
+    Rejection.INVALID.value: 422,
+}
+
+
+async def run_update(incident: Incident, update: Any, command: Any, *, temporal: Client) -> IncidentState:
+    """Send an update to the incident's workflow and translate a refusal into an HTTP answer."""
+    bound = log.bind(incident_id=incident.id, workflow_id=incident.workflow_id)
+    if incident.closed_at is not None:
+        raise OperationError(409, f"Incident {incident.reference} is closed.")
+    handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)
+    try:
+        return await handle.execute_update(update, command)
+    except WorkflowUpdateFailedError as failure:
+        cause = failure.cause
+        if isinstance(cause, ApplicationError):
+            bound.info("update_rejected", update=update.__name__, reason=cause.type)
+            raise OperationError(_REJECTION_STATUS.get(cause.type or "", 422), cause.message) from None
+        raise
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise OperationError(409, f"Incident {incident.reference} is closed.") from None
+        bound.error("update_failed", update=update.__name__, error=error.status.name)
+        raise OperationError(503, "The workflow service is unavailable; try again in a moment.") from error
+
+
+async def live_state(incident: Incident, *, temporal: Client) -> IncidentState | None:
+    """The workflow's own view of the incident, or None when it cannot be reached."""
+    try:
+        handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)
+        return await handle.query(IncidentWorkflow.state)
+    except Exception as error:  # the read side still answers while Temporal is away
+        log.warning("live_state_unavailable", incident_id=incident.id, error=type(error).__name__)
+        return None

@@ -1,0 +1,96 @@
+"""What every page shares: templates, the signed-in caller, CSRF tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from models import ApiToken
+from web.deps import Caller, SessionDep
+
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def _uk_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UK_TIME).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+_environment = Environment(
+    loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
+)
+_environment.filters["uk_time"] = _uk_time
+templates = Jinja2Templates(env=_environment)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+async def get_page_caller(request: Request, session: SessionDep) -> Caller:
+    token_id = request.session.get("token_id")
+    token = await session.get(ApiToken, token_id) if isinstance(token_id, int) else None
+    if token is None or token.revoked_at is not None:
+        request.session.clear()
+        raise SignInRequired(request.url.path)
+    return Caller.of(token)
+
+
+PageCaller = Annotated[Caller, Depends(get_page_caller)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def verified_form(request: Request) -> dict[str, Any]:
+    """The submitted form, once its CSRF token matches the one in the signed session."""
+    form = await request.form()
+    expected = request.session.get("csrf")
+    sent = form.get("csrf_token")
+    if not isinstance(expected, str) or not isinstance(sent, str) or not secrets.compare_digest(expected, sent):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form expired or did not come from this site; reload it and try again.")
+    return {key: value for key, value in form.items() if key != "csrf_token"}
+
+
+def sign_in_redirect_url(next_path: str) -> str:
+    return f"/signin?next={quote(next_path)}"
+
+
+def safe_next(path: str | None) -> str:
+    """Only ever redirect within this site after sign-in."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/incidents"
+    return path
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any):  # type: ignore[no-untyped-def]
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"csrf_token": csrf_token(request), "signed_in": "token_id" in request.session, **context},
+        status_code=status_code,
+    )
+
+
+def local_datetime(value: str | None) -> datetime | str | None:
+    """An HTML datetime-local value is UK wall-clock time with no zone; give it one."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UK_TIME)
+    except ValueError:
+        return value  # let validation explain what is wrong with it

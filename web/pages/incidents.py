@@ -1,0 +1,200 @@
+"""The on-call officer's pages: the incident form, the list and each incident's status page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import select
+
+from domain.commands import (
+    Acknowledge,
+    AcknowledgementChannel,
+    AddNote,
+    CloseIncident,
+    MarkContained,
+    MarkRecovered,
+    Reassess,
+    RecordNcscReference,
+)
+from domain.vocabulary import IncidentType, NcscCategory, Tlp
+from models import Authority, Incident, ResponsibleMember
+from services import incidents as incident_service
+from services.timeline import timeline_of
+from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
+from web.operations import OperationError, live_state, open_incident, run_update
+from web.pages.common import PageCaller, local_datetime, render, verified_form
+from web.schemas import IncidentCreate
+from workflows import IncidentWorkflow
+
+router = APIRouter(include_in_schema=False)
+
+FormData = Annotated[dict[str, Any], Depends(verified_form)]
+
+
+async def _authorities_for(caller: Caller, session: SessionDep) -> list[Authority]:
+    query = select(Authority).order_by(Authority.name_en)
+    if caller.authority_id is not None:
+        query = query.where(Authority.id == caller.authority_id)
+    return list((await session.exec(query)).all())
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        message = item["msg"].removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/incidents", status_code=303)
+
+
+@router.get("/incidents/new")
+async def new_incident_form(request: Request, caller: PageCaller, session: SessionDep):
+    return render(
+        request, "incident_new.html.j2",
+        authorities=await _authorities_for(caller, session), errors={},
+        # The form carries its own idempotency key: a double click or a resubmitted page
+        # opens one incident, not two.
+        values={"form_id": uuid.uuid4().hex},
+        incident_types=list(IncidentType), categories=list(NcscCategory), markings=list(Tlp),
+    )
+
+
+@router.post("/incidents/new")
+async def submit_incident(
+    request: Request, caller: PageCaller, session: SessionDep, temporal: TemporalDep,
+    settings: SettingsDep, form: FormData,
+):
+    values = {key: str(value) for key, value in form.items()}
+    errors: dict[str, str] = {}
+    try:
+        create = IncidentCreate(
+            authority=values.get("authority", ""),
+            title=values.get("title", ""),
+            description=values.get("description", ""),
+            incident_type=values.get("incident_type", ""),
+            category=values.get("category") or 0,
+            significant="significant" in values,
+            personal_data="personal_data" in values,
+            detected_at=local_datetime(values.get("detected_at")) or "",
+            aware_at=local_datetime(values.get("aware_at")),
+            tlp=values.get("tlp") or Tlp.AMBER,
+            reporter_name=values.get("reporter_name", ""),
+            reporter_email=values.get("reporter_email", ""),
+        )
+        incident, _ = await open_incident(
+            create, caller=caller, idempotency_key=values.get("form_id") or None,
+            session=session, temporal=temporal, settings=settings,
+        )
+    except ValidationError as invalid:
+        errors = _field_errors(invalid)
+        status_code = 422
+    except OperationError as refused:
+        errors = {"form": refused.detail}
+        status_code = refused.status_code
+    else:
+        return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
+    return render(
+        request, "incident_new.html.j2", status_code=status_code,
+        authorities=await _authorities_for(caller, session), values=values, errors=errors,
+        incident_types=list(IncidentType), categories=list(NcscCategory), markings=list(Tlp),
+    )
+
+
+@router.get("/incidents")
+async def incident_list(request: Request, caller: PageCaller, session: SessionDep):
+    rows = await incident_service.list_incidents(
+        authority_id=caller.authority_id, limit=200, offset=0, session=session
+    )
+    return render(request, "incident_list.html.j2", rows=rows)
+
+
+async def _visible(incident_id: str, caller: Caller, session: SessionDep) -> Incident:
+    incident = await incident_service.get_incident(
+        incident_id, authority_id=caller.authority_id, session=session
+    )
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such incident.")
+    return incident
+
+
+async def _status_page(
+    request: Request, incident: Incident, session: SessionDep, temporal: TemporalDep,
+    *, error: str | None = None, status_code: int = 200,
+):
+    authority = await session.get(Authority, incident.authority_id)
+    members = (
+        await session.exec(select(ResponsibleMember).where(ResponsibleMember.authority_id == incident.authority_id))
+    ).all()
+    return render(
+        request, "incident_status.html.j2", status_code=status_code,
+        incident=incident, authority=authority, state=await live_state(incident, temporal=temporal),
+        timeline=await timeline_of(incident.id, session=session), members=members,
+        categories=list(NcscCategory), error=error,
+    )
+
+
+@router.get("/incidents/{incident_id}")
+async def incident_status(
+    request: Request, incident_id: str, caller: PageCaller, session: SessionDep, temporal: TemporalDep
+):
+    return await _status_page(request, await _visible(incident_id, caller, session), session, temporal)
+
+
+def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
+    """The workflow update and its command for one of the status page's forms."""
+    text = {key: (str(value).strip() or None) for key, value in form.items()}
+    if action == "acknowledge":
+        return IncidentWorkflow.acknowledge, Acknowledge(
+            member_id=int(text.get("member_id") or 0), actor=actor, via=AcknowledgementChannel.WEB
+        )
+    if action == "note":
+        return IncidentWorkflow.add_note, AddNote(text=text.get("text") or "", actor=actor)
+    if action == "assessment":
+        category = text.get("category")
+        return IncidentWorkflow.reassess, Reassess(
+            category=int(category) if category else None,
+            significant={"yes": True, "no": False}.get(text.get("significant") or ""),
+            personal_data={"yes": True, "no": False}.get(text.get("personal_data") or ""),
+            reason=text.get("reason") or "", actor=actor,
+        )
+    if action == "ncsc-report":
+        return IncidentWorkflow.record_ncsc_reference, RecordNcscReference(
+            reference=text.get("reference") or "", actor=actor
+        )
+    if action == "contain":
+        return IncidentWorkflow.contain, MarkContained(note=text.get("note"), actor=actor)
+    if action == "recover":
+        return IncidentWorkflow.recover, MarkRecovered(note=text.get("note"), actor=actor)
+    if action == "close":
+        return IncidentWorkflow.close, CloseIncident(summary=text.get("summary") or "", actor=actor)
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
+
+
+@router.post("/incidents/{incident_id}/actions/{action}")
+async def incident_action(
+    request: Request, incident_id: str, action: str, caller: PageCaller, session: SessionDep,
+    temporal: TemporalDep, form: FormData,
+):
+    incident = await _visible(incident_id, caller, session)
+    try:
+        update, command = _command(action, form, caller.name)
+        await run_update(incident, update, command, temporal=temporal)
+    except ValidationError as invalid:
+        message = "; ".join(f"{e['loc'][0] if e['loc'] else ''}: {e['msg']}" for e in invalid.errors())
+        return await _status_page(request, incident, session, temporal, error=message, status_code=422)
+    except ValueError:
+        return await _status_page(request, incident, session, temporal, error="Choose a valid option.", status_code=422)
+    except OperationError as refused:
+        return await _status_page(
+            request, incident, session, temporal, error=refused.detail, status_code=refused.status_code
+        )
+    return RedirectResponse(f"/incidents/{incident.id}", status_code=303)

@@ -1,0 +1,127 @@
+"""What the API accepts and returns. Table rows never leave the server as they are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from domain.state import IncidentState
+from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
+
+#: Clocks on officers' laptops drift; a minute's grace keeps "now" from being "the future".
+CLOCK_SKEW = timedelta(minutes=1)
+
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\r\n]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IncidentCreate(Strict):
+    """What an on-call officer reports when opening an incident."""
+
+    authority: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=8)] = Field(
+        description="The authority's code, e.g. CDF for Cardiff Council."
+    )
+    title: Annotated[OneLine, StringConstraints(min_length=3, max_length=200)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    incident_type: IncidentType
+    category: NcscCategory = Field(description="The council's own assessment, NCSC category 1-6.")
+    significant: bool = Field(False, description="Report to the NCSC whatever the category.")
+    personal_data: bool = Field(False, description="Personal data may be involved.")
+    detected_at: AwareDatetime
+    aware_at: AwareDatetime | None = Field(None, description="When the council became aware; now if left out.")
+    tlp: Tlp = Tlp.AMBER
+    reporter_name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
+    reporter_email: EmailStr
+
+    @model_validator(mode="after")
+    def _times_make_sense(self) -> IncidentCreate:
+        now = datetime.now(UTC)
+        if self.detected_at > now + CLOCK_SKEW:
+            raise ValueError("detected_at is in the future: give the time it was detected")
+        if self.aware_at is not None:
+            if self.aware_at > now + CLOCK_SKEW:
+                raise ValueError("aware_at is in the future: give the time the council became aware")
+            if self.aware_at < self.detected_at:
+                raise ValueError("aware_at is before detected_at: the council cannot be aware of it before it was detected")
+        return self
+
+
+class IncidentCreated(BaseModel):
+    id: str
+    reference: str
+    stage: Stage
+    workflow_id: str
+    url: str
+
+
+class IncidentSummary(BaseModel):
+    id: str
+    reference: str
+    authority: str
+    title: str
+    category: NcscCategory
+    significant: bool
+    stage: Stage
+    tlp: Tlp
+    detected_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class IncidentView(IncidentSummary):
+    description: str
+    incident_type: IncidentType
+    personal_data: bool
+    aware_at: datetime
+    reporter_name: str
+    ncsc_reference: str | None
+    live: IncidentState | None = Field(description="The running workflow's state; null if unreachable.")
+
+
+class TimelineEventView(BaseModel):
+    sequence: int
+    kind: EventKind
+    occurred_at: datetime
+    actor: str
+    summary: str
+    detail: dict[str, Any]
+
+
+class AcknowledgeBody(Strict):
+    member_id: int = Field(gt=0)
+
+
+class NoteBody(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+
+
+class AssessmentBody(Strict):
+    category: NcscCategory | None = None
+    significant: bool | None = None
+    personal_data: bool | None = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class NcscReportBody(Strict):
+    reference: Annotated[OneLine, StringConstraints(min_length=1, max_length=64)]
+    reported_at: AwareDatetime | None = None
+
+
+class StageNoteBody(Strict):
+    note: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class CloseBody(Strict):
+    summary: Annotated[str, StringConstraints(max_length=10000)]
+
+
+class Problem(BaseModel):
+    """Every error the API returns: a sentence for people, and field errors where there are some."""
+
+    detail: str
+    errors: list[dict[str, str]] = []

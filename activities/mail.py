@@ -13,6 +13,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 import aiosmtplib
 import structlog
@@ -29,7 +30,7 @@ from domain.records import (
 )
 from models import SentNotification
 from models.notification import DeliveryStatus
-from notifications.compose import compose_email, message_id_for
+from notifications.compose import WIRE_POLICY, compose_email, message_id_for
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings, SmtpTls
@@ -60,7 +61,9 @@ class SmtpTransport:
 
     async def send(self, message: EmailMessage) -> None:
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=WIRE_POLICY),
+            sender=parseaddr(str(message["From"]))[1],
+            recipients=[address.addr_spec for address in message["To"].addresses],
             hostname=self.host,
             port=self.port,
             username=self.username,

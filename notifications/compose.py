@@ -15,6 +15,8 @@ from notifications.render import RenderedMessage
 #: Long subjects stay on one line (RFC 5322 allows 998 characters), so readers and filters
 #: never see a subject folded before its first word.
 _POLICY = email.policy.default.clone(max_line_length=998)
+#: How a message goes over SMTP: the same, with CRLF line endings.
+WIRE_POLICY = _POLICY.clone(linesep="\r\n")
 
 
 class HeaderInjection(ValueError):

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
@@ -107,3 +108,34 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_settings(settings: Settings) -> Settings:
+    """Settings for tests against the dev server: their own task queue per database backend."""
+    return settings.model_copy(update={"task_queue": f"tests-{uuid.uuid4()}"})
+
+
+@pytest.fixture(scope="session")
+async def dev_worker(
+    dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings
+) -> AsyncIterator[None]:
+    """A worker on the dev server, as production runs one (the same `build_worker`)."""
+    from worker import build_worker
+
+    async with build_worker(dev_server.client, database, dev_settings):
+        yield
+
+
+@pytest.fixture(scope="session")
+async def web_app(dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None):
+    from web.app import create_app
+
+    return create_app(settings=dev_settings, database=database, temporal=dev_server.client)
+
+
+@pytest.fixture
+async def http(web_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as client:
+        yield client

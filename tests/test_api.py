@@ -1,0 +1,268 @@
+"""The API and pages end to end: HTTP in, a real workflow on the dev server, real mail out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from domain.vocabulary import MemberRole, Stage
+from models import Incident
+from runtime.database import Database
+from security.tokens import issue_token
+from tests.support import CouncilUnderTest, MailServer, eventually, make_authority
+
+NOW = datetime.now(UTC)
+
+
+def report(authority: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "authority": authority,
+        "title": "Phishing led to a compromised mailbox",
+        "description": "A finance officer entered credentials on a fake login page.",
+        "incident_type": "account_compromise",
+        "category": 4,
+        "detected_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+        "reporter_name": "Rhys On-call",
+        "reporter_email": "rhys@oncall.example",
+    } | overrides
+
+
+class Officer:
+    """An API caller bound to one authority."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str, council: CouncilUnderTest) -> None:
+        self.http, self.token, self.council = http, token, council
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def post(self, path: str, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return await self.http.post(path, json=body, headers=self.headers | headers)
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.http.get(path, headers=self.headers)
+
+    async def open(self, **overrides: Any) -> dict[str, Any]:
+        response = await self.post("/api/incidents", report(self.council.code, **overrides))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+async def officer_for(database: Database, http: httpx.AsyncClient) -> Officer:
+    council = await make_authority(database)
+    async with database.session() as session:
+        _, token = await issue_token(f"officer of {council.code}", authority_id=council.id, session=session)
+    return Officer(http, token, council)
+
+
+async def count_incidents(database: Database, council: CouncilUnderTest) -> int:
+    async with database.session() as session:
+        return (
+            await session.exec(select(func.count()).select_from(Incident).where(Incident.authority_id == council.id))
+        ).one()
+
+
+async def test_opening_an_incident_emails_both_named_members(
+    http: httpx.AsyncClient, database: Database, mail_server: MailServer
+) -> None:
+    officer = await officer_for(database, http)
+    created = await officer.open()
+    assert created["reference"] == f"{officer.council.code}-{NOW.year}-0001"
+    assert created["workflow_id"] == f"incident-{created['id']}"
+
+    mails = await mail_server.inbox.wait_for(lambda m: m.to.endswith(officer.council.domain), count=2)
+    assert {m.to for m in mails} == {
+        officer.council.email(MemberRole.EXECUTIVE_MEMBER),
+        officer.council.email(MemberRole.SENIOR_MANAGEMENT_MEMBER),
+    }
+    assert all(m.subject.startswith(f"[TLP:AMBER] {created['reference']} Category 4") for m in mails), [m.subject for m in mails]
+
+    async def notifying() -> dict[str, Any] | None:
+        body = (await officer.get(f"/api/incidents/{created['id']}")).json()
+        return body if body["live"] and body["live"]["stage"] == Stage.NOTIFYING else None
+
+    view = await eventually(notifying)
+    assert [chain["level"] for chain in view["live"]["chains"]] == [1, 1]
+    timeline = (await officer.get(f"/api/incidents/{created['id']}/timeline")).json()
+    assert [event["kind"] for event in timeline][:2] == ["opened", "triaged"]
+    second = await officer.open()
+    assert second["reference"].endswith("-0002")
+
+
+async def test_a_retried_create_returns_the_same_incident(http: httpx.AsyncClient, database: Database) -> None:
+    officer = await officer_for(database, http)
+    body = report(officer.council.code)
+    first = await officer.post("/api/incidents", body, **{"Idempotency-Key": "retry-1"})
+    again = await officer.post("/api/incidents", body, **{"Idempotency-Key": "retry-1"})
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert await count_incidents(database, officer.council) == 1
+
+    different = await officer.post(
+        "/api/incidents", body | {"title": "Something else"}, **{"Idempotency-Key": "retry-1"}
+    )
+    assert different.status_code == 422
+    assert "already used for a different incident" in different.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"title": ""}, "title", "at least 3 characters"),
+        ({"category": 7}, "category", "1, 2, 3, 4, 5 or 6"),
+        ({"incident_type": "alien_invasion"}, "incident_type", "ransomware"),
+        ({"detected_at": (NOW + timedelta(hours=2)).isoformat()}, "request", "detected_at is in the future"),
+        ({"detected_at": "2026-11-21T10:00:00"}, "detected_at", "timezone"),
+        ({"reporter_email": "not-an-address"}, "reporter_email", "email address"),
+        ({"title": "Two\r\nBcc: victim@example.org"}, "title", "pattern"),
+        ({"unexpected": 1}, "unexpected", "Extra inputs"),
+    ],
+)
+async def test_invalid_reports_are_refused_with_a_reason_and_nothing_is_saved(
+    http: httpx.AsyncClient, database: Database, change: dict[str, Any], field: str, message: str
+) -> None:
+    officer = await officer_for(database, http)
+    response = await officer.post("/api/incidents", report(officer.council.code, **change))
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert any(e["field"] == field and message in e["message"] for e in errors), errors
+    assert await count_incidents(database, officer.council) == 0
+
+
+async def test_callers_need_a_token_and_see_only_their_own_authority(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    neighbour = await officer_for(database, http)
+    created = await officer.open()
+
+    anonymous = await http.post("/api/incidents", json=report(officer.council.code))
+    assert anonymous.status_code == 401
+    assert (await http.get("/api/incidents", headers={"Authorization": "Bearer cnc_wrong"})).status_code == 401
+
+    assert (await neighbour.get(f"/api/incidents/{created['id']}")).status_code == 404
+    assert (await neighbour.get(f"/api/incidents/{created['id']}/timeline")).status_code == 404
+    refused = await neighbour.post(f"/api/incidents/{created['id']}/notes", {"text": "hello"})
+    assert refused.status_code == 404
+    assert created["id"] not in [i["id"] for i in (await neighbour.get("/api/incidents")).json()]
+    wrong_authority = await neighbour.post("/api/incidents", report(officer.council.code))
+    assert wrong_authority.status_code == 422
+    assert (await officer.get("/api/incidents/no-such-incident")).status_code == 404
+
+
+async def test_the_incident_moves_through_its_stages_and_a_closed_one_refuses_changes(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    created = await officer.open()
+    path = f"/api/incidents/{created['id']}"
+
+    async def ready() -> bool:
+        live = (await officer.get(path)).json()["live"]
+        return bool(live) and live["stage"] == Stage.NOTIFYING
+
+    await eventually(ready)
+    executive = officer.council.members[MemberRole.EXECUTIVE_MEMBER]
+    acknowledged = await officer.post(f"{path}/acknowledge", {"member_id": executive})
+    assert acknowledged.status_code == 200
+    assert acknowledged.json()["acknowledgements"][0]["member_id"] == executive
+    assert (await officer.post(f"{path}/acknowledge", {"member_id": executive})).status_code == 409
+
+    assert (await officer.post(f"{path}/recover", {})).status_code == 409  # not contained yet
+    assert (await officer.post(f"{path}/contain", {"note": "Mailbox isolated"})).json()["stage"] == "contained"
+    assert (await officer.post(f"{path}/contain", {})).status_code == 409
+    assert (await officer.post(f"{path}/recover", {})).json()["stage"] == "recovered"
+    assert (await officer.post(f"{path}/ncsc-report", {"reference": "X"})).status_code == 409
+    short = await officer.post(f"{path}/close", {"summary": "done"})
+    assert short.status_code == 422 and "closing summary is required" in short.json()["detail"]
+    closed = await officer.post(f"{path}/close", {"summary": "Passwords reset, mailbox rules removed."})
+    assert closed.json()["stage"] == "closed"
+
+    async def recorded_closed() -> bool:
+        return (await officer.get(path)).json()["stage"] == "closed"
+
+    await eventually(recorded_closed)
+    late = await officer.post(f"{path}/notes", {"text": "One more thing"})
+    assert late.status_code == 409 and "is closed" in late.json()["detail"]
+
+
+async def test_a_member_acknowledges_from_the_link_in_their_email(
+    http: httpx.AsyncClient, database: Database, mail_server: MailServer
+) -> None:
+    officer = await officer_for(database, http)
+    created = await officer.open()
+    address = officer.council.email(MemberRole.SENIOR_MANAGEMENT_MEMBER)
+    [mail] = await mail_server.inbox.wait_for(lambda m: m.to == address)
+    link = re.search(r"http://concordat\.test(/ack/\S+)", mail.text())
+    assert link is not None
+    assert link.group(1) in mail.html()
+
+    page = await http.get(link.group(1))
+    assert page.status_code == 200 and "I acknowledge this incident" in page.text
+    done = await http.post(link.group(1))
+    assert done.status_code == 200 and "Your acknowledgement of" in done.text
+    view = (await officer.get(f"/api/incidents/{created['id']}")).json()
+    [ack] = view["live"]["acknowledgements"]
+    assert ack["member_id"] == officer.council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER]
+    assert ack["via"] == "email_link"
+    again = await http.get(link.group(1))
+    assert "was recorded at" in again.text
+
+    tampered = await http.get(link.group(1)[:-3] + "abc")
+    assert tampered.status_code == 400 and "not valid" in tampered.text
+
+
+async def test_an_officer_opens_an_incident_through_the_form(
+    http: httpx.AsyncClient, database: Database, mail_server: MailServer
+) -> None:
+    officer = await officer_for(database, http)
+    assert (await http.get("/incidents/new")).status_code == 303
+
+    sign_in_page = await http.get("/signin?next=/incidents/new")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', sign_in_page.text).group(1)  # type: ignore[union-attr]
+    signed_in = await http.post(
+        "/signin", data={"csrf_token": csrf, "token": officer.token, "next": "/incidents/new"}
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/incidents/new"
+
+    form = await http.get("/incidents/new")
+    assert form.status_code == 200 and "Adrodd digwyddiad seiber" in form.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    form_id = re.search(r'name="form_id" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    fields = {
+        "csrf_token": csrf, "form_id": form_id, "authority": officer.council.code,
+        "title": "Denial of service on the council website", "description": "Site down since 09:00.",
+        "incident_type": "denial_of_service", "category": "4", "detected_at": "2026-11-20T09:00",
+        "reporter_name": "Siân", "reporter_email": "sian@oncall.example", "tlp": "TLP:GREEN",
+    }
+    invalid = await http.post("/incidents/new", data=fields | {"reporter_email": "nope"})
+    assert invalid.status_code == 422 and "email address" in invalid.text
+    assert (await http.post("/incidents/new", data=fields | {"csrf_token": "forged"})).status_code == 403
+
+    submitted = await http.post("/incidents/new", data=fields)
+    assert submitted.status_code == 303
+    resubmitted = await http.post("/incidents/new", data=fields)  # a double click
+    assert resubmitted.headers["location"] == submitted.headers["location"]
+    page = await http.get(submitted.headers["location"])
+    assert f"{officer.council.code}-" in page.text and "Denial of service" in page.text
+    await mail_server.inbox.wait_for(lambda m: m.to.endswith(officer.council.domain), count=2)
+    assert await count_incidents(database, officer.council) == 1
+
+
+async def test_health_reports_database_and_temporal(http: httpx.AsyncClient) -> None:
+    response = await http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+
+
+async def test_oversized_requests_are_refused(http: httpx.AsyncClient, database: Database) -> None:
+    officer = await officer_for(database, http)
+    response = await officer.post("/api/incidents", report(officer.council.code, description="x" * 2_000_000))
+    assert response.status_code == 413

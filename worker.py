@@ -45,7 +45,9 @@ async def run_worker(settings: Settings) -> None:
         )
     database = Database(settings.database_url)
     client = await connect(settings)
-    log.info("worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+    log.info(
+        "worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace
+    )
     try:
         await build_worker(client, database, settings).run()
     finally:

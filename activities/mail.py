@@ -130,7 +130,9 @@ class NotificationActivities:
             await self._transport.send(message)
         except (aiosmtplib.SMTPException, OSError) as error:
             refusal = _permanent_refusal(error)
-            await self._note_failure(record.idempotency_key, refusal or str(error), refusal is not None)
+            await self._note_failure(
+                record.idempotency_key, refusal or str(error), refusal is not None
+            )
             if refusal is not None:
                 bound.warning("notification_rejected", reason=refusal)
                 raise ApplicationError(

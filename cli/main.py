@@ -60,7 +60,7 @@ def _exit(code: int = 0) -> None:
 
 @app.command()
 def run() -> None:
-    """Run everything on embedded defaults: Temporal dev server, SQLite, mail catcher, worker, web."""
+    """Run everything on embedded defaults: Temporal, SQLite, mail catcher, worker and web."""
     from embedded.stack import run_embedded
 
     try:
@@ -93,7 +93,9 @@ def web() -> None:
         database = Database(settings.database_url)
         client = await connect(settings)
         app_ = create_app(settings=settings, database=database, temporal=client)
-        await uvicorn.Server(uvicorn.Config(app_, host=settings.web_host, port=settings.web_port)).serve()
+        await uvicorn.Server(
+            uvicorn.Config(app_, host=settings.web_host, port=settings.web_port)
+        ).serve()
 
     try:
         asyncio.run(serve())
@@ -128,8 +130,12 @@ async def _authority_id(database: Database, code: str) -> int:
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="Who holds the token; recorded as the actor.")],
-    authority: Annotated[str | None, typer.Option(help="Authority code; leave out for every authority.")] = None,
-    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires.")] = None,
+    authority: Annotated[
+        str | None, typer.Option(help="Authority code; leave out for every authority.")
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Days until it expires.")
+    ] = None,
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
     from security.tokens import issue_token
@@ -138,7 +144,9 @@ def token_create(
         authority_id = await _authority_id(database, authority) if authority else None
         expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         async with database.session() as session:
-            _, token = await issue_token(name, authority_id=authority_id, expires_at=expires, session=session)
+            _, token = await issue_token(
+                name, authority_id=authority_id, expires_at=expires, session=session
+            )
         return token
 
     typer.echo(_with_database(create))
@@ -159,8 +167,13 @@ def member_set(
         authority_id = await _authority_id(database, authority)
         async with database.session() as session:
             return await name_member(
-                authority_id, role, name=name, work_email=email, language=language,
-                out_of_band_email=out_of_band_email, session=session,
+                authority_id,
+                role,
+                name=name,
+                work_email=email,
+                language=language,
+                out_of_band_email=out_of_band_email,
+                session=session,
             )
 
     member = _with_database(save)

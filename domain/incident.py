@@ -47,5 +47,5 @@ class IncidentOutcome(BaseModel):
 
 
 def workflow_id_for(incident_id: str) -> str:
-    """Workflow ids are derived from the incident id alone: no names, no titles (they stay in clear)."""
+    """Derived from the incident id alone: workflow ids stay in clear, so no names or titles."""
     return f"incident-{incident_id}"

@@ -11,7 +11,6 @@ from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.vocabulary import Chain, EventKind, NcscCategory, NotificationKind, Stage
 
-
 #: Activity names: the workflow calls activities by name so that it never imports database,
 #: template or SMTP code into its sandbox.
 LOAD_AUTHORITY_SNAPSHOT = "load_authority_snapshot"

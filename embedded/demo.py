@@ -26,13 +26,14 @@ async def name_demo_members(*, session: AsyncSession) -> int:
     for authority in authorities:
         if authority.id in named:
             continue
+        domain = f"{authority.code.lower()}.council.example"
         for role in MemberRole:
             title = role.value.replace("_", " ").title()
             await name_member(
                 authority.id,  # type: ignore[arg-type]
                 role,
                 name=f"{title} ({authority.code})",
-                work_email=f"{role.value.replace('_', '.')}@{authority.code.lower()}.council.example",
+                work_email=f"{role.value.replace('_', '.')}@{domain}",
                 language=_DEMO_LANGUAGES.get(role, Language.UNKNOWN),
                 session=session,
             )

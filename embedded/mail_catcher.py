@@ -19,13 +19,19 @@ class MailCatcher:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = (
+            envelope.content
+            if isinstance(envelope.content, bytes)
+            else str(envelope.content).encode()
+        )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         path.write_bytes(content)
         message = email.message_from_bytes(content, policy=email.policy.default)
-        print(f"mail  {', '.join(envelope.rcpt_tos)}  {message['Subject']}  ({path.name})", flush=True)
+        print(
+            f"mail  {', '.join(envelope.rcpt_tos)}  {message['Subject']}  ({path.name})", flush=True
+        )
         return "250 Message accepted for delivery"
 
 

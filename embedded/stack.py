@@ -78,7 +78,9 @@ async def run_embedded(settings: Settings) -> None:
             catcher = start_mail_catcher(settings.mail_dir, settings.smtp_port)
             stack.callback(catcher.stop)
             settings = settings.model_copy(update={"smtp_host": "127.0.0.1"})
-            mail_line = f"smtp://127.0.0.1:{settings.smtp_port}, every message saved in {settings.mail_dir}/"
+            mail_line = (
+                f"smtp://127.0.0.1:{settings.smtp_port}, messages saved in {settings.mail_dir}/"
+            )
         else:
             mail_line = f"smtp://{settings.smtp_host}:{settings.smtp_port} (configured relay)"
         client, ui_url = await start_temporal(settings, stack)
@@ -103,4 +105,3 @@ async def run_embedded(settings: Settings) -> None:
         )
         async with worker:
             await server.serve()
-

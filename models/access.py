@@ -19,6 +19,8 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     authority_id: int | None = Field(default=None, foreign_key="authority.id")
     """The authority it acts for; empty means every authority (the central team)."""
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
     expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

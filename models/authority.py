@@ -37,7 +37,9 @@ class ResponsibleMember(SQLModel, table=True):
     work_email: str = Field(max_length=320)
     out_of_band_email: str | None = Field(default=None, max_length=320)
     language: Language = Field(default=Language.UNKNOWN, sa_column=enum_column(Language))
-    updated_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
 
 
 class EscalationPolicyOverride(SQLModel, table=True):

@@ -43,7 +43,9 @@ class Incident(SQLModel, table=True):
     """The timeline position the fields above reflect; older batches never overwrite newer."""
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_fingerprint: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
 
 
 class IncidentReferenceCounter(SQLModel, table=True):

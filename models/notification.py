@@ -29,8 +29,12 @@ class SentNotification(SQLModel, table=True):
     recipient: str = Field(max_length=320)
     language: str = Field(max_length=8)
     message_id: str = Field(max_length=200)
-    status: DeliveryStatus = Field(default=DeliveryStatus.SENDING, sa_column=enum_column(DeliveryStatus))
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.SENDING, sa_column=enum_column(DeliveryStatus)
+    )
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)
-    created_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

@@ -26,4 +26,6 @@ class TimelineEvent(SQLModel, table=True):
     actor: str = Field(max_length=200)
     summary: str = Field(max_length=1000)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    recorded_at: datetime = Field(default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False))
+    recorded_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )

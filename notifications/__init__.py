@@ -1,1 +1,1 @@
-"""Every message Concordat sends: Jinja2 templates in English and Welsh, and how they are composed."""
+"""Every message Concordat sends: Jinja2 templates in English and Welsh, and their composing."""

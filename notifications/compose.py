@@ -11,7 +11,6 @@ from email.utils import format_datetime, parseaddr
 
 from notifications.render import RenderedMessage
 
-
 #: Long subjects stay on one line (RFC 5322 allows 998 characters), so readers and filters
 #: never see a subject folded before its first word.
 _POLICY = email.policy.default.clone(max_line_length=998)

@@ -1,4 +1,4 @@
-"""Words the templates need in both languages (Welsh Language Standards: Welsh no less favourably)."""
+"""Words the templates need in both languages (Welsh Language Standards: no less favourably)."""
 
 from __future__ import annotations
 
@@ -74,20 +74,53 @@ ROLE_NAMES: dict[Language, dict[MemberRole | None, str]] = {
 }
 
 WEEKDAYS = {
-    Language.ENGLISH: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    Language.ENGLISH: (
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ),
     Language.WELSH: (
-        "Dydd Llun", "Dydd Mawrth", "Dydd Mercher", "Dydd Iau", "Dydd Gwener", "Dydd Sadwrn",
+        "Dydd Llun",
+        "Dydd Mawrth",
+        "Dydd Mercher",
+        "Dydd Iau",
+        "Dydd Gwener",
+        "Dydd Sadwrn",
         "Dydd Sul",
     ),
 }
 
 MONTHS = {
     Language.ENGLISH: (
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ),
     Language.WELSH: (
-        "Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi",
-        "Hydref", "Tachwedd", "Rhagfyr",
+        "Ionawr",
+        "Chwefror",
+        "Mawrth",
+        "Ebrill",
+        "Mai",
+        "Mehefin",
+        "Gorffennaf",
+        "Awst",
+        "Medi",
+        "Hydref",
+        "Tachwedd",
+        "Rhagfyr",
     ),
 }

@@ -81,7 +81,9 @@ class MessageRenderer:
                 "category_name": CATEGORY_NAMES[language][incident.category],
                 "incident_type_name": INCIDENT_TYPE_NAMES[language][incident.incident_type],
                 "authority_name": (
-                    facts.authority_name_cy if language is Language.WELSH else facts.authority_name_en
+                    facts.authority_name_cy
+                    if language is Language.WELSH
+                    else facts.authority_name_en
                 ),
                 "acknowledge_url": acknowledge_url,
                 "incident_url": incident_url,

@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Used only when no secret key is configured, and refused outside development.
-DEVELOPMENT_SECRET_KEY = "concordat-development-key-not-for-production"
+DEVELOPMENT_SECRET_KEY = "concordat-development-key-not-for-production"  # noqa: S105
 
 
 class SmtpTls(StrEnum):

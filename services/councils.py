@@ -18,8 +18,12 @@ class Council(NamedTuple):
 
 #: Codes follow ISO 3166-2:GB, except Cardiff's CDF, the prefix councils already use.
 WELSH_COUNCILS: tuple[Council, ...] = (
-    Council("BGW", "Blaenau Gwent County Borough Council", "Cyngor Bwrdeistref Sirol Blaenau Gwent"),
-    Council("BGE", "Bridgend County Borough Council", "Cyngor Bwrdeistref Sirol Pen-y-bont ar Ogwr"),
+    Council(
+        "BGW", "Blaenau Gwent County Borough Council", "Cyngor Bwrdeistref Sirol Blaenau Gwent"
+    ),
+    Council(
+        "BGE", "Bridgend County Borough Council", "Cyngor Bwrdeistref Sirol Pen-y-bont ar Ogwr"
+    ),
     Council("CAY", "Caerphilly County Borough Council", "Cyngor Bwrdeistref Sirol Caerffili"),
     Council("CDF", "Cardiff Council", "Cyngor Caerdydd"),
     Council("CMN", "Carmarthenshire County Council", "Cyngor Sir Gaerfyrddin"),
@@ -29,7 +33,9 @@ WELSH_COUNCILS: tuple[Council, ...] = (
     Council("FLN", "Flintshire County Council", "Cyngor Sir y Fflint"),
     Council("GWN", "Gwynedd Council", "Cyngor Gwynedd"),
     Council("AGY", "Isle of Anglesey County Council", "Cyngor Sir Ynys Môn"),
-    Council("MTY", "Merthyr Tydfil County Borough Council", "Cyngor Bwrdeistref Sirol Merthyr Tudful"),
+    Council(
+        "MTY", "Merthyr Tydfil County Borough Council", "Cyngor Bwrdeistref Sirol Merthyr Tudful"
+    ),
     Council("MON", "Monmouthshire County Council", "Cyngor Sir Fynwy"),
     Council(
         "NTL",
@@ -39,7 +45,11 @@ WELSH_COUNCILS: tuple[Council, ...] = (
     Council("NWP", "Newport City Council", "Cyngor Dinas Casnewydd"),
     Council("PEM", "Pembrokeshire County Council", "Cyngor Sir Benfro"),
     Council("POW", "Powys County Council", "Cyngor Sir Powys"),
-    Council("RCT", "Rhondda Cynon Taf County Borough Council", "Cyngor Bwrdeistref Sirol Rhondda Cynon Taf"),
+    Council(
+        "RCT",
+        "Rhondda Cynon Taf County Borough Council",
+        "Cyngor Bwrdeistref Sirol Rhondda Cynon Taf",
+    ),
     Council("SWA", "City and County of Swansea Council", "Cyngor Dinas a Sir Abertawe"),
     Council("TOF", "Torfaen County Borough Council", "Cyngor Bwrdeistref Sirol Tor-faen"),
     Council("VGL", "Vale of Glamorgan Council", "Cyngor Bro Morgannwg"),

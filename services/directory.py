@@ -84,7 +84,9 @@ async def name_member(
                 ResponsibleMember.authority_id == authority_id, ResponsibleMember.role == role
             )
         )
-    ).first() or ResponsibleMember(authority_id=authority_id, role=role, name=name, work_email=work_email)
+    ).first() or ResponsibleMember(
+        authority_id=authority_id, role=role, name=name, work_email=work_email
+    )
     member.name, member.work_email, member.language = name, work_email, language
     member.out_of_band_email = out_of_band_email
     member.updated_at = datetime.now(UTC)

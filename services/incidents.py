@@ -7,7 +7,6 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.incident import IncidentDetails, workflow_id_for
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
 from models import Authority, Incident, IncidentReferenceCounter
+from runtime.database import insert_for
 
 
 class IdempotencyConflict(Exception):
@@ -28,24 +28,22 @@ def request_fingerprint(payload: dict[str, object]) -> str:
 async def _next_number(authority_id: int, year: int, *, session: AsyncSession) -> int:
     """Take the next number of the authority's year inside the caller's transaction.
 
-    The UPDATE takes a row lock on PostgreSQL (and SQLite serialises writers), so two officers
-    opening incidents at the same moment never get the same reference.
+    One upsert does it: the row lock it takes (PostgreSQL) or the write lock (SQLite) means two
+    officers opening incidents at the same moment never get the same reference, even for the
+    first incident of a year.
     """
-    result = await session.exec(
-        update(IncidentReferenceCounter)
-        .where(
-            col(IncidentReferenceCounter.authority_id) == authority_id,
-            col(IncidentReferenceCounter.year) == year,
+    dialect_insert = insert_for(session)
+    counter = IncidentReferenceCounter.__table__  # type: ignore[attr-defined]
+    statement = (
+        dialect_insert(counter)
+        .values(authority_id=authority_id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["authority_id", "year"],
+            set_={"last_number": counter.c.last_number + 1},
         )
-        .values(last_number=IncidentReferenceCounter.last_number + 1)
-        .returning(IncidentReferenceCounter.last_number)
+        .returning(counter.c.last_number)
     )
-    number = result.scalar_one_or_none()
-    if number is not None:
-        return number
-    session.add(IncidentReferenceCounter(authority_id=authority_id, year=year, last_number=1))
-    await session.flush()
-    return 1
+    return (await session.exec(statement)).scalar_one()  # type: ignore[call-overload]
 
 
 async def find_by_idempotency_key(

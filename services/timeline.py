@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.records import TimelineBatch
 from models import Incident, TimelineEvent
+from runtime.database import insert_for
 
 
 async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
@@ -36,7 +35,7 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
         }
         for entry in batch.entries
     ]
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = insert_for(session)
     statement = dialect_insert(TimelineEvent).on_conflict_do_nothing(
         index_elements=["incident_id", "sequence"]
     )

@@ -35,7 +35,9 @@ def _libpq(url: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'concordat.db'}"
         return
@@ -128,7 +130,9 @@ async def dev_worker(
 
 
 @pytest.fixture(scope="session")
-async def web_app(dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None):
+async def web_app(
+    dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None
+):
     from web.app import create_app
 
     return create_app(settings=dev_settings, database=database, temporal=dev_server.client)

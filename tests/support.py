@@ -65,7 +65,7 @@ class Inbox:
         self._messages: list[ReceivedMail] = []
         self.rejected_addresses: set[str] = set()
 
-    async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if address in self.rejected_addresses:
@@ -73,15 +73,15 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
-    def messages(self, predicate: Callable[[ReceivedMail], bool] = lambda m: True) -> list[ReceivedMail]:
+    def messages(
+        self, predicate: Callable[[ReceivedMail], bool] = lambda m: True
+    ) -> list[ReceivedMail]:
         with self._lock:
             return [m for m in self._messages if predicate(m)]
 
@@ -152,7 +152,9 @@ async def make_authority(
     code = f"T{uuid.uuid4().hex[:5].upper()}"
     domain = f"{code.lower()}.example.test"
     async with database.session() as session:
-        authority = Authority(code=code, name_en=f"Test Council {number}", name_cy=f"Cyngor Prawf {number}")
+        authority = Authority(
+            code=code, name_en=f"Test Council {number}", name_cy=f"Cyngor Prawf {number}"
+        )
         session.add(authority)
         await session.commit()
         await session.refresh(authority)

@@ -57,14 +57,20 @@ class Officer:
 async def officer_for(database: Database, http: httpx.AsyncClient) -> Officer:
     council = await make_authority(database)
     async with database.session() as session:
-        _, token = await issue_token(f"officer of {council.code}", authority_id=council.id, session=session)
+        _, token = await issue_token(
+            f"officer of {council.code}", authority_id=council.id, session=session
+        )
     return Officer(http, token, council)
 
 
 async def count_incidents(database: Database, council: CouncilUnderTest) -> int:
     async with database.session() as session:
         return (
-            await session.exec(select(func.count()).select_from(Incident).where(Incident.authority_id == council.id))
+            await session.exec(
+                select(func.count())
+                .select_from(Incident)
+                .where(Incident.authority_id == council.id)
+            )
         ).one()
 
 
@@ -76,12 +82,16 @@ async def test_opening_an_incident_emails_both_named_members(
     assert created["reference"] == f"{officer.council.code}-{NOW.year}-0001"
     assert created["workflow_id"] == f"incident-{created['id']}"
 
-    mails = await mail_server.inbox.wait_for(lambda m: m.to.endswith(officer.council.domain), count=2)
+    mails = await mail_server.inbox.wait_for(
+        lambda m: m.to.endswith(officer.council.domain), count=2
+    )
     assert {m.to for m in mails} == {
         officer.council.email(MemberRole.EXECUTIVE_MEMBER),
         officer.council.email(MemberRole.SENIOR_MANAGEMENT_MEMBER),
     }
-    assert all(m.subject.startswith(f"[TLP:AMBER] {created['reference']} Category 4") for m in mails), [m.subject for m in mails]
+    assert all(
+        m.subject.startswith(f"[TLP:AMBER] {created['reference']} Category 4") for m in mails
+    ), [m.subject for m in mails]
 
     async def notifying() -> dict[str, Any] | None:
         body = (await officer.get(f"/api/incidents/{created['id']}")).json()
@@ -95,7 +105,9 @@ async def test_opening_an_incident_emails_both_named_members(
     assert second["reference"].endswith("-0002")
 
 
-async def test_a_retried_create_returns_the_same_incident(http: httpx.AsyncClient, database: Database) -> None:
+async def test_a_retried_create_returns_the_same_incident(
+    http: httpx.AsyncClient, database: Database
+) -> None:
     officer = await officer_for(database, http)
     body = report(officer.council.code)
     first = await officer.post("/api/incidents", body, **{"Idempotency-Key": "retry-1"})
@@ -118,7 +130,11 @@ async def test_a_retried_create_returns_the_same_incident(http: httpx.AsyncClien
         ({"title": ""}, "title", "at least 3 characters"),
         ({"category": 7}, "category", "1, 2, 3, 4, 5 or 6"),
         ({"incident_type": "alien_invasion"}, "incident_type", "ransomware"),
-        ({"detected_at": (NOW + timedelta(hours=2)).isoformat()}, "request", "detected_at is in the future"),
+        (
+            {"detected_at": (NOW + timedelta(hours=2)).isoformat()},
+            "request",
+            "detected_at is in the future",
+        ),
         ({"detected_at": "2026-11-21T10:00:00"}, "detected_at", "timezone"),
         ({"reporter_email": "not-an-address"}, "reporter_email", "email address"),
         ({"title": "Two\r\nBcc: victim@example.org"}, "title", "pattern"),
@@ -145,7 +161,9 @@ async def test_callers_need_a_token_and_see_only_their_own_authority(
 
     anonymous = await http.post("/api/incidents", json=report(officer.council.code))
     assert anonymous.status_code == 401
-    assert (await http.get("/api/incidents", headers={"Authorization": "Bearer cnc_wrong"})).status_code == 401
+    assert (
+        await http.get("/api/incidents", headers={"Authorization": "Bearer cnc_wrong"})
+    ).status_code == 401
 
     assert (await neighbour.get(f"/api/incidents/{created['id']}")).status_code == 404
     assert (await neighbour.get(f"/api/incidents/{created['id']}/timeline")).status_code == 404
@@ -176,13 +194,17 @@ async def test_the_incident_moves_through_its_stages_and_a_closed_one_refuses_ch
     assert (await officer.post(f"{path}/acknowledge", {"member_id": executive})).status_code == 409
 
     assert (await officer.post(f"{path}/recover", {})).status_code == 409  # not contained yet
-    assert (await officer.post(f"{path}/contain", {"note": "Mailbox isolated"})).json()["stage"] == "contained"
+    assert (await officer.post(f"{path}/contain", {"note": "Mailbox isolated"})).json()[
+        "stage"
+    ] == "contained"
     assert (await officer.post(f"{path}/contain", {})).status_code == 409
     assert (await officer.post(f"{path}/recover", {})).json()["stage"] == "recovered"
     assert (await officer.post(f"{path}/ncsc-report", {"reference": "X"})).status_code == 409
     short = await officer.post(f"{path}/close", {"summary": "done"})
     assert short.status_code == 422 and "closing summary is required" in short.json()["detail"]
-    closed = await officer.post(f"{path}/close", {"summary": "Passwords reset, mailbox rules removed."})
+    closed = await officer.post(
+        f"{path}/close", {"summary": "Passwords reset, mailbox rules removed."}
+    )
     assert closed.json()["stage"] == "closed"
 
     async def recorded_closed() -> bool:
@@ -237,14 +259,23 @@ async def test_an_officer_opens_an_incident_through_the_form(
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     form_id = re.search(r'name="form_id" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     fields = {
-        "csrf_token": csrf, "form_id": form_id, "authority": officer.council.code,
-        "title": "Denial of service on the council website", "description": "Site down since 09:00.",
-        "incident_type": "denial_of_service", "category": "4", "detected_at": "2026-11-20T09:00",
-        "reporter_name": "Siân", "reporter_email": "sian@oncall.example", "tlp": "TLP:GREEN",
+        "csrf_token": csrf,
+        "form_id": form_id,
+        "authority": officer.council.code,
+        "title": "Denial of service on the council website",
+        "description": "Site down since 09:00.",
+        "incident_type": "denial_of_service",
+        "category": "4",
+        "detected_at": "2026-11-20T09:00",
+        "reporter_name": "Siân",
+        "reporter_email": "sian@oncall.example",
+        "tlp": "TLP:GREEN",
     }
     invalid = await http.post("/incidents/new", data=fields | {"reporter_email": "nope"})
     assert invalid.status_code == 422 and "email address" in invalid.text
-    assert (await http.post("/incidents/new", data=fields | {"csrf_token": "forged"})).status_code == 403
+    assert (
+        await http.post("/incidents/new", data=fields | {"csrf_token": "forged"})
+    ).status_code == 403
 
     submitted = await http.post("/incidents/new", data=fields)
     assert submitted.status_code == 303
@@ -264,5 +295,7 @@ async def test_health_reports_database_and_temporal(http: httpx.AsyncClient) -> 
 
 async def test_oversized_requests_are_refused(http: httpx.AsyncClient, database: Database) -> None:
     officer = await officer_for(database, http)
-    response = await officer.post("/api/incidents", report(officer.council.code, description="x" * 2_000_000))
+    response = await officer.post(
+        "/api/incidents", report(officer.council.code, description="x" * 2_000_000)
+    )
     assert response.status_code == 413

@@ -18,7 +18,13 @@ from runtime.database import Database
 from runtime.settings import Settings
 from services.incidents import details_of
 from services.timeline import timeline_of
-from tests.support import MailServer, CouncilUnderTest, eventually, make_authority, open_test_incident
+from tests.support import (
+    CouncilUnderTest,
+    MailServer,
+    eventually,
+    make_authority,
+    open_test_incident,
+)
 from worker import build_worker
 from workflows import IncidentWorkflow
 
@@ -26,7 +32,11 @@ ROLE = MemberRole
 
 
 async def start(
-    env: WorkflowEnvironment, database: Database, authority: CouncilUnderTest, queue: str, **incident
+    env: WorkflowEnvironment,
+    database: Database,
+    authority: CouncilUnderTest,
+    queue: str,
+    **incident,
 ) -> WorkflowHandle[IncidentWorkflow, IncidentOutcome]:
     row = await open_test_incident(database, authority, **incident)
     return await env.client.start_workflow(
@@ -43,7 +53,9 @@ async def events(database: Database, handle: WorkflowHandle) -> list[TimelineEve
         return await timeline_of(incident_id, session=session)
 
 
-async def wait_for_event(database: Database, handle: WorkflowHandle, kind: EventKind, count: int = 1):
+async def wait_for_event(
+    database: Database, handle: WorkflowHandle, kind: EventKind, count: int = 1
+):
     async def found() -> list[TimelineEvent] | None:
         matching = [e for e in await events(database, handle) if e.kind == kind]
         return matching if len(matching) >= count else None
@@ -57,26 +69,39 @@ def queue() -> str:
 
 
 async def test_silent_members_are_reminded_then_escalated_on_time(
-    time_skipping: WorkflowEnvironment, database: Database, settings: Settings,
-    mail_server: MailServer, queue: str,
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    queue: str,
 ) -> None:
     authority = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL)
+        handle = await start(
+            time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
+        )
         await time_skipping.sleep(timedelta(hours=5))
         await wait_for_event(database, handle, EventKind.UNACKNOWLEDGED, count=2)
         await wait_for_event(database, handle, EventKind.NOTIFICATION_SENT, count=2 + 2 + 3 + 2 * 7)
 
     timeline = await events(database, handle)
     opened = next(e for e in timeline if e.kind == EventKind.OPENED).occurred_at
-    for chain, deputy in (("executive", ROLE.DEPUTY_EXECUTIVE_MEMBER),
-                          ("senior_management", ROLE.DEPUTY_SENIOR_MANAGEMENT_MEMBER)):
+    for chain, deputy in (
+        ("executive", ROLE.DEPUTY_EXECUTIVE_MEMBER),
+        ("senior_management", ROLE.DEPUTY_SENIOR_MANAGEMENT_MEMBER),
+    ):
         steps = [
-            (e.kind, e.detail.get("member_id"), round((e.occurred_at - opened) / timedelta(minutes=1)))
+            (
+                e.kind,
+                e.detail.get("member_id"),
+                round((e.occurred_at - opened) / timedelta(minutes=1)),
+            )
             for e in timeline
             if e.detail.get("chain") == chain
         ]
-        primary = authority.members[ROLE.EXECUTIVE_MEMBER if chain == "executive" else ROLE.SENIOR_MANAGEMENT_MEMBER]
+        primary = authority.members[
+            ROLE.EXECUTIVE_MEMBER if chain == "executive" else ROLE.SENIOR_MANAGEMENT_MEMBER
+        ]
         # Category 4: one hour to acknowledge at each step (the national default policy).
         assert steps == [
             (EventKind.ACKNOWLEDGEMENT_REQUESTED, primary, 0),
@@ -114,12 +139,17 @@ def _kind_of(subject: str) -> str:
 
 
 async def test_acknowledgements_in_time_stop_escalation(
-    time_skipping: WorkflowEnvironment, database: Database, settings: Settings,
-    mail_server: MailServer, queue: str,
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    queue: str,
 ) -> None:
     authority = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL)
+        handle = await start(
+            time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
+        )
         await mail_server.inbox.wait_for(lambda m: m.to.endswith(authority.domain), count=2)
         for role in (ROLE.EXECUTIVE_MEMBER, ROLE.SENIOR_MANAGEMENT_MEMBER):
             state = await handle.execute_update(
@@ -136,20 +166,29 @@ async def test_acknowledgements_in_time_stop_escalation(
 
 
 async def test_acknowledging_twice_is_refused_with_a_reason(
-    time_skipping: WorkflowEnvironment, database: Database, settings: Settings, queue: str,
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    queue: str,
 ) -> None:
     authority = await make_authority(database)
     member = authority.members[ROLE.EXECUTIVE_MEMBER]
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         handle = await start(time_skipping, database, authority, queue)
         await eventually(lambda: _ready(handle))
-        await handle.execute_update(IncidentWorkflow.acknowledge, Acknowledge(member_id=member, actor="a"))
+        await handle.execute_update(
+            IncidentWorkflow.acknowledge, Acknowledge(member_id=member, actor="a")
+        )
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(IncidentWorkflow.acknowledge, Acknowledge(member_id=member, actor="a"))
+            await handle.execute_update(
+                IncidentWorkflow.acknowledge, Acknowledge(member_id=member, actor="a")
+            )
         assert "already acknowledged" in str(refused.value.cause)
         dpo = authority.members[ROLE.DATA_PROTECTION_OFFICER]
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(IncidentWorkflow.acknowledge, Acknowledge(member_id=dpo, actor="a"))
+            await handle.execute_update(
+                IncidentWorkflow.acknowledge, Acknowledge(member_id=dpo, actor="a")
+            )
         assert "not in an escalation chain" in str(refused.value.cause)
 
 
@@ -159,17 +198,27 @@ async def _ready(handle: WorkflowHandle) -> bool:
 
 
 async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessment(
-    time_skipping: WorkflowEnvironment, database: Database, settings: Settings,
-    mail_server: MailServer, queue: str,
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    queue: str,
 ) -> None:
     significant_council = await make_authority(database)
     moderate_council = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        significant = await start(time_skipping, database, significant_council, queue, category=NcscCategory.SIGNIFICANT)
-        moderate = await start(time_skipping, database, moderate_council, queue, category=NcscCategory.MODERATE)
+        significant = await start(
+            time_skipping, database, significant_council, queue, category=NcscCategory.SIGNIFICANT
+        )
+        moderate = await start(
+            time_skipping, database, moderate_council, queue, category=NcscCategory.MODERATE
+        )
 
         drafts = await mail_server.inbox.wait_for(
-            lambda m: m.to.endswith(significant_council.domain) and "report this incident to the NCSC" in m.subject,
+            lambda m: (
+                m.to.endswith(significant_council.domain)
+                and "report this incident to the NCSC" in m.subject
+            ),
             count=2,
         )
         assert {m.to for m in drafts} == {
@@ -184,11 +233,18 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
         assert (await moderate.query(IncidentWorkflow.state)).ncsc is None
         state = await moderate.execute_update(
             IncidentWorkflow.reassess,
-            Reassess(category=NcscCategory.SIGNIFICANT, reason="Revenues system down for all residents", actor="officer"),
+            Reassess(
+                category=NcscCategory.SIGNIFICANT,
+                reason="Revenues system down for all residents",
+                actor="officer",
+            ),
         )
         assert state.category == NcscCategory.SIGNIFICANT
         await mail_server.inbox.wait_for(
-            lambda m: m.to.endswith(moderate_council.domain) and "report this incident to the NCSC" in m.subject,
+            lambda m: (
+                m.to.endswith(moderate_council.domain)
+                and "report this incident to the NCSC" in m.subject
+            ),
             count=2,
         )
         assert (await moderate.query(IncidentWorkflow.state)).ncsc is not None
@@ -198,35 +254,47 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
 
 
 async def test_closing_needs_a_summary_and_the_ncsc_reference(
-    time_skipping: WorkflowEnvironment, database: Database, settings: Settings,
-    mail_server: MailServer, queue: str,
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    queue: str,
 ) -> None:
     authority = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(time_skipping, database, authority, queue, category=NcscCategory.SIGNIFICANT)
+        handle = await start(
+            time_skipping, database, authority, queue, category=NcscCategory.SIGNIFICANT
+        )
         await eventually(lambda: _ready(handle))
 
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(IncidentWorkflow.close, CloseIncident(summary="  ", actor="officer"))
+            await handle.execute_update(
+                IncidentWorkflow.close, CloseIncident(summary="  ", actor="officer")
+            )
         assert "closing summary is required" in str(refused.value.cause)
 
         summary = "Backups restored; phishing mailbox rule removed; passwords reset."
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer"))
+            await handle.execute_update(
+                IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer")
+            )
         assert "record the NCSC case reference" in str(refused.value.cause)
 
         await handle.execute_update(
             IncidentWorkflow.record_ncsc_reference,
             RecordNcscReference(reference="NCSC-123456", actor="officer"),
         )
-        state = await handle.execute_update(IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer"))
+        state = await handle.execute_update(
+            IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer")
+        )
         assert state.stage == Stage.CLOSED
         outcome = await handle.result()
 
     assert outcome.stage == Stage.CLOSED and outcome.ncsc_reference == "NCSC-123456"
     timeline = await events(database, handle)
     assert [e.kind for e in timeline if e.kind in (EventKind.NCSC_REPORTED, EventKind.CLOSED)] == [
-        EventKind.NCSC_REPORTED, EventKind.CLOSED,
+        EventKind.NCSC_REPORTED,
+        EventKind.CLOSED,
     ]
     closed = await mail_server.inbox.wait_for(
         lambda m: m.to.endswith(authority.domain) and "cyber incident closed" in m.subject, count=2

@@ -51,12 +51,21 @@ class RequestSizeLimit:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def _readable(error: dict[str, Any]) -> dict[str, str]:
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
-    return {"field": ".".join(location) or "request", "message": error["msg"].removeprefix("Value error, ")}
+    location = [
+        str(part)
+        for part in error.get("loc", ())
+        if part not in ("body", "query", "path", "header")
+    ]
+    return {
+        "field": ".".join(location) or "request",
+        "message": error["msg"].removeprefix("Value error, "),
+    }
 
 
 def create_app(*, settings: Settings, database: Database, temporal: Client) -> FastAPI:
@@ -99,15 +108,21 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return render(request, "error.html.j2", status_code=error.status_code, message=error.detail)
+            return render(
+                request, "error.html.j2", status_code=error.status_code, message=error.detail
+            )
         return JSONResponse(
-            {"detail": error.detail}, status_code=error.status_code, headers=getattr(error, "headers", None)
+            {"detail": error.detail},
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("request_failed", path=request.url.path)
-        return JSONResponse({"detail": "Something went wrong on our side; it has been logged."}, status_code=500)
+        return JSONResponse(
+            {"detail": "Something went wrong on our side; it has been logged."}, status_code=500
+        )
 
     @app.get("/healthz", tags=["health"])
     async def health() -> JSONResponse:

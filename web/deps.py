@@ -46,7 +46,9 @@ def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+async def get_session(
+    database: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
     async with database.session() as session:
         yield session
 
@@ -55,14 +57,18 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
-_bearer = HTTPBearer(auto_error=False, description="A Concordat API token (`concordat token create`).")
+_bearer = HTTPBearer(
+    auto_error=False, description="A Concordat API token (`concordat token create`)."
+)
 
 
 async def get_api_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    token = await find_active_token(credentials.credentials, session=session) if credentials else None
+    token = (
+        await find_active_token(credentials.credentials, session=session) if credentials else None
+    )
     if token is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -79,7 +79,9 @@ async def open_incident(
         raise OperationError(
             422, "This Idempotency-Key was already used for a different incident; use a new key."
         ) from None
-    bound = log.bind(incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code)
+    bound = log.bind(
+        incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code
+    )
     try:
         await _start_workflow(incident, authority, temporal, settings)
     except Exception as error:
@@ -92,11 +94,15 @@ async def open_incident(
             "Nothing was saved; try again in a moment"
             + (" with the same Idempotency-Key." if idempotency_key else "."),
         ) from error
-    bound.info("incident_opened" if created else "incident_open_replayed", category=int(incident.category))
+    bound.info(
+        "incident_opened" if created else "incident_open_replayed", category=int(incident.category)
+    )
     return incident, created
 
 
-async def _start_workflow(incident: Incident, authority: Authority, temporal: Client, settings: Settings) -> None:
+async def _start_workflow(
+    incident: Incident, authority: Authority, temporal: Client, settings: Settings
+) -> None:
     try:
         await temporal.start_workflow(
             IncidentWorkflow.run,
@@ -119,7 +125,9 @@ _REJECTION_STATUS = {
 }
 
 
-async def run_update(incident: Incident, update: Any, command: Any, *, temporal: Client) -> IncidentState:
+async def run_update(
+    incident: Incident, update: Any, command: Any, *, temporal: Client
+) -> IncidentState:
     """Send an update to the incident's workflow and translate a refusal into an HTTP answer."""
     bound = log.bind(incident_id=incident.id, workflow_id=incident.workflow_id)
     if incident.closed_at is not None:
@@ -131,13 +139,17 @@ async def run_update(incident: Incident, update: Any, command: Any, *, temporal:
         cause = failure.cause
         if isinstance(cause, ApplicationError):
             bound.info("update_rejected", update=update.__name__, reason=cause.type)
-            raise OperationError(_REJECTION_STATUS.get(cause.type or "", 422), cause.message) from None
+            raise OperationError(
+                _REJECTION_STATUS.get(cause.type or "", 422), cause.message
+            ) from None
         raise
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise OperationError(409, f"Incident {incident.reference} is closed.") from None
         bound.error("update_failed", update=update.__name__, error=error.status.name)
-        raise OperationError(503, "The workflow service is unavailable; try again in a moment.") from error
+        raise OperationError(
+            503, "The workflow service is unavailable; try again in a moment."
+        ) from error
 
 
 async def live_state(incident: Incident, *, temporal: Client) -> IncidentState | None:

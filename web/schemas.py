@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
@@ -23,9 +31,9 @@ class Strict(BaseModel):
 class IncidentCreate(Strict):
     """What an on-call officer reports when opening an incident."""
 
-    authority: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=8)] = Field(
-        description="The authority's code, e.g. CDF for Cardiff Council."
-    )
+    authority: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=8)
+    ] = Field(description="The authority's code, e.g. CDF for Cardiff Council.")
     title: Annotated[OneLine, StringConstraints(min_length=3, max_length=200)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     incident_type: IncidentType
@@ -33,7 +41,9 @@ class IncidentCreate(Strict):
     significant: bool = Field(False, description="Report to the NCSC whatever the category.")
     personal_data: bool = Field(False, description="Personal data may be involved.")
     detected_at: AwareDatetime
-    aware_at: AwareDatetime | None = Field(None, description="When the council became aware; now if left out.")
+    aware_at: AwareDatetime | None = Field(
+        None, description="When the council became aware; now if left out."
+    )
     tlp: Tlp = Tlp.AMBER
     reporter_name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
     reporter_email: EmailStr
@@ -45,9 +55,14 @@ class IncidentCreate(Strict):
             raise ValueError("detected_at is in the future: give the time it was detected")
         if self.aware_at is not None:
             if self.aware_at > now + CLOCK_SKEW:
-                raise ValueError("aware_at is in the future: give the time the council became aware")
+                raise ValueError(
+                    "aware_at is in the future: give the time the council became aware"
+                )
             if self.aware_at < self.detected_at:
-                raise ValueError("aware_at is before detected_at: the council cannot be aware of it before it was detected")
+                raise ValueError(
+                    "aware_at is before detected_at: the council cannot have been aware of "
+                    "the incident before it was detected"
+                )
         return self
 
 
@@ -80,7 +95,9 @@ class IncidentView(IncidentSummary):
     aware_at: datetime
     reporter_name: str
     ncsc_reference: str | None
-    live: IncidentState | None = Field(description="The running workflow's state; null if unreachable.")
+    live: IncidentState | None = Field(
+        description="The running workflow's state; null if unreachable."
+    )
 
 
 class TimelineEventView(BaseModel):

@@ -165,8 +165,11 @@ class IncidentWorkflow:
             self._told_member_ids.add(member.member_id)  # type: ignore[arg-type]
             self._record(
                 EventKind.ACKNOWLEDGEMENT_REQUESTED if first else EventKind.ESCALATED,
-                (f"Acknowledgement requested from {member.name}" if first
-                 else f"Escalated to {member.name}: {previous.name} did not acknowledge"),  # type: ignore[union-attr]
+                (
+                    f"Acknowledgement requested from {member.name}"
+                    if first
+                    else f"Escalated to {member.name}: {previous.name} did not acknowledge"
+                ),  # type: ignore[union-attr]
                 chain=chain.value,
                 level=level,
                 member_id=member.member_id,
@@ -175,7 +178,9 @@ class IncidentWorkflow:
             )
             if not already_told:
                 self._send(
-                    NotificationKind.ACKNOWLEDGEMENT_REQUEST if first else NotificationKind.ESCALATION,
+                    NotificationKind.ACKNOWLEDGEMENT_REQUEST
+                    if first
+                    else NotificationKind.ESCALATION,
                     member,
                     key=f"{chain.value}/level-{level}",
                     facts=self._facts(chain=chain, level=level, previous=previous),
@@ -209,7 +214,7 @@ class IncidentWorkflow:
         state.respond_by = None
         self._record(
             EventKind.UNACKNOWLEDGED,
-            f"Nobody in the {chain.value.replace('_', ' ')} chain acknowledged; everyone is alerted",
+            f"Nobody in the {chain.value.replace('_', ' ')} chain acknowledged; all are alerted",
             chain=chain.value,
             notified_member_ids=list(state.notified_member_ids),
         )
@@ -266,7 +271,6 @@ class IncidentWorkflow:
             if self._closed_at is not None:
                 return
             self._ncsc_steps_opened += 1
-            step_key = f"ncsc/{self._ncsc_steps_opened}"
             step = NcscStep(opened_at=workflow.now())
             self._ncsc = step
             self._stage = self._stage.advance(Stage.REPORTING)
@@ -276,6 +280,7 @@ class IncidentWorkflow:
                 category=int(self._incident.category),
                 significant=self._incident.significant,
             )
+            step_key = f"ncsc/{self._ncsc_steps_opened}"
             for member in self._responsible_members():
                 self._send(
                     NotificationKind.NCSC_DRAFT_REPORT,
@@ -283,33 +288,7 @@ class IncidentWorkflow:
                     key=f"{step_key}/draft",
                     facts=self._facts(ncsc_opened_at=step.opened_at),
                 )
-            while True:
-                try:
-                    await workflow.wait_condition(
-                        lambda: step.reference is not None
-                        or not self._incident.ncsc_report_required
-                        or self._closed_at is not None,
-                        timeout=self._directory.policy.ncsc_reminder_interval,
-                        timeout_summary=f"{step_key}/reminder-{step.reminders_sent + 1}",
-                    )
-                    break
-                except TimeoutError:
-                    step.reminders_sent += 1
-                    self._record(
-                        EventKind.NCSC_REMINDER,
-                        f"NCSC case reference still not recorded: reminder {step.reminders_sent}",
-                        reminder_number=step.reminders_sent,
-                    )
-                    for member in self._responsible_members():
-                        self._send(
-                            NotificationKind.NCSC_REMINDER,
-                            member,
-                            key=f"{step_key}/reminder-{step.reminders_sent}",
-                            facts=self._facts(
-                                ncsc_opened_at=step.opened_at,
-                                reminder_number=step.reminders_sent,
-                            ),
-                        )
+            await self._chase_ncsc_reference(step, step_key)
             if step.reference is not None or self._closed_at is not None:
                 return
             step.withdrawn_at = workflow.now()
@@ -318,6 +297,41 @@ class IncidentWorkflow:
                 "NCSC report no longer required after reassessment",
                 category=int(self._incident.category),
             )
+
+    async def _chase_ncsc_reference(self, step: NcscStep, step_key: str) -> None:
+        """Remind the responsible members on the policy's schedule until the step ends."""
+
+        def step_ended() -> bool:
+            return (
+                step.reference is not None
+                or not self._incident.ncsc_report_required
+                or self._closed_at is not None
+            )
+
+        while True:
+            try:
+                await workflow.wait_condition(
+                    step_ended,
+                    timeout=self._directory.policy.ncsc_reminder_interval,
+                    timeout_summary=f"{step_key}/reminder-{step.reminders_sent + 1}",
+                )
+                return
+            except TimeoutError:
+                step.reminders_sent += 1
+                self._record(
+                    EventKind.NCSC_REMINDER,
+                    f"NCSC case reference still not recorded: reminder {step.reminders_sent}",
+                    reminder_number=step.reminders_sent,
+                )
+                for member in self._responsible_members():
+                    self._send(
+                        NotificationKind.NCSC_REMINDER,
+                        member,
+                        key=f"{step_key}/reminder-{step.reminders_sent}",
+                        facts=self._facts(
+                            ncsc_opened_at=step.opened_at, reminder_number=step.reminders_sent
+                        ),
+                    )
 
     def _responsible_members(self) -> list[MemberContact]:
         """The first member named in each chain: the two named under commitment c."""
@@ -337,7 +351,10 @@ class IncidentWorkflow:
         now = workflow.now()
         self._acknowledgements.append(
             Acknowledgement(
-                member_id=command.member_id, name=member.name, role=member.role, at=now,
+                member_id=command.member_id,
+                name=member.name,
+                role=member.role,
+                at=now,
                 via=command.via.value,
             )
         )
@@ -455,7 +472,9 @@ class IncidentWorkflow:
     async def contain(self, command: MarkContained) -> IncidentState:
         self._contained_at = workflow.now()
         self._stage = self._stage.advance(Stage.CONTAINED)
-        self._record(EventKind.CONTAINED, "Incident contained", actor=command.actor, note=command.note)
+        self._record(
+            EventKind.CONTAINED, "Incident contained", actor=command.actor, note=command.note
+        )
         return self.state()
 
     @contain.validator
@@ -468,14 +487,18 @@ class IncidentWorkflow:
     async def recover(self, command: MarkRecovered) -> IncidentState:
         self._recovered_at = workflow.now()
         self._stage = self._stage.advance(Stage.RECOVERED)
-        self._record(EventKind.RECOVERED, "Services recovered", actor=command.actor, note=command.note)
+        self._record(
+            EventKind.RECOVERED, "Services recovered", actor=command.actor, note=command.note
+        )
         return self.state()
 
     @recover.validator
     def _validate_recover(self, command: MarkRecovered) -> None:
         self._require_open()
         if self._contained_at is None:
-            raise _reject("Mark the incident contained before marking it recovered.", Rejection.CONFLICT)
+            raise _reject(
+                "Mark the incident contained before marking it recovered.", Rejection.CONFLICT
+            )
         if self._recovered_at is not None:
             raise _reject("The incident is already marked recovered.", Rejection.CONFLICT)
 
@@ -499,7 +522,9 @@ class IncidentWorkflow:
                 "A closing summary is required: say what happened and what was done "
                 "(at least 10 characters)."
             )
-        if self._incident.ncsc_report_required and (self._ncsc is None or self._ncsc.reference is None):
+        if self._incident.ncsc_report_required and (
+            self._ncsc is None or self._ncsc.reference is None
+        ):
             raise _reject(
                 "This is a significant incident: record the NCSC case reference before closing it.",
                 Rejection.CONFLICT,
@@ -656,7 +681,9 @@ class IncidentWorkflow:
     def _announce_closure(self) -> None:
         told = {a.member_id for a in self._acknowledgements}
         recipients = [*self._responsible_members()]
-        recipients += [m for m in self._directory.members if m.member_id in told and m not in recipients]
+        recipients += [
+            m for m in self._directory.members if m.member_id in told and m not in recipients
+        ]
         for member in recipients:
             self._send(NotificationKind.INCIDENT_CLOSED, member, key="closed", facts=self._facts())
 

@@ -54,7 +54,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Repeat a create with the same key to get the same incident, never a second one.",
+        description="Repeat a create with the same key to get the same incident, not a second.",
     ),
 ]
 
@@ -89,7 +89,9 @@ async def _visible_incident(incident_id: str, caller: ApiCaller, session: Sessio
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=IncidentCreated,
-    responses={503: {"model": Problem, "description": "Temporal is unreachable; nothing was saved."}},
+    responses={
+        503: {"model": Problem, "description": "Temporal is unreachable; nothing was saved."}
+    },
 )
 async def create_incident(
     body: IncidentCreate,
@@ -102,7 +104,11 @@ async def create_incident(
 ) -> IncidentCreated:
     """Open an incident: the named members are emailed at once and the clocks start."""
     incident, created = await open_incident(
-        body, caller=caller, idempotency_key=idempotency_key, session=session, temporal=temporal,
+        body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        session=session,
+        temporal=temporal,
         settings=settings,
     )
     if not created:
@@ -152,7 +158,9 @@ async def get_incident(
 
 
 @router.get("/{incident_id}/timeline", response_model=list[TimelineEventView])
-async def get_timeline(incident_id: str, caller: ApiCaller, session: SessionDep) -> list[TimelineEventView]:
+async def get_timeline(
+    incident_id: str, caller: ApiCaller, session: SessionDep
+) -> list[TimelineEventView]:
     """Everything that happened, in order, with the workflow's time of each event."""
     incident = await _visible_incident(incident_id, caller, session)
     return [
@@ -167,13 +175,21 @@ _UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post(
+    "/{incident_id}/acknowledge", response_model=IncidentState, responses=_UPDATE_RESPONSES
+)
 async def acknowledge(
-    incident_id: str, body: AcknowledgeBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident_id: str,
+    body: AcknowledgeBody,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> IncidentState:
     """Record that a named member has seen the incident; it stops their chain escalating."""
     incident = await _visible_incident(incident_id, caller, session)
-    command = Acknowledge(member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API)
+    command = Acknowledge(
+        member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API
+    )
     return await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
 
 
@@ -188,7 +204,11 @@ async def add_note(
 
 @router.post("/{incident_id}/assessment", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def reassess(
-    incident_id: str, body: AssessmentBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident_id: str,
+    body: AssessmentBody,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> IncidentState:
     """Change the category or flags; becoming significant opens the NCSC step."""
     incident = await _visible_incident(incident_id, caller, session)
@@ -196,19 +216,31 @@ async def reassess(
     return await run_update(incident, IncidentWorkflow.reassess, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/ncsc-report", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post(
+    "/{incident_id}/ncsc-report", response_model=IncidentState, responses=_UPDATE_RESPONSES
+)
 async def record_ncsc_report(
-    incident_id: str, body: NcscReportBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident_id: str,
+    body: NcscReportBody,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> IncidentState:
     """Record the NCSC's case reference; it ends the NCSC reminders."""
     incident = await _visible_incident(incident_id, caller, session)
     command = RecordNcscReference(**body.model_dump(), actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.record_ncsc_reference, command, temporal=temporal)
+    return await run_update(
+        incident, IncidentWorkflow.record_ncsc_reference, command, temporal=temporal
+    )
 
 
 @router.post("/{incident_id}/contain", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def contain(
-    incident_id: str, body: StageNoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident_id: str,
+    body: StageNoteBody,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> IncidentState:
     incident = await _visible_incident(incident_id, caller, session)
     command = MarkContained(note=body.note, actor=caller.name)
@@ -217,7 +249,11 @@ async def contain(
 
 @router.post("/{incident_id}/recover", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def recover(
-    incident_id: str, body: StageNoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident_id: str,
+    body: StageNoteBody,
+    caller: ApiCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> IncidentState:
     incident = await _visible_incident(incident_id, caller, session)
     command = MarkRecovered(note=body.note, actor=caller.name)

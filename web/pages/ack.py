@@ -28,9 +28,16 @@ async def _resolve(token: str, settings: SettingsDep, session: SessionDep):  # t
     try:
         grant: AckGrant = _signer(settings).verify(token)
     except ExpiredAckLink:
-        return None, "This acknowledge link has expired. Ask the on-call officer to record your acknowledgement."
+        return (
+            None,
+            "This acknowledge link has expired. "
+            "Ask the on-call officer to record your acknowledgement.",
+        )
     except InvalidAckLink:
-        return None, "This acknowledge link is not valid. Use the link exactly as it appears in the email."
+        return (
+            None,
+            "This acknowledge link is not valid. Use the link exactly as it appears in the email.",
+        )
     incident = await session.get(Incident, grant.incident_id)
     member = await session.get(ResponsibleMember, grant.member_id)
     if incident is None or member is None or member.authority_id != incident.authority_id:
@@ -45,13 +52,29 @@ async def acknowledge_page(
 ):
     found, problem = await _resolve(token, settings, session)
     if found is None:
-        return render(request, "ack.html.j2", status_code=410 if "expired" in problem else 400, problem=problem)
+        return render(
+            request,
+            "ack.html.j2",
+            status_code=410 if "expired" in problem else 400,
+            problem=problem,
+        )
     incident, member, authority = found
     state = await live_state(incident, temporal=temporal)
-    earlier = next((a for a in state.acknowledgements if a.member_id == member.id), None) if state else None
+    earlier = (
+        next((a for a in state.acknowledgements if a.member_id == member.id), None)
+        if state
+        else None
+    )
     return render(
-        request, "ack.html.j2", problem=None, incident=incident, member=member, authority=authority,
-        token=token, done=earlier, closed=incident.closed_at is not None,
+        request,
+        "ack.html.j2",
+        problem=None,
+        incident=incident,
+        member=member,
+        authority=authority,
+        token=token,
+        done=earlier,
+        closed=incident.closed_at is not None,
     )
 
 
@@ -61,18 +84,37 @@ async def acknowledge(
 ):
     found, problem = await _resolve(token, settings, session)
     if found is None:
-        return render(request, "ack.html.j2", status_code=410 if "expired" in problem else 400, problem=problem)
+        return render(
+            request,
+            "ack.html.j2",
+            status_code=410 if "expired" in problem else 400,
+            problem=problem,
+        )
     incident, member, authority = found
-    command = Acknowledge(member_id=member.id, actor=member.name, via=AcknowledgementChannel.EMAIL_LINK)
+    command = Acknowledge(
+        member_id=member.id, actor=member.name, via=AcknowledgementChannel.EMAIL_LINK
+    )
     try:
         state = await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
     except OperationError as refused:
         return render(
-            request, "ack.html.j2", status_code=refused.status_code, problem=refused.detail,
-            incident=incident, member=member, authority=authority,
+            request,
+            "ack.html.j2",
+            status_code=refused.status_code,
+            problem=refused.detail,
+            incident=incident,
+            member=member,
+            authority=authority,
         )
     done = next(a for a in state.acknowledgements if a.member_id == member.id)
     return render(
-        request, "ack.html.j2", problem=None, incident=incident, member=member, authority=authority,
-        token=token, done=done, closed=False,
+        request,
+        "ack.html.j2",
+        problem=None,
+        incident=incident,
+        member=member,
+        authority=authority,
+        token=token,
+        done=done,
+        closed=False,
     )

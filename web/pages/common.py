@@ -61,8 +61,15 @@ async def verified_form(request: Request) -> dict[str, Any]:
     form = await request.form()
     expected = request.session.get("csrf")
     sent = form.get("csrf_token")
-    if not isinstance(expected, str) or not isinstance(sent, str) or not secrets.compare_digest(expected, sent):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form expired or did not come from this site; reload it and try again.")
+    if (
+        not isinstance(expected, str)
+        or not isinstance(sent, str)
+        or not secrets.compare_digest(expected, sent)
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "The form expired or did not come from this site; reload it and try again.",
+        )
     return {key: value for key, value in form.items() if key != "csrf_token"}
 
 

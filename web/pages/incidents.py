@@ -59,19 +59,27 @@ async def home() -> RedirectResponse:
 @router.get("/incidents/new")
 async def new_incident_form(request: Request, caller: PageCaller, session: SessionDep):
     return render(
-        request, "incident_new.html.j2",
-        authorities=await _authorities_for(caller, session), errors={},
+        request,
+        "incident_new.html.j2",
+        authorities=await _authorities_for(caller, session),
+        errors={},
         # The form carries its own idempotency key: a double click or a resubmitted page
         # opens one incident, not two.
         values={"form_id": uuid.uuid4().hex},
-        incident_types=list(IncidentType), categories=list(NcscCategory), markings=list(Tlp),
+        incident_types=list(IncidentType),
+        categories=list(NcscCategory),
+        markings=list(Tlp),
     )
 
 
 @router.post("/incidents/new")
 async def submit_incident(
-    request: Request, caller: PageCaller, session: SessionDep, temporal: TemporalDep,
-    settings: SettingsDep, form: FormData,
+    request: Request,
+    caller: PageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    form: FormData,
 ):
     values = {key: str(value) for key, value in form.items()}
     errors: dict[str, str] = {}
@@ -91,8 +99,12 @@ async def submit_incident(
             reporter_email=values.get("reporter_email", ""),
         )
         incident, _ = await open_incident(
-            create, caller=caller, idempotency_key=values.get("form_id") or None,
-            session=session, temporal=temporal, settings=settings,
+            create,
+            caller=caller,
+            idempotency_key=values.get("form_id") or None,
+            session=session,
+            temporal=temporal,
+            settings=settings,
         )
     except ValidationError as invalid:
         errors = _field_errors(invalid)
@@ -103,9 +115,15 @@ async def submit_incident(
     else:
         return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
     return render(
-        request, "incident_new.html.j2", status_code=status_code,
-        authorities=await _authorities_for(caller, session), values=values, errors=errors,
-        incident_types=list(IncidentType), categories=list(NcscCategory), markings=list(Tlp),
+        request,
+        "incident_new.html.j2",
+        status_code=status_code,
+        authorities=await _authorities_for(caller, session),
+        values=values,
+        errors=errors,
+        incident_types=list(IncidentType),
+        categories=list(NcscCategory),
+        markings=list(Tlp),
     )
 
 
@@ -127,26 +145,45 @@ async def _visible(incident_id: str, caller: Caller, session: SessionDep) -> Inc
 
 
 async def _status_page(
-    request: Request, incident: Incident, session: SessionDep, temporal: TemporalDep,
-    *, error: str | None = None, status_code: int = 200,
+    request: Request,
+    incident: Incident,
+    session: SessionDep,
+    temporal: TemporalDep,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
 ):
     authority = await session.get(Authority, incident.authority_id)
     members = (
-        await session.exec(select(ResponsibleMember).where(ResponsibleMember.authority_id == incident.authority_id))
+        await session.exec(
+            select(ResponsibleMember).where(ResponsibleMember.authority_id == incident.authority_id)
+        )
     ).all()
     return render(
-        request, "incident_status.html.j2", status_code=status_code,
-        incident=incident, authority=authority, state=await live_state(incident, temporal=temporal),
-        timeline=await timeline_of(incident.id, session=session), members=members,
-        categories=list(NcscCategory), error=error,
+        request,
+        "incident_status.html.j2",
+        status_code=status_code,
+        incident=incident,
+        authority=authority,
+        state=await live_state(incident, temporal=temporal),
+        timeline=await timeline_of(incident.id, session=session),
+        members=members,
+        categories=list(NcscCategory),
+        error=error,
     )
 
 
 @router.get("/incidents/{incident_id}")
 async def incident_status(
-    request: Request, incident_id: str, caller: PageCaller, session: SessionDep, temporal: TemporalDep
+    request: Request,
+    incident_id: str,
+    caller: PageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
 ):
-    return await _status_page(request, await _visible(incident_id, caller, session), session, temporal)
+    return await _status_page(
+        request, await _visible(incident_id, caller, session), session, temporal
+    )
 
 
 def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
@@ -164,7 +201,8 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
             category=int(category) if category else None,
             significant={"yes": True, "no": False}.get(text.get("significant") or ""),
             personal_data={"yes": True, "no": False}.get(text.get("personal_data") or ""),
-            reason=text.get("reason") or "", actor=actor,
+            reason=text.get("reason") or "",
+            actor=actor,
         )
     if action == "ncsc-report":
         return IncidentWorkflow.record_ncsc_reference, RecordNcscReference(
@@ -181,20 +219,36 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
 
 @router.post("/incidents/{incident_id}/actions/{action}")
 async def incident_action(
-    request: Request, incident_id: str, action: str, caller: PageCaller, session: SessionDep,
-    temporal: TemporalDep, form: FormData,
+    request: Request,
+    incident_id: str,
+    action: str,
+    caller: PageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
 ):
     incident = await _visible(incident_id, caller, session)
     try:
         update, command = _command(action, form, caller.name)
         await run_update(incident, update, command, temporal=temporal)
     except ValidationError as invalid:
-        message = "; ".join(f"{e['loc'][0] if e['loc'] else ''}: {e['msg']}" for e in invalid.errors())
-        return await _status_page(request, incident, session, temporal, error=message, status_code=422)
+        message = "; ".join(
+            f"{e['loc'][0] if e['loc'] else ''}: {e['msg']}" for e in invalid.errors()
+        )
+        return await _status_page(
+            request, incident, session, temporal, error=message, status_code=422
+        )
     except ValueError:
-        return await _status_page(request, incident, session, temporal, error="Choose a valid option.", status_code=422)
+        return await _status_page(
+            request, incident, session, temporal, error="Choose a valid option.", status_code=422
+        )
     except OperationError as refused:
         return await _status_page(
-            request, incident, session, temporal, error=refused.detail, status_code=refused.status_code
+            request,
+            incident,
+            session,
+            temporal,
+            error=refused.detail,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)

@@ -15,17 +15,22 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/signin")
-async def sign_in_page(request: Request, next: str | None = None):  # noqa: A002
+async def sign_in_page(request: Request, next: str | None = None):
     return render(request, "signin.html.j2", next=safe_next(next), error=None)
 
 
 @router.post("/signin")
-async def sign_in(request: Request, session: SessionDep, form: Annotated[dict, Depends(verified_form)]):
+async def sign_in(
+    request: Request, session: SessionDep, form: Annotated[dict, Depends(verified_form)]
+):
     token = await find_active_token(str(form.get("token", "")).strip(), session=session)
     next_path = safe_next(str(form.get("next", "")))
     if token is None:
         return render(
-            request, "signin.html.j2", status_code=401, next=next_path,
+            request,
+            "signin.html.j2",
+            status_code=401,
+            next=next_path,
             error="That token is not valid, has expired or was revoked.",
         )
     request.session.clear()  # a fresh session (and CSRF token) at every sign-in

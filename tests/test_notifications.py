@@ -1,0 +1,176 @@
+"""Messages: the right language for each reader, safe HTML and headers, sent once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.mail import NotificationActivities, SmtpTransport
+from domain.directory import MemberContact
+from domain.incident import IncidentDetails
+from domain.records import NotificationFacts, NotificationRequest
+from domain.vocabulary import (
+    IncidentType,
+    Language,
+    MemberRole,
+    NcscCategory,
+    NotificationKind,
+    Tlp,
+)
+from notifications.compose import HeaderInjection, compose_email, message_id_for
+from notifications.render import MessageRenderer
+from runtime.database import Database
+from runtime.settings import Settings
+from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
+from services.incidents import details_of
+from tests.support import MailServer, make_authority, open_test_incident
+
+RESPOND_BY = datetime(2026, 7, 4, 13, 30, tzinfo=UTC)  # 14:30 in Cardiff (BST)
+
+
+def incident(**overrides: object) -> IncidentDetails:
+    return IncidentDetails(
+        incident_id="0b0e4f6a-0000-4000-8000-000000000001",
+        reference="CDF-2026-0007",
+        authority_id=4,
+        authority_code="CDF",
+        title="Ransomware on the revenues file server",
+        description="Files encrypted; ransom note found.",
+        incident_type=IncidentType.RANSOMWARE,
+        category=NcscCategory.SIGNIFICANT,
+        detected_at=RESPOND_BY,
+        aware_at=RESPOND_BY,
+        tlp=Tlp.AMBER_STRICT,
+        reporter_name="Rhys",
+        reporter_email="rhys@oncall.example",
+    ).model_copy(update=overrides)
+
+
+def member(language: Language) -> MemberContact:
+    return MemberContact(
+        member_id=7,
+        role=MemberRole.EXECUTIVE_MEMBER,
+        name="Cllr Eleri Morgan",
+        email="eleri@cdf.example",
+        language=language,
+    )
+
+
+def render(language: Language, **incident_overrides: object):  # type: ignore[no-untyped-def]
+    return MessageRenderer().render(
+        NotificationKind.ACKNOWLEDGEMENT_REQUEST,
+        recipient=member(language),
+        incident=incident(**incident_overrides),
+        facts=NotificationFacts(
+            respond_by=RESPOND_BY,
+            authority_name_en="Cardiff Council",
+            authority_name_cy="Cyngor Caerdydd",
+        ),
+        acknowledge_url="https://concordat.example/ack/token",
+        incident_url="https://concordat.example/incidents/1",
+    )
+
+
+def test_a_welsh_speaker_gets_welsh_with_uk_time() -> None:
+    message = render(Language.WELSH)
+    assert (
+        message.subject
+        == "[TLP:AMBER+STRICT] CDF-2026-0007 Categori 3: cydnabyddwch y digwyddiad seiber hwn"
+    )
+    assert "Mae Cyngor Caerdydd wedi agor digwyddiad seiber" in message.text
+    assert "Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST" in message.text
+    assert "Please acknowledge" not in message.text
+
+
+def test_an_english_speaker_gets_english() -> None:
+    message = render(Language.ENGLISH)
+    assert (
+        message.subject
+        == "[TLP:AMBER+STRICT] CDF-2026-0007 Category 3: acknowledge this cyber incident"
+    )
+    assert "by Saturday 4 July 2026, 14:30 BST" in message.text
+    assert "Annwyl" not in message.text
+
+
+def test_an_unknown_preference_gets_both_languages_welsh_first() -> None:
+    message = render(Language.UNKNOWN)
+    assert message.subject.endswith(
+        "cydnabyddwch y digwyddiad seiber hwn / Category 3: acknowledge this cyber incident"
+    )
+    assert message.text.index("Annwyl") < message.text.index("Dear")
+    assert message.html.index('lang="cy"') < message.html.index('lang="en"')
+
+
+def test_incident_text_is_escaped_in_html_and_never_becomes_a_template() -> None:
+    message = render(Language.ENGLISH, title="<script>alert(1)</script> {{ 7*7 }}")
+    assert "<script>alert(1)</script>" not in message.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in message.html
+    assert "{{ 7*7 }}" in message.text
+
+
+def test_line_breaks_cannot_reach_a_header() -> None:
+    message = render(Language.ENGLISH, title="Outage\r\nBcc: everyone@example.org")
+    assert "\n" not in message.subject and "\r" not in message.subject
+    with pytest.raises(HeaderInjection):
+        compose_email(
+            message,
+            mail_from="Concordat <c@example.org>",
+            to_name="Eve\r\nBcc: x@example.org",
+            to_address="eve@example.org",
+            message_id="<1@example.org>",
+            language="en",
+        )
+
+
+def test_message_ids_are_stable_per_notification() -> None:
+    first = message_id_for("incident-1/executive/level-1", "Concordat <concordat@wales.example>")
+    assert first == message_id_for("incident-1/executive/level-1", "concordat@wales.example")
+    assert first != message_id_for("incident-1/executive/level-2", "concordat@wales.example")
+    assert first.endswith("@wales.example>")
+
+
+def test_acknowledge_links_are_bound_signed_and_expiring() -> None:
+    signer = AckLinkSigner("secret", lifetime_seconds=3600)
+    grant = signer.verify(signer.token_for("incident-a", 12))
+    assert (grant.incident_id, grant.member_id) == ("incident-a", 12)
+    with pytest.raises(InvalidAckLink):
+        AckLinkSigner("another secret", 3600).verify(signer.token_for("incident-a", 12))
+    with pytest.raises(InvalidAckLink):
+        signer.verify(signer.token_for("incident-a", 12).replace(".", "x", 1))
+    with pytest.raises(ExpiredAckLink):
+        AckLinkSigner("secret", lifetime_seconds=-1).verify(signer.token_for("incident-a", 12))
+
+
+async def test_sending_the_same_notification_twice_delivers_one_email(
+    database: Database, settings: Settings, mail_server: MailServer
+) -> None:
+    council = await make_authority(database)
+    row = await open_test_incident(database, council)
+    activities = NotificationActivities(
+        database=database,
+        transport=SmtpTransport.from_settings(settings),
+        renderer=MessageRenderer(),
+        signer=AckLinkSigner("secret", 3600),
+        base_url="http://concordat.test",
+        mail_from=settings.mail_from,
+    )
+    request = NotificationRequest(
+        idempotency_key=f"{row.workflow_id}/executive/level-1/acknowledgement_request/1",
+        kind=NotificationKind.ACKNOWLEDGEMENT_REQUEST,
+        recipient=member(Language.ENGLISH).model_copy(
+            update={"email": council.email(MemberRole.EXECUTIVE_MEMBER)}
+        ),
+        incident=details_of(row, council.authority),
+        facts=NotificationFacts(respond_by=RESPOND_BY),
+        include_acknowledge_link=True,
+    )
+    env = ActivityEnvironment()
+    first = await env.run(activities.send_notification, request)
+    second = await env.run(activities.send_notification, request)
+    assert not first.already_sent and second.already_sent
+    assert second.message_id == first.message_id
+    [mail] = await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain))
+    assert mail.message["Message-ID"] == first.message_id
+    assert len(mail_server.inbox.to_domain(council.domain)) == 1

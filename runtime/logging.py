@@ -17,7 +17,7 @@ from runtime.settings import LogFormat, Settings
 
 def configure_logging(settings: Settings) -> None:
     renderer: structlog.typing.Processor
-    if settings.log_format is LogFormat.JSON:
+    if settings.effective_log_format is LogFormat.JSON:
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     web_port: int = 8000
     secret_key: SecretStr | None = None
     environment: str = Field("development", description="development or production.")
-    log_format: LogFormat = LogFormat.CONSOLE
+    log_format: LogFormat | None = Field(
+        None, description="console or json; by default json in production, console otherwise."
+    )
     log_level: str = "INFO"
 
     ack_link_lifetime_hours: int = Field(
@@ -71,6 +73,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.CONSOLE
 
     @property
     def mail_dir(self) -> Path:

@@ -1,0 +1,1 @@
+"""Measurements of Concordat's speed, run as separate commands (never timed tests)."""

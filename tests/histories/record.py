@@ -1,0 +1,142 @@
+"""Record the histories of representative incidents into tests/histories/*.json.
+
+    .venv/bin/python -m tests.histories.record
+
+Run it when a new kind of incident should be protected against non-deterministic changes;
+commit the JSON it writes. `tests/test_replay.py` replays every file against the current code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import (
+    Acknowledge,
+    CloseIncident,
+    MarkContained,
+    MarkRecovered,
+    Reassess,
+    RecordNcscReference,
+)
+from domain.incident import OpenIncident
+from domain.vocabulary import MemberRole, NcscCategory
+from runtime.database import Database
+from runtime.migrate import upgrade_database
+from runtime.settings import Settings
+from runtime.temporal import DATA_CONVERTER, bundled_binary
+from services.incidents import details_of
+from tests.support import (
+    CouncilUnderTest,
+    MailServer,
+    eventually,
+    make_authority,
+    open_test_incident,
+)
+from worker import build_worker
+from workflows import IncidentWorkflow
+
+HERE = Path(__file__).parent
+SUMMARY = "Contained by isolating the affected server; restored from backups; lessons logged."
+
+Scenario = Callable[[WorkflowEnvironment, WorkflowHandle, CouncilUnderTest], Awaitable[None]]
+
+
+async def _ready(handle: WorkflowHandle) -> bool:
+    return (await handle.query(IncidentWorkflow.state)).stage != "detected"
+
+
+async def acknowledged_and_closed(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    for role in (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER):
+        await handle.execute_update(
+            IncidentWorkflow.acknowledge,
+            Acknowledge(member_id=council.members[role], actor=role.value),
+        )
+    await handle.execute_update(IncidentWorkflow.contain, MarkContained(actor="officer"))
+    await handle.execute_update(IncidentWorkflow.recover, MarkRecovered(actor="officer"))
+    await handle.execute_update(
+        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
+    )
+
+
+async def escalated_to_the_last_level(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    await env.sleep(timedelta(hours=5))
+    await handle.execute_update(
+        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
+    )
+
+
+async def ncsc_reported_after_reassessment(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    await handle.execute_update(
+        IncidentWorkflow.reassess,
+        Reassess(category=NcscCategory.SIGNIFICANT, reason="Wider impact found", actor="officer"),
+    )
+    await env.sleep(timedelta(hours=2, minutes=30))  # two NCSC reminders
+    await handle.execute_update(
+        IncidentWorkflow.record_ncsc_reference,
+        RecordNcscReference(reference="NCSC-0001", actor="officer"),
+    )
+    await handle.execute_update(
+        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
+    )
+
+
+SCENARIOS: dict[str, tuple[NcscCategory, Scenario]] = {
+    "acknowledged_and_closed": (NcscCategory.SUBSTANTIAL, acknowledged_and_closed),
+    "escalated_to_the_last_level": (NcscCategory.SUBSTANTIAL, escalated_to_the_last_level),
+    "ncsc_reported_after_reassessment": (NcscCategory.MODERATE, ncsc_reported_after_reassessment),
+}
+
+
+async def record() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/record.db"
+        upgrade_database(url)
+        database = Database(url)
+        mail = MailServer()
+        mail.start()
+        settings = Settings(
+            database_url=url, smtp_host="127.0.0.1", smtp_port=mail.port, secret_key="record"
+        )
+        try:
+            for name, (category, scenario) in SCENARIOS.items():
+                async with await WorkflowEnvironment.start_time_skipping(
+                    data_converter=DATA_CONVERTER,
+                    test_server_existing_path=bundled_binary("temporal-test-server"),
+                ) as env:
+                    queue = f"record-{uuid.uuid4()}"
+                    council = await make_authority(database)
+                    row = await open_test_incident(database, council, category=category)
+                    async with build_worker(env.client, database, settings, task_queue=queue):
+                        handle = await env.client.start_workflow(
+                            IncidentWorkflow.run,
+                            OpenIncident(details=details_of(row, council.authority)),
+                            id=row.workflow_id,
+                            task_queue=queue,
+                        )
+                        await eventually(lambda handle=handle: _ready(handle))
+                        await scenario(env, handle, council)
+                        await handle.result()
+                        history = await handle.fetch_history()
+                    (HERE / f"{name}.json").write_text(history.to_json())
+                    print(f"recorded {name}: {len(history.events)} events")
+        finally:
+            mail.stop()
+            await database.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())

@@ -1,0 +1,29 @@
+"""Every recorded history still replays: a change that would break incidents in flight fails here.
+
+When behaviour must change, guard the new code with `workflow.patched("<change-id>")` so that
+recorded (and running) incidents keep taking the old path; see README, "Changing the workflow".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from runtime.temporal import DATA_CONVERTER
+from workflows import ALL_WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_there_are_recorded_histories() -> None:
+    assert len(HISTORIES) >= 3
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_against_the_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"incident-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=DATA_CONVERTER)
+    await replayer.replay_workflow(history)

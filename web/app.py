@@ -83,7 +83,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         secret_key=settings.signing_key(),
         session_cookie="concordat_session",
         max_age=8 * 3600,
-        same_site="strict",
+        same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES)

@@ -112,8 +112,9 @@ async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_
 
         events = await timeline(database, handle)
         opened = next(e for e in events if e.kind == EventKind.OPENED).occurred_at
-        # The reminder fell due on time although the first message was still undelivered.
-        assert all(1.5 <= (r.occurred_at - opened).total_seconds() < 4 for r in reminders)
+        # The reminders fell due on time although no message could be delivered yet: the mail
+        # server only came back after they were recorded.
+        assert all(1.5 <= (r.occurred_at - opened).total_seconds() < 10 for r in reminders)
         delivered = Counter((m.to, m.subject) for m in outage.inbox.to_domain(council.domain))
         assert len(delivered) >= 4 and set(delivered.values()) == {1}
     finally:

@@ -91,6 +91,7 @@ class IncidentSummary(BaseModel):
 class IncidentView(IncidentSummary):
     description: str
     incident_type: IncidentType
+    rsit_class: str = Field(description="The Reference Security Incident Taxonomy class.")
     personal_data: bool
     aware_at: datetime
     reporter_name: str

@@ -149,6 +149,7 @@ async def get_incident(
         **_summary(incident, authority),
         description=incident.description,
         incident_type=incident.incident_type,
+        rsit_class=incident.incident_type.rsit_class,
         personal_data=incident.personal_data,
         aware_at=incident.aware_at,
         reporter_name=incident.reporter_name,

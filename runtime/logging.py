@@ -3,6 +3,9 @@
 Callers bind incident id, workflow id and authority (`log.bind(...)`) rather than formatting
 them into messages, so every line about an incident can be found by its id. Never bind
 descriptions, names or email addresses: the log is not the place for personal data.
+
+Temporal's workflow logger (silent during replay) writes through the standard library; its
+records are rendered by the same processors, with the workflow's identifiers as fields.
 """
 
 from __future__ import annotations
@@ -11,8 +14,23 @@ import logging
 import sys
 
 import structlog
+from temporalio import activity, workflow
 
 from runtime.settings import LogFormat, Settings
+
+
+def _temporal_fields(
+    logger: object, method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Lift the workflow and run ids out of Temporal's nested `extra` into plain fields."""
+    for key in ("temporal_workflow", "temporal_activity"):
+        info = event.pop(key, None)
+        if isinstance(info, dict):
+            event.setdefault("workflow_id", info.get("workflow_id"))
+            event.setdefault("run_id", info.get("run_id") or info.get("workflow_run_id"))
+            if "activity_type" in info:
+                event.setdefault("activity", info["activity_type"])
+    return event
 
 
 def configure_logging(settings: Settings) -> None:
@@ -22,11 +40,14 @@ def configure_logging(settings: Settings) -> None:
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     level = logging.getLevelName(settings.log_level.upper())
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             renderer,
@@ -35,7 +56,19 @@ def configure_logging(settings: Settings) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    # Temporal's own loggers (and the workflow logger) use the standard library.
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_fields],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # The workflow's identifiers go in fields (from `extra`), not appended to the message.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     # aiosmtpd (the local mail catcher) reports every connection at INFO.
     logging.getLogger("mail.log").setLevel(logging.WARNING)

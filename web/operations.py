@@ -130,7 +130,9 @@ async def run_update(
 ) -> IncidentState:
     """Send an update to the incident's workflow and translate a refusal into an HTTP answer."""
     bound = log.bind(
-        incident_id=incident.id, workflow_id=incident.workflow_id, authority_id=incident.authority_id
+        incident_id=incident.id,
+        workflow_id=incident.workflow_id,
+        authority_id=incident.authority_id,
     )
     if incident.closed_at is not None:
         raise OperationError(409, f"Incident {incident.reference} is closed.")

@@ -13,6 +13,7 @@ the sandbox.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -107,6 +108,7 @@ class IncidentWorkflow:
             aware_at=incident.aware_at.isoformat(),
         )
         recorder = asyncio.create_task(self._keep_timeline_recorded())
+        self._log("incident_started", category=int(incident.category))
 
         self._snapshot = await self._take_snapshot()
         self._stage = Stage.TRIAGED
@@ -125,6 +127,7 @@ class IncidentWorkflow:
 
         await workflow.wait_condition(lambda: self._closed_at is not None)
         await asyncio.gather(*escalations, reporting)
+        self._log("incident_closed")
         self._announce_closure()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -158,6 +161,7 @@ class IncidentWorkflow:
                 )
                 continue
             state.level = level
+            self._log("chain_level_reached", chain=chain.value, level=level, role=role.value)
             state.notified_member_ids.append(member.member_id)  # type: ignore[arg-type]
             first = previous is None
             # The chief executive heads both chains; one email answers for both.
@@ -218,7 +222,7 @@ class IncidentWorkflow:
             chain=chain.value,
             notified_member_ids=list(state.notified_member_ids),
         )
-        workflow.logger.warning("escalation_exhausted", extra={"chain": chain.value})
+        self._log("escalation_exhausted", logging.WARNING, chain=chain.value)
         for person in self._everyone_to_alert():
             self._send(
                 NotificationKind.UNACKNOWLEDGED_ALERT,
@@ -271,6 +275,7 @@ class IncidentWorkflow:
             if self._closed_at is not None:
                 return
             self._ncsc_steps_opened += 1
+            self._log("ncsc_step_opened", category=int(self._incident.category))
             step = NcscStep(opened_at=workflow.now())
             self._ncsc = step
             self._stage = self._stage.advance(Stage.REPORTING)
@@ -372,6 +377,7 @@ class IncidentWorkflow:
             via=command.via.value,
             chains=answered,
         )
+        self._log("acknowledged", member_id=command.member_id, chains=answered)
         if all(state.acknowledged_by is not None for state in self._chains.values()):
             self._stage = self._stage.advance(Stage.ACKNOWLEDGED)
         return self.state()
@@ -573,6 +579,18 @@ class IncidentWorkflow:
             SnapshotRequest(authority_id=self._incident.authority_id),
             result_type=AuthoritySnapshot,
             **_DATABASE_ACTIVITY,
+        )
+
+    def _log(self, event: str, level: int = logging.INFO, **fields: Any) -> None:
+        """Log through the workflow logger (silent on replay), identifiers only, never names."""
+        workflow.logger.log(
+            level,
+            event,
+            extra={
+                "incident_id": self._incident.incident_id,
+                "authority": self._incident.authority_code,
+                **fields,
+            },
         )
 
     def _record(

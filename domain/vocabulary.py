@@ -131,6 +131,11 @@ class NotificationKind(StrEnum):
     NCSC_REMINDER = "ncsc_reminder"
     INCIDENT_CLOSED = "incident_closed"
 
+    @property
+    def label(self) -> str:
+        """How the timeline names a message: "NCSC draft report", "escalation"."""
+        return self.value.replace("_", " ").replace("ncsc", "NCSC")
+
 
 class EventKind(StrEnum):
     """Timeline event kinds; each is one line of the story an auditor reads."""

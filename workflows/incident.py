@@ -684,14 +684,13 @@ class IncidentWorkflow:
             cause = failure.cause.message if failure.cause else str(failure)
             self._record(
                 EventKind.NOTIFICATION_FAILED,
-                f"Could not deliver {request.kind.value.replace('_', ' ')} to "
-                f"{request.recipient.name}: {cause}",
+                f"Could not deliver {request.kind.label} to {request.recipient.name}: {cause}",
                 **detail,
             )
             return
         self._record(
             EventKind.NOTIFICATION_SENT,
-            f"Sent {request.kind.value.replace('_', ' ')} to {request.recipient.name}",
+            f"Sent {request.kind.label} to {request.recipient.name}",
             message_id=receipt.message_id,
             **detail,
         )

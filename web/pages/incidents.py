@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -26,7 +27,7 @@ from services import incidents as incident_service
 from services.timeline import timeline_of
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, open_incident, run_update
-from web.pages.common import PageCaller, local_datetime, render, verified_form
+from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verified_form
 from web.schemas import IncidentCreate
 from workflows import IncidentWorkflow
 
@@ -65,7 +66,10 @@ async def new_incident_form(request: Request, caller: PageCaller, session: Sessi
         errors={},
         # The form carries its own idempotency key: a double click or a resubmitted page
         # opens one incident, not two.
-        values={"form_id": uuid.uuid4().hex},
+        values={
+            "form_id": uuid.uuid4().hex,
+            "detected_at": datetime.now(UK_TIME).strftime("%Y-%m-%dT%H:%M"),
+        },
         incident_types=list(IncidentType),
         categories=list(NcscCategory),
         markings=list(Tlp),

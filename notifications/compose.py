@@ -52,8 +52,9 @@ def compose_email(
     message["To"] = Address(display_name=_header_safe(to_name), addr_spec=_header_safe(to_address))
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(sent_at or datetime.now(UTC))
-    message["Content-Language"] = "cy, en" if language == "unknown" else language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    # After the parts exist: making the message multipart moves Content-* headers into them.
+    message["Content-Language"] = "cy, en" if language == "unknown" else language
     return message

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from domain.vocabulary import MemberRole, Stage
+from domain.vocabulary import Language, MemberRole, Stage
 from models import Incident
 from runtime.database import Database
 from security.tokens import issue_token
@@ -54,8 +54,8 @@ class Officer:
         return response.json()
 
 
-async def officer_for(database: Database, http: httpx.AsyncClient) -> Officer:
-    council = await make_authority(database)
+async def officer_for(database: Database, http: httpx.AsyncClient, **council: Any) -> Officer:
+    council = await make_authority(database, **council)
     async with database.session() as session:
         _, token = await issue_token(
             f"officer of {council.code}", authority_id=council.id, session=session
@@ -77,7 +77,11 @@ async def count_incidents(database: Database, council: CouncilUnderTest) -> int:
 async def test_opening_an_incident_emails_both_named_members(
     http: httpx.AsyncClient, database: Database, mail_server: MailServer
 ) -> None:
-    officer = await officer_for(database, http)
+    languages = {
+        MemberRole.EXECUTIVE_MEMBER: Language.WELSH,
+        MemberRole.SENIOR_MANAGEMENT_MEMBER: Language.UNKNOWN,
+    }
+    officer = await officer_for(database, http, languages=languages)
     created = await officer.open()
     assert created["reference"] == f"{officer.council.code}-{NOW.year}-0001"
     assert created["workflow_id"] == f"incident-{created['id']}"
@@ -89,9 +93,17 @@ async def test_opening_an_incident_emails_both_named_members(
         officer.council.email(MemberRole.EXECUTIVE_MEMBER),
         officer.council.email(MemberRole.SENIOR_MANAGEMENT_MEMBER),
     }
-    assert all(
-        m.subject.startswith(f"[TLP:AMBER] {created['reference']} Category 4") for m in mails
-    ), [m.subject for m in mails]
+    by_role = {m.to.split("@")[0]: m for m in mails}
+    welsh, both = by_role["executive_member"], by_role["senior_management_member"]
+    prefix = f"[TLP:AMBER] {created['reference']} "
+    assert welsh.subject == prefix + "Categori 4: cydnabyddwch y digwyddiad seiber hwn"
+    assert "Annwyl" in welsh.text() and "Dear" not in welsh.text()
+    assert both.subject == prefix + (
+        "Categori 4: cydnabyddwch y digwyddiad seiber hwn / "
+        "Category 4: acknowledge this cyber incident"
+    )
+    assert both.text().index("Annwyl") < both.text().index("Dear")
+    assert both.message["Content-Language"] == "cy, en"
 
     async def notifying() -> dict[str, Any] | None:
         body = (await officer.get(f"/api/incidents/{created['id']}")).json()

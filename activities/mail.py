@@ -9,9 +9,11 @@ the reader's client) can recognise the copy. No message is ever lost to that win
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -30,13 +32,16 @@ from domain.records import (
 )
 from models import SentNotification
 from models.notification import DeliveryStatus
-from notifications.compose import WIRE_POLICY, compose_email, message_id_for
+from notifications.compose import WIRE_POLICY, HeaderInjection, compose_email, message_id_for
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings, SmtpTls
 from security.ack_links import AckLinkSigner
 
 log = structlog.get_logger(__name__)
+
+#: Shorter than the activity's start-to-close timeout (60 s) in `workflows/incident.py`.
+SEND_DEADLINE_SECONDS = 45
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,24 @@ class SmtpTransport:
 
 
 def _permanent_refusal(error: Exception) -> str | None:
-    """The server's reason when no retry can help (a 5xx for the address or the message)."""
+    """The server's reason when no retry can help: a 5xx for the address or for the message.
+
+    Everything else is retried: 4xx answers (greylisting, a full mailbox), and refusals of our
+    own session (authentication, TLS, sender), which an administrator can put right while the
+    message waits.
+    """
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{r.code} {r.message}" for r in error.recipients) or str(error)
-    if isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600:
+        refused = error.recipients
+        if refused and all(500 <= r.code < 600 for r in refused):
+            return "; ".join(f"{r.code} {r.message}" for r in refused)
+        return None
+    if isinstance(error, aiosmtplib.SMTPDataError) and 500 <= error.code < 600:
         return f"{error.code} {error.message}"
     return None
+
+
+def _rejected(reason: str) -> ApplicationError:
+    return ApplicationError(reason, type=RECIPIENT_REJECTED, non_retryable=True)
 
 
 class NotificationActivities:
@@ -121,25 +138,28 @@ class NotificationActivities:
                 message_id=record.message_id, sent_at=record.sent_at, already_sent=True
             )
         if record.status is DeliveryStatus.REJECTED:
-            raise ApplicationError(
-                record.last_error or "rejected", type=RECIPIENT_REJECTED, non_retryable=True
-            )
+            raise _rejected(record.last_error or "rejected")
 
-        message = self._compose(request, record.message_id)
         try:
-            await self._transport.send(message)
-        except (aiosmtplib.SMTPException, OSError) as error:
+            message = self._compose(request, record.message_id)
+        except (HeaderInjection, ValueError, IndexError, MessageError) as unusable:
+            # A stored address or name no message can carry: retrying cannot help.
+            reason = f"the message could not be addressed: {unusable}"
+            await self._note_failure(record.idempotency_key, reason, permanent=True)
+            raise _rejected(reason) from unusable
+        try:
+            # Give up before Temporal's start-to-close timeout, so a retry never overlaps
+            # an attempt that is still talking to the server.
+            async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+                await self._transport.send(message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             refusal = _permanent_refusal(error)
             await self._note_failure(
                 record.idempotency_key, refusal or str(error), refusal is not None
             )
             if refusal is not None:
                 bound.warning("notification_rejected", reason=refusal)
-                raise ApplicationError(
-                    f"the mail server refused the message: {refusal}",
-                    type=RECIPIENT_REJECTED,
-                    non_retryable=True,
-                ) from error
+                raise _rejected(f"the mail server refused the message: {refusal}") from error
             bound.warning("notification_deferred", error=type(error).__name__)
             raise
         sent_at = await self._mark_sent(record.idempotency_key)
@@ -151,7 +171,7 @@ class NotificationActivities:
         acknowledge_url = None
         if request.include_acknowledge_link and recipient.member_id is not None:
             acknowledge_url = self._signer.url_for(
-                self._base_url, incident.incident_id, recipient.member_id
+                self._base_url, incident.incident_id, recipient.member_id, recipient.email
             )
         rendered = self._renderer.render(
             request.kind,
@@ -190,8 +210,12 @@ class NotificationActivities:
                 try:
                     await session.commit()
                 except IntegrityError:
-                    await session.rollback()  # another attempt created it a moment ago
-                record = await self._find(key, session)
+                    await session.rollback()
+                    record = await self._find(key, session)
+                    if record is None:  # not a concurrent attempt: a real integrity problem
+                        raise
+                else:
+                    record = await self._find(key, session)
                 assert record is not None
             if record.status is DeliveryStatus.SENDING:
                 record.attempts += 1

@@ -6,6 +6,8 @@ The link carries no secret of its own; it is trustworthy because only a holder o
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -25,6 +27,17 @@ class ExpiredAckLink(InvalidAckLink):
 class AckGrant:
     incident_id: str
     member_id: int
+    address_digest: str
+
+    def was_sent_to(self, address: str) -> bool:
+        """Whether the link went to this address: a role's new holder cannot use the old
+        holder's link, nor the old holder theirs."""
+        return hmac.compare_digest(self.address_digest, address_digest(address))
+
+
+def address_digest(address: str) -> str:
+    # A digest, not the address: the link carries no personal data in clear.
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
 
 
 class AckLinkSigner:
@@ -32,11 +45,13 @@ class AckLinkSigner:
         self._serializer = URLSafeTimedSerializer(secret_key, salt=_PURPOSE)
         self._lifetime = lifetime_seconds
 
-    def token_for(self, incident_id: str, member_id: int) -> str:
-        return self._serializer.dumps({"incident": incident_id, "member": member_id})
+    def token_for(self, incident_id: str, member_id: int, address: str) -> str:
+        return self._serializer.dumps(
+            {"incident": incident_id, "member": member_id, "to": address_digest(address)}
+        )
 
-    def url_for(self, base_url: str, incident_id: str, member_id: int) -> str:
-        return f"{base_url.rstrip('/')}/ack/{self.token_for(incident_id, member_id)}"
+    def url_for(self, base_url: str, incident_id: str, member_id: int, address: str) -> str:
+        return f"{base_url.rstrip('/')}/ack/{self.token_for(incident_id, member_id, address)}"
 
     def verify(self, token: str) -> AckGrant:
         try:
@@ -46,6 +61,10 @@ class AckLinkSigner:
         except BadSignature as bad:
             raise InvalidAckLink("this acknowledge link is not valid") from bad
         try:
-            return AckGrant(incident_id=str(payload["incident"]), member_id=int(payload["member"]))
+            return AckGrant(
+                incident_id=str(payload["incident"]),
+                member_id=int(payload["member"]),
+                address_digest=str(payload["to"]),
+            )
         except (KeyError, TypeError, ValueError) as malformed:
             raise InvalidAckLink("this acknowledge link is not valid") from malformed

@@ -38,12 +38,12 @@ async def issue_token(
     return row, token
 
 
+def is_active(token: ApiToken, now: datetime) -> bool:
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
+
+
 async def find_active_token(token: str, *, session: AsyncSession) -> ApiToken | None:
     row = (
         await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
-        return None
-    return row
+    return row if row is not None and is_active(row, datetime.now(UTC)) else None

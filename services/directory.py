@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from email_validator import validate_email
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,6 +79,13 @@ async def name_member(
     session: AsyncSession,
 ) -> ResponsibleMember:
     """Name (or rename) the authority's member in a role; one person holds each role."""
+    work_email = validate_email(
+        work_email, check_deliverability=False, globally_deliverable=False
+    ).normalized
+    if out_of_band_email:
+        out_of_band_email = validate_email(
+            out_of_band_email, check_deliverability=False, globally_deliverable=False
+        ).normalized
     member = (
         await session.exec(
             select(ResponsibleMember).where(
@@ -97,8 +105,14 @@ async def name_member(
 
 
 async def set_policy(
-    authority_id: int, policy: EscalationPolicyOverride, *, session: AsyncSession
-) -> None:
-    policy.authority_id = authority_id
-    await session.merge(policy)
+    authority_id: int, changes: EscalationPolicyOverride, *, session: AsyncSession
+) -> EscalationPolicyOverride:
+    """Apply the given overrides; fields left empty keep what the authority had."""
+    policy = await session.get(EscalationPolicyOverride, authority_id) or EscalationPolicyOverride(
+        authority_id=authority_id
+    )
+    for field, value in changes.model_dump(exclude={"authority_id"}, exclude_none=True).items():
+        setattr(policy, field, value)
+    session.add(policy)
     await session.commit()
+    return policy

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -15,6 +16,8 @@ from domain.incident import IncidentDetails, workflow_id_for
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
 from models import Authority, Incident, IncidentReferenceCounter
 from runtime.database import insert_for
+
+UK_TIME = ZoneInfo("Europe/London")
 
 
 class IdempotencyConflict(Exception):
@@ -88,7 +91,7 @@ async def open_incident(
             if existing.request_fingerprint != fingerprint:
                 raise IdempotencyConflict(idempotency_key)
             return existing, False
-    year = aware_at.year
+    year = aware_at.astimezone(UK_TIME).year  # the council's year, not the sender's zone
     number = await _next_number(authority.id, year, session=session)
     incident_id = str(uuid.uuid4())
     incident = Incident(
@@ -163,6 +166,10 @@ async def get_incident(
     incident_id: str, *, authority_id: int | None, session: AsyncSession
 ) -> Incident | None:
     """The incident if the caller's authority may see it; `None` means every authority."""
+    try:
+        uuid.UUID(incident_id)
+    except ValueError:
+        return None  # not an incident id at all: the same answer as an unknown one
     incident = await session.get(Incident, incident_id)
     if incident is None or (authority_id is not None and incident.authority_id != authority_id):
         return None

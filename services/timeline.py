@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -11,6 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.records import TimelineBatch
 from models import Incident, TimelineEvent
 from runtime.database import insert_for
+
+
+def _storable(text: str) -> str:
+    """Text PostgreSQL can store: a NUL that got past validation must not stall a timeline."""
+    return text.replace("\x00", "\ufffd").replace("\\u0000", "\\ufffd")
 
 
 async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
@@ -28,9 +34,9 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             "sequence": entry.sequence,
             "kind": entry.kind.value,
             "occurred_at": entry.occurred_at,
-            "actor": entry.actor[:200],
-            "summary": entry.summary[:1000],
-            "detail": entry.detail,
+            "actor": _storable(entry.actor)[:200],
+            "summary": _storable(entry.summary)[:1000],
+            "detail": json.loads(_storable(json.dumps(entry.detail))),
             "recorded_at": recorded_at,
         }
         for entry in batch.entries

@@ -150,7 +150,7 @@ async def make_authority(
     """A fresh authority with its own email domain, so tests never see each other's mail."""
     number = next(_authority_numbers)
     code = f"T{uuid.uuid4().hex[:5].upper()}"
-    domain = f"{code.lower()}.example.test"
+    domain = f"{code.lower()}.council.example"
     async with database.session() as session:
         authority = Authority(
             code=code, name_en=f"Test Council {number}", name_cy=f"Cyngor Prawf {number}"

@@ -13,7 +13,8 @@ from sqlmodel import func, select
 from domain.vocabulary import Language, MemberRole, Stage
 from models import Incident
 from runtime.database import Database
-from security.tokens import issue_token
+from security.tokens import find_active_token, issue_token
+from services.directory import name_member
 from tests.support import CouncilUnderTest, MailServer, eventually, make_authority
 
 NOW = datetime.now(UTC)
@@ -151,6 +152,8 @@ async def test_a_retried_create_returns_the_same_incident(
         ({"reporter_email": "not-an-address"}, "reporter_email", "email address"),
         ({"title": "Two\r\nBcc: victim@example.org"}, "title", "pattern"),
         ({"unexpected": 1}, "unexpected", "Extra inputs"),
+        ({"description": "nul\u0000byte"}, "description", "NUL"),
+        ({"detected_at": "0001-01-01T00:00:00+14:00"}, "detected_at", "2000 or later"),
     ],
 )
 async def test_invalid_reports_are_refused_with_a_reason_and_nothing_is_saved(
@@ -252,6 +255,18 @@ async def test_a_member_acknowledges_from_the_link_in_their_email(
     tampered = await http.get(link.group(1)[:-3] + "abc")
     assert tampered.status_code == 400 and "not valid" in tampered.text
 
+    # The role changes hands: the previous holder's link no longer acknowledges for it.
+    async with database.session() as session:
+        await name_member(
+            officer.council.id,
+            MemberRole.SENIOR_MANAGEMENT_MEMBER,
+            name="New Director",
+            work_email=f"new.director@{officer.council.domain}",
+            session=session,
+        )
+    stale = await http.get(link.group(1))
+    assert stale.status_code == 403 and "previous holder" in stale.text
+
 
 async def test_an_officer_opens_an_incident_through_the_form(
     http: httpx.AsyncClient, database: Database, mail_server: MailServer
@@ -299,15 +314,44 @@ async def test_an_officer_opens_an_incident_through_the_form(
     assert await count_incidents(database, officer.council) == 1
 
 
+async def test_a_page_session_ends_when_its_token_expires(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    page = await http.get("/signin")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    await http.post("/signin", data={"csrf_token": csrf, "token": officer.token, "next": "/"})
+    assert (await http.get("/incidents")).status_code == 200
+    async with database.session() as session:
+        token = await find_active_token(officer.token, session=session)
+        assert token is not None
+        token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        session.add(token)
+        await session.commit()
+    expired = await http.get("/incidents")
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/signin")
+
+
 async def test_health_reports_database_and_temporal(http: httpx.AsyncClient) -> None:
     response = await http.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
 
 
-async def test_oversized_requests_are_refused(http: httpx.AsyncClient, database: Database) -> None:
+async def test_oversized_and_out_of_range_requests_are_refused(
+    http: httpx.AsyncClient, database: Database
+) -> None:
     officer = await officer_for(database, http)
     response = await officer.post(
         "/api/incidents", report(officer.council.code, description="x" * 2_000_000)
     )
     assert response.status_code == 413
+
+    async def chunks():  # no Content-Length: a chunked upload
+        for _ in range(40):
+            yield b"x" * 65536
+
+    chunked = await http.post("/api/incidents", content=chunks(), headers=officer.headers)
+    assert chunked.status_code == 413
+    assert (await officer.get("/api/incidents?offset=9223372036854775808")).status_code == 422
+    assert (await officer.get("/api/incidents/%00")).status_code == 404

@@ -10,11 +10,11 @@ from sqlalchemy import inspect
 
 from domain.records import IncidentProjection, TimelineBatch, TimelineEntry
 from domain.vocabulary import EventKind, NcscCategory, Stage
-from models import Incident
+from models import EscalationPolicyOverride, Incident
 from runtime.database import Database
 from runtime.migrate import alembic_config
 from services.councils import WELSH_COUNCILS
-from services.directory import authority_by_code
+from services.directory import authority_by_code, effective_policy, set_policy
 from services.timeline import record_batch, timeline_of
 from tests.support import make_authority, open_test_incident
 
@@ -117,3 +117,28 @@ async def test_the_database_refuses_naive_times(database: Database) -> None:
         assert "naive datetimes" in str(error)
     else:
         raise AssertionError("a naive datetime was stored")
+
+
+async def test_the_reference_year_is_the_councils_year(database: Database) -> None:
+    council = await make_authority(database)
+    # 00:30 on New Year's Day in a zone two hours ahead is still 31 December in Wales.
+    aware = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    row = await open_test_incident(database, council, detected_at=aware, aware_at=aware)
+    assert row.reference == f"{council.code}-2026-0001"
+
+
+async def test_policy_overrides_add_up(database: Database) -> None:
+    council = await make_authority(database)
+    async with database.session() as session:
+        await set_policy(
+            council.id,
+            EscalationPolicyOverride(ack_timeout_category_4_seconds=600),
+            session=session,
+        )
+        await set_policy(
+            council.id, EscalationPolicyOverride(reminders_before_escalation=2), session=session
+        )
+        policy = await effective_policy(council.id, session=session)
+    assert policy.ack_timeout_category_4 == timedelta(minutes=10)
+    assert policy.reminders_before_escalation == 2
+    assert policy.ack_timeout_category_1_3 == timedelta(minutes=15)  # the national default

@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from aiosmtplib import (
+    SMTPAuthenticationError,
+    SMTPDataError,
+    SMTPRecipientRefused,
+    SMTPRecipientsRefused,
+    SMTPSenderRefused,
+)
 from temporalio.testing import ActivityEnvironment
 
-from activities.mail import NotificationActivities, SmtpTransport
+from activities.mail import NotificationActivities, SmtpTransport, _permanent_refusal
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.records import NotificationFacts, NotificationRequest
@@ -124,6 +131,25 @@ def test_line_breaks_cannot_reach_a_header() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (SMTPRecipientsRefused([SMTPRecipientRefused(550, "No such mailbox", "x@e.org")]), True),
+        (SMTPRecipientsRefused([SMTPRecipientRefused(451, "Greylisted, retry", "x@e.org")]), False),
+        (SMTPRecipientsRefused([SMTPRecipientRefused(452, "Mailbox full", "x@e.org")]), False),
+        (SMTPDataError(554, "Message rejected as spam"), True),
+        (SMTPAuthenticationError(535, "Bad credentials"), False),
+        (SMTPSenderRefused(550, "Sender not allowed", "c@e.org"), False),
+        (ConnectionRefusedError(), False),
+    ],
+)
+def test_only_a_permanent_refusal_of_the_message_stops_retrying(
+    error: Exception, permanent: bool
+) -> None:
+    # Our own session's problems (credentials, sender, TLS) can be fixed while messages wait.
+    assert (_permanent_refusal(error) is not None) is permanent
+
+
 def test_message_ids_are_stable_per_notification() -> None:
     first = message_id_for("incident-1/executive/level-1", "Concordat <concordat@wales.example>")
     assert first == message_id_for("incident-1/executive/level-1", "concordat@wales.example")
@@ -133,14 +159,19 @@ def test_message_ids_are_stable_per_notification() -> None:
 
 def test_acknowledge_links_are_bound_signed_and_expiring() -> None:
     signer = AckLinkSigner("secret", lifetime_seconds=3600)
-    grant = signer.verify(signer.token_for("incident-a", 12))
+    grant = signer.verify(signer.token_for("incident-a", 12, "a@example.org"))
     assert (grant.incident_id, grant.member_id) == ("incident-a", 12)
+    assert grant.was_sent_to("A@example.org") and not grant.was_sent_to("b@example.org")
     with pytest.raises(InvalidAckLink):
-        AckLinkSigner("another secret", 3600).verify(signer.token_for("incident-a", 12))
+        AckLinkSigner("another secret", 3600).verify(
+            signer.token_for("incident-a", 12, "a@example.org")
+        )
     with pytest.raises(InvalidAckLink):
-        signer.verify(signer.token_for("incident-a", 12).replace(".", "x", 1))
+        signer.verify(signer.token_for("incident-a", 12, "a@example.org").replace(".", "x", 1))
     with pytest.raises(ExpiredAckLink):
-        AckLinkSigner("secret", lifetime_seconds=-1).verify(signer.token_for("incident-a", 12))
+        AckLinkSigner("secret", lifetime_seconds=-1).verify(
+            signer.token_for("incident-a", 12, "a@example.org")
+        )
 
 
 async def test_sending_the_same_notification_twice_delivers_one_email(

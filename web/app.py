@@ -13,12 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from runtime.database import Database
 from runtime.settings import Settings
 from web.api.incidents import router as incidents_api
+from web.limits import RequestSizeLimit
 from web.operations import OperationError
 from web.pages.ack import router as ack_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
@@ -29,25 +29,6 @@ log = structlog.get_logger(__name__)
 
 #: Far more than any incident report needs, far less than would hurt the server.
 MAX_REQUEST_BYTES = 1024 * 1024
-
-
-class RequestSizeLimit:
-    """Refuse oversized requests with 413 before reading them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                response = JSONResponse(
-                    {"detail": f"The request is larger than {self.limit // 1024} KiB."},
-                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def _wants_html(request: Request) -> bool:

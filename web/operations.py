@@ -86,18 +86,42 @@ async def open_incident(
         await _start_workflow(incident, authority, temporal, settings)
     except Exception as error:
         bound.error("incident_start_failed", error=type(error).__name__, new=created)
-        if created:
+        started = await _workflow_exists(incident, temporal)
+        if started:  # the start reached the server although its answer did not reach us
+            bound.info("incident_start_confirmed")
+            return incident, created
+        if created and started is False:
             await incident_service.withdraw_unstarted(incident.id, session=session)
+            saved = "Nothing was saved; try again in a moment"
+        else:
+            # Whether the workflow exists cannot be known now: keep the row, so that a
+            # retry with the same key starts the workflow or finds it.
+            bound.warning("incident_start_uncertain")
+            saved = (
+                f"Incident {incident.reference} was recorded, but its start was not confirmed; "
+                "check the incident list before reporting it again, or retry"
+            )
         raise OperationError(
             503,
             "The incident could not be opened because the workflow service is unavailable. "
-            "Nothing was saved; try again in a moment"
+            + saved
             + (" with the same Idempotency-Key." if idempotency_key else "."),
         ) from error
     bound.info(
         "incident_opened" if created else "incident_open_replayed", category=int(incident.category)
     )
     return incident, created
+
+
+async def _workflow_exists(incident: Incident, temporal: Client) -> bool | None:
+    """True or False when Temporal can say whether the workflow exists; None when it cannot."""
+    try:
+        await temporal.get_workflow_handle(incident.workflow_id).describe()
+    except RPCError as error:
+        return False if error.status == RPCStatusCode.NOT_FOUND else None
+    except Exception:  # the server is unreachable: nothing can be known
+        return None
+    return True
 
 
 async def _start_workflow(
@@ -148,6 +172,10 @@ async def run_update(
             ) from None
         raise
     except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND and incident.last_event_sequence == 0:
+            raise OperationError(
+                503, f"Incident {incident.reference} is not running yet; try again in a moment."
+            ) from None
         if error.status == RPCStatusCode.NOT_FOUND:
             raise OperationError(409, f"Incident {incident.reference} is closed.") from None
         bound.error("update_failed", update=update.__name__, error=error.status.name)

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -23,9 +25,29 @@ CLOCK_SKEW = timedelta(minutes=1)
 
 OneLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\r\n]*$")]
 
+#: Nothing Concordat records happened before this; older dates are typing mistakes.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _not_ancient(moment: datetime) -> datetime:
+    if moment < EARLIEST:
+        raise ValueError("must be a date in 2000 or later")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_not_ancient)]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail later in a workflow.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class IncidentCreate(Strict):
@@ -40,8 +62,8 @@ class IncidentCreate(Strict):
     category: NcscCategory = Field(description="The council's own assessment, NCSC category 1-6.")
     significant: bool = Field(False, description="Report to the NCSC whatever the category.")
     personal_data: bool = Field(False, description="Personal data may be involved.")
-    detected_at: AwareDatetime
-    aware_at: AwareDatetime | None = Field(
+    detected_at: Moment
+    aware_at: Moment | None = Field(
         None, description="When the council became aware; now if left out."
     )
     tlp: Tlp = Tlp.AMBER
@@ -127,7 +149,7 @@ class AssessmentBody(Strict):
 
 class NcscReportBody(Strict):
     reference: Annotated[OneLine, StringConstraints(min_length=1, max_length=64)]
-    reported_at: AwareDatetime | None = None
+    reported_at: Moment | None = None
 
 
 class StageNoteBody(Strict):

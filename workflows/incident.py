@@ -242,7 +242,9 @@ class IncidentWorkflow:
                 timeout_summary=f"ack-timeout/{chain.value}/{step}",
             )
         except TimeoutError:
-            return False
+            # An acknowledgement in the same instant as the timer still counts.
+            if not self._chain_settled(chain):
+                return False
         self._chains[chain].respond_by = None
         return True
 
@@ -317,11 +319,13 @@ class IncidentWorkflow:
             try:
                 await workflow.wait_condition(
                     step_ended,
-                    timeout=self._directory.policy.ncsc_reminder_interval,
+                    timeout=self._directory.policy.ncsc_reminder_delay(step.reminders_sent + 1),
                     timeout_summary=f"{step_key}/reminder-{step.reminders_sent + 1}",
                 )
                 return
             except TimeoutError:
+                if step_ended():
+                    return
                 step.reminders_sent += 1
                 self._record(
                     EventKind.NCSC_REMINDER,
@@ -461,7 +465,7 @@ class IncidentWorkflow:
         if not command.reference.strip():
             raise _reject("The NCSC case reference cannot be blank.")
         step = self._ncsc
-        if step is None or step.withdrawn_at is not None:
+        if step is None or step.withdrawn_at is not None or not self._incident.ncsc_report_required:
             raise _reject(
                 "No NCSC report is open for this incident: reassess it as category 1-3 or "
                 "significant first.",

@@ -128,7 +128,7 @@ async def list_incidents(
     caller: ApiCaller,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentSummary]:
     """Incidents of the caller's authority (every authority for the central team), newest first."""
     rows = await incident_service.list_incidents(

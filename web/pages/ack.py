@@ -6,11 +6,13 @@ scanners open every link in a message, and an acknowledgement must mean a person
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 
 from domain.commands import Acknowledge, AcknowledgementChannel
 from models import Authority, Incident, ResponsibleMember
-from security.ack_links import AckGrant, AckLinkSigner, ExpiredAckLink, InvalidAckLink
+from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
 from web.deps import SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, run_update
 from web.pages.common import render
@@ -19,102 +21,102 @@ from workflows import IncidentWorkflow
 router = APIRouter(include_in_schema=False)
 
 
-def _signer(settings: SettingsDep) -> AckLinkSigner:
-    return AckLinkSigner(settings.signing_key(), settings.ack_link_lifetime_hours * 3600)
+class AckLinkProblem(Exception):
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code, self.message = status_code, message
 
 
-async def _resolve(token: str, settings: SettingsDep, session: SessionDep):  # type: ignore[no-untyped-def]
-    """The grant in the link and what it names, or the sentence to show instead."""
+@dataclass(frozen=True)
+class AckTarget:
+    incident: Incident
+    member: ResponsibleMember
+    authority: Authority
+
+
+async def _resolve(token: str, settings: SettingsDep, session: SessionDep) -> AckTarget:
+    """What the link names, or the reason it cannot be used."""
+    signer = AckLinkSigner(settings.signing_key(), settings.ack_link_lifetime_hours * 3600)
     try:
-        grant: AckGrant = _signer(settings).verify(token)
+        grant = signer.verify(token)
     except ExpiredAckLink:
-        return (
-            None,
+        raise AckLinkProblem(
+            410,
             "This acknowledge link has expired. "
             "Ask the on-call officer to record your acknowledgement.",
-        )
+        ) from None
     except InvalidAckLink:
-        return (
-            None,
-            "This acknowledge link is not valid. Use the link exactly as it appears in the email.",
-        )
+        raise AckLinkProblem(
+            400, "This acknowledge link is not valid. Use the link exactly as it is in the email."
+        ) from None
     incident = await session.get(Incident, grant.incident_id)
     member = await session.get(ResponsibleMember, grant.member_id)
     if incident is None or member is None or member.authority_id != incident.authority_id:
-        return None, "This acknowledge link does not match an incident."
+        raise AckLinkProblem(404, "This acknowledge link does not match an incident.")
+    if not grant.was_sent_to(member.work_email):
+        raise AckLinkProblem(
+            403,
+            "This acknowledge link was sent to a previous holder of the role. "
+            "Use the link in your own email, or ask the on-call officer.",
+        )
     authority = await session.get(Authority, incident.authority_id)
-    return (incident, member, authority), None
+    assert authority is not None
+    return AckTarget(incident, member, authority)
+
+
+def _page(request: Request, target: AckTarget, token: str, **context):  # type: ignore[no-untyped-def]
+    return render(
+        request,
+        "ack.html.j2",
+        incident=target.incident,
+        member=target.member,
+        authority=target.authority,
+        token=token,
+        **({"problem": None, "done": None, "closed": False} | context),
+    )
 
 
 @router.get("/ack/{token}")
 async def acknowledge_page(
     request: Request, token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
 ):
-    found, problem = await _resolve(token, settings, session)
-    if found is None:
+    try:
+        target = await _resolve(token, settings, session)
+    except AckLinkProblem as problem:
         return render(
-            request,
-            "ack.html.j2",
-            status_code=410 if "expired" in problem else 400,
-            problem=problem,
+            request, "ack.html.j2", status_code=problem.status_code, problem=problem.message
         )
-    incident, member, authority = found
-    state = await live_state(incident, temporal=temporal)
+    state = await live_state(target.incident, temporal=temporal)
     earlier = (
-        next((a for a in state.acknowledgements if a.member_id == member.id), None)
+        next((a for a in state.acknowledgements if a.member_id == target.member.id), None)
         if state
         else None
     )
-    return render(
-        request,
-        "ack.html.j2",
-        problem=None,
-        incident=incident,
-        member=member,
-        authority=authority,
-        token=token,
-        done=earlier,
-        closed=incident.closed_at is not None,
-    )
+    return _page(request, target, token, done=earlier, closed=target.incident.closed_at is not None)
 
 
 @router.post("/ack/{token}")
 async def acknowledge(
     request: Request, token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
 ):
-    found, problem = await _resolve(token, settings, session)
-    if found is None:
+    try:
+        target = await _resolve(token, settings, session)
+    except AckLinkProblem as problem:
         return render(
-            request,
-            "ack.html.j2",
-            status_code=410 if "expired" in problem else 400,
-            problem=problem,
+            request, "ack.html.j2", status_code=problem.status_code, problem=problem.message
         )
-    incident, member, authority = found
     command = Acknowledge(
-        member_id=member.id, actor=member.name, via=AcknowledgementChannel.EMAIL_LINK
+        member_id=target.member.id,  # type: ignore[arg-type]
+        actor=target.member.name,
+        via=AcknowledgementChannel.EMAIL_LINK,
     )
     try:
-        state = await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
+        state = await run_update(
+            target.incident, IncidentWorkflow.acknowledge, command, temporal=temporal
+        )
     except OperationError as refused:
         return render(
-            request,
-            "ack.html.j2",
-            status_code=refused.status_code,
-            problem=refused.detail,
-            incident=incident,
-            member=member,
-            authority=authority,
+            request, "ack.html.j2", status_code=refused.status_code, problem=refused.detail
         )
-    done = next(a for a in state.acknowledgements if a.member_id == member.id)
-    return render(
-        request,
-        "ack.html.j2",
-        problem=None,
-        incident=incident,
-        member=member,
-        authority=authority,
-        token=token,
-        done=done,
-        closed=False,
-    )
+    done = next(a for a in state.acknowledgements if a.member_id == target.member.id)
+    return _page(request, target, token, done=done)

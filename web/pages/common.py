@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from models import ApiToken
+from security.tokens import is_active
 from web.deps import Caller, SessionDep
 
 UK_TIME = ZoneInfo("Europe/London")
@@ -36,10 +37,27 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+#: A signed-in session ends this long after sign-in, however active it is.
+SESSION_LIFETIME = timedelta(hours=8)
+
+
+def start_session(request: Request, token: ApiToken) -> None:
+    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
+    request.session["token_id"] = token.id
+    request.session["signed_in_at"] = datetime.now(UTC).isoformat()
+
+
 async def get_page_caller(request: Request, session: SessionDep) -> Caller:
     token_id = request.session.get("token_id")
+    signed_in_at = request.session.get("signed_in_at")
     token = await session.get(ApiToken, token_id) if isinstance(token_id, int) else None
-    if token is None or token.revoked_at is not None:
+    now = datetime.now(UTC)
+    if (
+        token is None
+        or not is_active(token, now)
+        or not isinstance(signed_in_at, str)
+        or datetime.fromisoformat(signed_in_at) + SESSION_LIFETIME < now
+    ):
         request.session.clear()
         raise SignInRequired(request.url.path)
     return Caller.of(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -28,7 +29,15 @@ from services.timeline import timeline_of
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, open_incident, run_update
 from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verified_form
-from web.schemas import IncidentCreate
+from web.schemas import (
+    AcknowledgeBody,
+    AssessmentBody,
+    CloseBody,
+    IncidentCreate,
+    NcscReportBody,
+    NoteBody,
+    StageNoteBody,
+)
 from workflows import IncidentWorkflow
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +59,11 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
         message = item["msg"].removeprefix("Value error, ")
         errors.setdefault(field, message)
     return errors
+
+
+def _form_key(form_id: str | None) -> str | None:
+    """The form's own idempotency key, if it is one this site issued (32 hex digits)."""
+    return form_id if form_id and re.fullmatch(r"[0-9a-f]{32}", form_id) else None
 
 
 @router.get("/")
@@ -105,7 +119,7 @@ async def submit_incident(
         incident, _ = await open_incident(
             create,
             caller=caller,
-            idempotency_key=values.get("form_id") or None,
+            idempotency_key=_form_key(values.get("form_id")),
             session=session,
             temporal=temporal,
             settings=settings,
@@ -191,33 +205,40 @@ async def incident_status(
 
 
 def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
-    """The workflow update and its command for one of the status page's forms."""
+    """The workflow update and its command for one of the status page's forms, validated by
+    the same schemas as the API."""
     text = {key: (str(value).strip() or None) for key, value in form.items()}
+    choice = {"yes": True, "no": False}
     if action == "acknowledge":
+        body = AcknowledgeBody(member_id=text.get("member_id") or 0)
         return IncidentWorkflow.acknowledge, Acknowledge(
-            member_id=int(text.get("member_id") or 0), actor=actor, via=AcknowledgementChannel.WEB
+            member_id=body.member_id, actor=actor, via=AcknowledgementChannel.WEB
         )
     if action == "note":
-        return IncidentWorkflow.add_note, AddNote(text=text.get("text") or "", actor=actor)
+        note = NoteBody(text=text.get("text") or "")
+        return IncidentWorkflow.add_note, AddNote(text=note.text, actor=actor)
     if action == "assessment":
-        category = text.get("category")
-        return IncidentWorkflow.reassess, Reassess(
-            category=int(category) if category else None,
-            significant={"yes": True, "no": False}.get(text.get("significant") or ""),
-            personal_data={"yes": True, "no": False}.get(text.get("personal_data") or ""),
+        assessment = AssessmentBody(
+            category=text.get("category"),
+            significant=choice.get(text.get("significant") or ""),
+            personal_data=choice.get(text.get("personal_data") or ""),
             reason=text.get("reason") or "",
-            actor=actor,
         )
+        return IncidentWorkflow.reassess, Reassess(**assessment.model_dump(), actor=actor)
     if action == "ncsc-report":
+        report = NcscReportBody(reference=text.get("reference") or "")
         return IncidentWorkflow.record_ncsc_reference, RecordNcscReference(
-            reference=text.get("reference") or "", actor=actor
+            reference=report.reference, actor=actor
         )
     if action == "contain":
-        return IncidentWorkflow.contain, MarkContained(note=text.get("note"), actor=actor)
+        stage_note = StageNoteBody(note=text.get("note"))
+        return IncidentWorkflow.contain, MarkContained(note=stage_note.note, actor=actor)
     if action == "recover":
-        return IncidentWorkflow.recover, MarkRecovered(note=text.get("note"), actor=actor)
+        stage_note = StageNoteBody(note=text.get("note"))
+        return IncidentWorkflow.recover, MarkRecovered(note=stage_note.note, actor=actor)
     if action == "close":
-        return IncidentWorkflow.close, CloseIncident(summary=text.get("summary") or "", actor=actor)
+        closing = CloseBody(summary=text.get("summary") or "")
+        return IncidentWorkflow.close, CloseIncident(summary=closing.summary, actor=actor)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
 
 
@@ -237,14 +258,11 @@ async def incident_action(
         await run_update(incident, update, command, temporal=temporal)
     except ValidationError as invalid:
         message = "; ".join(
-            f"{e['loc'][0] if e['loc'] else ''}: {e['msg']}" for e in invalid.errors()
+            f"{field.replace('_', ' ')}: {problem}"
+            for field, problem in _field_errors(invalid).items()
         )
         return await _status_page(
             request, incident, session, temporal, error=message, status_code=422
-        )
-    except ValueError:
-        return await _status_page(
-            request, incident, session, temporal, error="Choose a valid option.", status_code=422
         )
     except OperationError as refused:
         return await _status_page(

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from security.tokens import find_active_token
 from web.deps import SessionDep
-from web.pages.common import render, safe_next, verified_form
+from web.pages.common import render, safe_next, start_session, verified_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,8 +33,7 @@ async def sign_in(
             next=next_path,
             error="That token is not valid, has expired or was revoked.",
         )
-    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-    request.session["token_id"] = token.id
+    start_session(request, token)
     return RedirectResponse(next_path, status_code=303)
 
 

@@ -20,6 +20,7 @@ from runtime.settings import Settings
 from web.api.incidents import router as incidents_api
 from web.limits import RequestSizeLimit
 from web.operations import OperationError
+from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
 from web.pages.incidents import router as incident_pages
@@ -81,6 +82,8 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     @app.exception_handler(OperationError)
     async def refused(request: Request, error: OperationError) -> JSONResponse:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    app.add_exception_handler(AckLinkProblem, link_problem_page)  # type: ignore[arg-type]
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, error: SignInRequired) -> RedirectResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
 from domain.commands import (
     Acknowledge,
@@ -85,6 +85,9 @@ async def _visible_incident(incident_id: str, caller: ApiCaller, session: Sessio
     return incident
 
 
+VisibleIncident = Annotated[Incident, Depends(_visible_incident)]
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -139,10 +142,9 @@ async def list_incidents(
 
 @router.get("/{incident_id}", response_model=IncidentView)
 async def get_incident(
-    incident_id: str, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    incident: VisibleIncident, session: SessionDep, temporal: TemporalDep
 ) -> IncidentView:
     """The incident with its live state: stage, who has acknowledged, the NCSC step."""
-    incident = await _visible_incident(incident_id, caller, session)
     authority = await session.get(Authority, incident.authority_id)
     assert authority is not None
     return IncidentView(
@@ -159,11 +161,8 @@ async def get_incident(
 
 
 @router.get("/{incident_id}/timeline", response_model=list[TimelineEventView])
-async def get_timeline(
-    incident_id: str, caller: ApiCaller, session: SessionDep
-) -> list[TimelineEventView]:
+async def get_timeline(incident: VisibleIncident, session: SessionDep) -> list[TimelineEventView]:
     """Everything that happened, in order, with the workflow's time of each event."""
-    incident = await _visible_incident(incident_id, caller, session)
     return [
         TimelineEventView.model_validate(event, from_attributes=True)
         for event in await timeline_of(incident.id, session=session)
@@ -180,14 +179,9 @@ _UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/{incident_id}/acknowledge", response_model=IncidentState, responses=_UPDATE_RESPONSES
 )
 async def acknowledge(
-    incident_id: str,
-    body: AcknowledgeBody,
-    caller: ApiCaller,
-    session: SessionDep,
-    temporal: TemporalDep,
+    body: AcknowledgeBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
     """Record that a named member has seen the incident; it stops their chain escalating."""
-    incident = await _visible_incident(incident_id, caller, session)
     command = Acknowledge(
         member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API
     )
@@ -196,23 +190,18 @@ async def acknowledge(
 
 @router.post("/{incident_id}/notes", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def add_note(
-    incident_id: str, body: NoteBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    body: NoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
-    incident = await _visible_incident(incident_id, caller, session)
+    """Add a note to the timeline."""
     command = AddNote(text=body.text, actor=caller.name)
     return await run_update(incident, IncidentWorkflow.add_note, command, temporal=temporal)
 
 
 @router.post("/{incident_id}/assessment", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def reassess(
-    incident_id: str,
-    body: AssessmentBody,
-    caller: ApiCaller,
-    session: SessionDep,
-    temporal: TemporalDep,
+    body: AssessmentBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
     """Change the category or flags; becoming significant opens the NCSC step."""
-    incident = await _visible_incident(incident_id, caller, session)
     command = Reassess(**body.model_dump(), actor=caller.name)
     return await run_update(incident, IncidentWorkflow.reassess, command, temporal=temporal)
 
@@ -221,14 +210,9 @@ async def reassess(
     "/{incident_id}/ncsc-report", response_model=IncidentState, responses=_UPDATE_RESPONSES
 )
 async def record_ncsc_report(
-    incident_id: str,
-    body: NcscReportBody,
-    caller: ApiCaller,
-    session: SessionDep,
-    temporal: TemporalDep,
+    body: NcscReportBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
     """Record the NCSC's case reference; it ends the NCSC reminders."""
-    incident = await _visible_incident(incident_id, caller, session)
     command = RecordNcscReference(**body.model_dump(), actor=caller.name)
     return await run_update(
         incident, IncidentWorkflow.record_ncsc_reference, command, temporal=temporal
@@ -237,35 +221,26 @@ async def record_ncsc_report(
 
 @router.post("/{incident_id}/contain", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def contain(
-    incident_id: str,
-    body: StageNoteBody,
-    caller: ApiCaller,
-    session: SessionDep,
-    temporal: TemporalDep,
+    body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
-    incident = await _visible_incident(incident_id, caller, session)
+    """Mark the incident contained."""
     command = MarkContained(note=body.note, actor=caller.name)
     return await run_update(incident, IncidentWorkflow.contain, command, temporal=temporal)
 
 
 @router.post("/{incident_id}/recover", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def recover(
-    incident_id: str,
-    body: StageNoteBody,
-    caller: ApiCaller,
-    session: SessionDep,
-    temporal: TemporalDep,
+    body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
-    incident = await _visible_incident(incident_id, caller, session)
+    """Mark services recovered; the incident must be contained first."""
     command = MarkRecovered(note=body.note, actor=caller.name)
     return await run_update(incident, IncidentWorkflow.recover, command, temporal=temporal)
 
 
 @router.post("/{incident_id}/close", response_model=IncidentState, responses=_UPDATE_RESPONSES)
 async def close(
-    incident_id: str, body: CloseBody, caller: ApiCaller, session: SessionDep, temporal: TemporalDep
+    body: CloseBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
     """Close the incident with a summary; a significant one needs its NCSC reference first."""
-    incident = await _visible_incident(incident_id, caller, session)
     command = CloseIncident(summary=body.summary, actor=caller.name)
     return await run_update(incident, IncidentWorkflow.close, command, temporal=temporal)

@@ -22,6 +22,8 @@ router = APIRouter(include_in_schema=False)
 
 
 class AckLinkProblem(Exception):
+    """Why a link cannot be used; the app answers with the acknowledge page saying so."""
+
     def __init__(self, status_code: int, message: str) -> None:
         super().__init__(message)
         self.status_code, self.message = status_code, message
@@ -76,16 +78,15 @@ def _page(request: Request, target: AckTarget, token: str, **context):  # type: 
     )
 
 
+def link_problem_page(request: Request, problem: AckLinkProblem):  # type: ignore[no-untyped-def]
+    return render(request, "ack.html.j2", status_code=problem.status_code, problem=problem.message)
+
+
 @router.get("/ack/{token}")
 async def acknowledge_page(
     request: Request, token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
 ):
-    try:
-        target = await _resolve(token, settings, session)
-    except AckLinkProblem as problem:
-        return render(
-            request, "ack.html.j2", status_code=problem.status_code, problem=problem.message
-        )
+    target = await _resolve(token, settings, session)
     state = await live_state(target.incident, temporal=temporal)
     earlier = (
         next((a for a in state.acknowledgements if a.member_id == target.member.id), None)
@@ -99,12 +100,7 @@ async def acknowledge_page(
 async def acknowledge(
     request: Request, token: str, settings: SettingsDep, session: SessionDep, temporal: TemporalDep
 ):
-    try:
-        target = await _resolve(token, settings, session)
-    except AckLinkProblem as problem:
-        return render(
-            request, "ack.html.j2", status_code=problem.status_code, problem=problem.message
-        )
+    target = await _resolve(token, settings, session)
     command = Acknowledge(
         member_id=target.member.id,  # type: ignore[arg-type]
         actor=target.member.name,

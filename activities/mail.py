@@ -30,15 +30,21 @@ from domain.records import (
     NotificationReceipt,
     NotificationRequest,
 )
+from domain.vocabulary import NotificationKind
 from models import SentNotification
 from models.notification import DeliveryStatus
 from notifications.compose import WIRE_POLICY, HeaderInjection, compose_email, message_id_for
+from notifications.drafts import render_draft
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings, SmtpTls
 from security.ack_links import AckLinkSigner
+from services.reporting import draft_facts
 
 log = structlog.get_logger(__name__)
+
+#: Messages that carry a draft submission to the body.
+_WITH_DRAFT = (NotificationKind.OBLIGATION_DUE, NotificationKind.BODY_NOTIFICATION)
 
 #: Shorter than the activity's start-to-close timeout (60 s) in `workflows/incident.py`.
 SEND_DEADLINE_SECONDS = 45
@@ -141,7 +147,7 @@ class NotificationActivities:
             raise _rejected(record.last_error or "rejected")
 
         try:
-            message = self._compose(request, record.message_id)
+            message = await self._compose(request, record.message_id)
         except (HeaderInjection, ValueError, IndexError, MessageError) as unusable:
             # A stored address or name no message can carry: retrying cannot help.
             reason = f"the message could not be addressed: {unusable}"
@@ -166,8 +172,15 @@ class NotificationActivities:
         bound.info("notification_sent", message_id=record.message_id)
         return NotificationReceipt(message_id=record.message_id, sent_at=sent_at)
 
-    def _compose(self, request: NotificationRequest, message_id: str) -> EmailMessage:
+    async def _compose(self, request: NotificationRequest, message_id: str) -> EmailMessage:
         incident, recipient = request.incident, request.recipient
+        draft = None
+        if request.kind in _WITH_DRAFT and request.facts.body is not None:
+            async with self._database.session() as session:
+                facts = await draft_facts(
+                    incident, request.facts.body, request.facts.deadline, session=session
+                )
+            draft = render_draft(self._renderer, facts)
         acknowledge_url = None
         if request.include_acknowledge_link and recipient.member_id is not None:
             acknowledge_url = self._signer.url_for(
@@ -180,6 +193,7 @@ class NotificationActivities:
             facts=request.facts,
             acknowledge_url=acknowledge_url,
             incident_url=f"{self._base_url}/incidents/{incident.incident_id}",
+            draft=draft,
         )
         return compose_email(
             rendered,

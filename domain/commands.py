@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
 from domain.vocabulary import NcscCategory
 
 
@@ -46,13 +47,28 @@ class Reassess(BaseModel):
     category: NcscCategory | None = None
     significant: bool | None = None
     personal_data: bool | None = None
+    personal_data_risk: PersonalDataRisk | None = None
     reason: str = Field(min_length=1, max_length=2000)
     actor: str
 
 
-class RecordNcscReference(BaseModel):
-    reference: str = Field(min_length=1, max_length=64)
-    reported_at: datetime | None = None
+class RecordSubmission(BaseModel):
+    """Evidence that a body was told: closes its clock (initial) or adds to it (follow-up)."""
+
+    body: Body
+    phase: SubmissionPhase = SubmissionPhase.INITIAL
+    reference: str | None = Field(None, max_length=64)
+    submitted_at: datetime | None = None
+    summary: str | None = Field(None, max_length=5000)
+    late_reason: str | None = Field(None, max_length=5000)
+    actor: str
+
+
+class WaiveObligation(BaseModel):
+    """A decision, with its reason and who took it, that a body will not be told."""
+
+    body: Body
+    reason: str = Field(max_length=5000)
     actor: str
 
 

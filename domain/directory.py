@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import EscalationPolicy
 from domain.vocabulary import Chain, Language, MemberRole
 
@@ -44,6 +45,9 @@ class AuthoritySnapshot(BaseModel):
     name_cy: str
     members: list[MemberContact]
     policy: EscalationPolicy
+    obligation_rules: dict[Body, ObligationRule] = NATIONAL_RULES
+    ncsc_contact_email: str | None = None
+    """An address on a system the incident has not compromised, for the NCSC's replies."""
     taken_at: datetime
 
     def member(self, role: MemberRole) -> MemberContact | None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.obligations import Assessment, PersonalDataRisk
 from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
 
 
@@ -20,6 +21,9 @@ class IncidentDetails(BaseModel):
     category: NcscCategory
     significant: bool = False
     personal_data: bool = False
+    personal_data_risk: PersonalDataRisk | None = None
+    exercise: bool = False
+    """An exercise runs every step and clock but tells no real body; statistics leave it out."""
     detected_at: datetime
     aware_at: datetime
     tlp: Tlp
@@ -27,9 +31,14 @@ class IncidentDetails(BaseModel):
     reporter_email: str
 
     @property
-    def ncsc_report_required(self) -> bool:
-        """Concordat commitment g: categories 1-3, or whatever the officer marks significant."""
-        return self.category.nationally_significant or self.significant
+    def assessment(self) -> Assessment:
+        return Assessment(
+            category=self.category,
+            significant=self.significant,
+            personal_data=self.personal_data,
+            personal_data_risk=self.personal_data_risk,
+            cybercrime=self.incident_type.cybercrime,
+        )
 
 
 class OpenIncident(BaseModel):
@@ -43,7 +52,6 @@ class IncidentOutcome(BaseModel):
     reference: str
     stage: Stage
     closed_at: datetime | None
-    ncsc_reference: str | None
 
 
 def workflow_id_for(incident_id: str) -> str:

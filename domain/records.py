@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
+from domain.obligations import Body, Obligation, PersonalDataRisk
 from domain.vocabulary import Chain, EventKind, NcscCategory, NotificationKind, Stage
 
 #: Activity names: the workflow calls activities by name so that it never imports database,
@@ -35,6 +36,16 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any] = {}
 
 
+class IcoDecision(BaseModel):
+    """Whether the ICO was (or will not be) told about a breach, why, and who decided."""
+
+    decision: str
+    """notified, not_notified or pending."""
+    reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 class IncidentProjection(BaseModel):
     """The few fields the read side keeps current so lists need no workflow query."""
 
@@ -42,8 +53,16 @@ class IncidentProjection(BaseModel):
     category: NcscCategory
     significant: bool
     personal_data: bool
-    ncsc_reference: str | None = None
+    personal_data_risk: PersonalDataRisk | None = None
+    obligations: list[Obligation] = []
+    ico_decision: IcoDecision | None = None
     closed_at: datetime | None = None
+
+    @property
+    def ncsc_reference(self) -> str | None:
+        ncsc = next((o for o in self.obligations if o.body is Body.NCSC), None)
+        initial = ncsc.initial_submission if ncsc else None
+        return initial.reference if initial else None
 
 
 class TimelineBatch(BaseModel):
@@ -62,7 +81,10 @@ class NotificationFacts(BaseModel):
     previous_recipient: str | None = None
     reminder_number: int | None = None
     closing_summary: str | None = None
-    ncsc_opened_at: datetime | None = None
+    body: Body | None = None
+    deadline: datetime | None = None
+    clock_started_at: datetime | None = None
+    ncsc_contact_email: str | None = None
     authority_name_en: str = ""
     authority_name_cy: str = ""
 

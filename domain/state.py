@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.obligations import Obligation, PersonalDataRisk
 from domain.vocabulary import Chain, MemberRole, NcscCategory, Stage
 
 
@@ -22,20 +23,13 @@ class ChainState(BaseModel):
     level: int = 0
     """1-based level reached so far (0 before anyone is told)."""
     notified_member_ids: list[int] = []
+    requested_at: datetime | None = None
+    """When the chain's first member was asked to acknowledge."""
     acknowledged_by: int | None = None
     acknowledged_at: datetime | None = None
     unacknowledged: bool = False
     """True once the last level has passed with nobody acknowledging."""
     respond_by: datetime | None = None
-
-
-class NcscStep(BaseModel):
-    opened_at: datetime
-    reference: str | None = None
-    reported_at: datetime | None = None
-    recorded_by: str | None = None
-    reminders_sent: int = 0
-    withdrawn_at: datetime | None = None
 
 
 class IncidentState(BaseModel):
@@ -46,9 +40,11 @@ class IncidentState(BaseModel):
     category: NcscCategory
     significant: bool
     personal_data: bool
+    personal_data_risk: PersonalDataRisk | None = None
+    exercise: bool = False
     chains: list[ChainState]
     acknowledgements: list[Acknowledgement]
-    ncsc: NcscStep | None = None
+    obligations: list[Obligation] = []
     contained_at: datetime | None = None
     recovered_at: datetime | None = None
     closed_at: datetime | None = None
@@ -57,3 +53,6 @@ class IncidentState(BaseModel):
     @property
     def closed(self) -> bool:
         return self.closed_at is not None
+
+    def obligation(self, body: str) -> Obligation | None:
+        return next((o for o in self.obligations if o.body == body), None)

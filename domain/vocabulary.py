@@ -61,6 +61,12 @@ class IncidentType(StrEnum):
     def rsit_class(self) -> str:
         return _RSIT_CLASS[self]
 
+    @property
+    def cybercrime(self) -> bool:
+        """Someone attacked the council: below the national threshold, Report Fraud is told.
+        A vulnerability, an accidental loss or an unclassified event may not be a crime."""
+        return self not in (IncidentType.VULNERABILITY, IncidentType.DATA_LOSS, IncidentType.OTHER)
+
 
 _RSIT_CLASS: dict[IncidentType, str] = {
     IncidentType.RANSOMWARE: "Malicious Code",
@@ -127,14 +133,16 @@ class NotificationKind(StrEnum):
     ACKNOWLEDGEMENT_REMINDER = "acknowledgement_reminder"
     ESCALATION = "escalation"
     UNACKNOWLEDGED_ALERT = "unacknowledged_alert"
-    NCSC_DRAFT_REPORT = "ncsc_draft_report"
-    NCSC_REMINDER = "ncsc_reminder"
+    OBLIGATION_DUE = "obligation_due"
+    OBLIGATION_REMINDER = "obligation_reminder"
+    OBLIGATION_OVERDUE = "obligation_overdue"
+    BODY_NOTIFICATION = "body_notification"
     INCIDENT_CLOSED = "incident_closed"
 
     @property
     def label(self) -> str:
         """How the timeline names a message: "NCSC draft report", "escalation"."""
-        return self.value.replace("_", " ").replace("ncsc", "NCSC")
+        return self.value.replace("_", " ")
 
 
 class EventKind(StrEnum):
@@ -152,10 +160,13 @@ class EventKind(StrEnum):
     UNACKNOWLEDGED = "unacknowledged"
     NOTE_ADDED = "note_added"
     REASSESSED = "reassessed"
-    NCSC_STEP_OPENED = "ncsc_step_opened"
-    NCSC_STEP_WITHDRAWN = "ncsc_step_withdrawn"
-    NCSC_REMINDER = "ncsc_reminder"
-    NCSC_REPORTED = "ncsc_reported"
+    OBLIGATION_DUE = "obligation_due"
+    OBLIGATION_REMINDER = "obligation_reminder"
+    OBLIGATION_OVERDUE = "obligation_overdue"
+    OBLIGATION_SUBMITTED = "obligation_submitted"
+    OBLIGATION_WAIVED = "obligation_waived"
+    OBLIGATION_NOT_REQUIRED = "obligation_not_required"
+    BODY_NOTIFICATION_SUPPRESSED = "body_notification_suppressed"
     CONTAINED = "contained"
     RECOVERED = "recovered"
     CLOSED = "closed"

@@ -4,14 +4,18 @@ from models.access import ApiToken
 from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
 from models.incident import Incident, IncidentReferenceCounter
 from models.notification import SentNotification
+from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
 from models.timeline import TimelineEvent
 
 __all__ = [
     "ApiToken",
     "Authority",
+    "BreachRecord",
     "EscalationPolicyOverride",
     "Incident",
     "IncidentReferenceCounter",
+    "ObligationRecord",
+    "ReportingRuleOverride",
     "ResponsibleMember",
     "SentNotification",
     "TimelineEvent",

@@ -41,7 +41,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def enum_column(enum: type[StrEnum], *, nullable: bool = False, index: bool = False) -> Column:
+def enum_column(
+    enum: type[StrEnum], *, nullable: bool = False, index: bool = False, primary_key: bool = False
+) -> Column:
     """A string enum stored by value ("executive_member"), readable without the code."""
     return Column(
         SAEnum(
@@ -53,6 +55,7 @@ def enum_column(enum: type[StrEnum], *, nullable: bool = False, index: bool = Fa
         ),
         nullable=nullable,
         index=index,
+        primary_key=primary_key,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.obligations import PersonalDataRisk
 from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
 from models.columns import CategoryType, UtcDateTime, enum_column, utc_now
 
@@ -29,6 +30,11 @@ class Incident(SQLModel, table=True):
     category: NcscCategory = Field(sa_column=Column(CategoryType, nullable=False))
     significant: bool = False
     personal_data: bool = False
+    personal_data_risk: PersonalDataRisk | None = Field(
+        default=None, sa_column=enum_column(PersonalDataRisk, nullable=True)
+    )
+    exercise: bool = Field(default=False, index=True)
+    """Exercises run like real incidents but are left out of statistics."""
     tlp: Tlp = Field(sa_column=enum_column(Tlp))
     detected_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     aware_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.obligations import Body
 from domain.vocabulary import IncidentType, Language, MemberRole, NcscCategory
 
 CATEGORY_NAMES: dict[Language, dict[NcscCategory, str]] = {
@@ -123,4 +124,18 @@ MONTHS = {
         "Tachwedd",
         "Rhagfyr",
     ),
+}
+
+BODY_NAMES: dict[Language, dict[Body, str]] = {
+    Language.ENGLISH: {body: body.label for body in Body},
+    Language.WELSH: {
+        Body.NCSC: "yr NCSC",
+        Body.ICO: "Swyddfa'r Comisiynydd Gwybodaeth (ICO)",
+        Body.AFFECTED_INDIVIDUALS: "yr unigolion yr effeithir arnynt",
+        Body.REPORT_FRAUD: "Report Fraud",
+        Body.WELSH_GOVERNMENT: "Uned Cydnerthedd Seiber Llywodraeth Cymru",
+        Body.CYMRUSOC: "CymruSOC",
+        Body.POLICE: "uned seiber ranbarthol yr heddlu",
+        Body.INSURER: "yr yswiriwr",
+    },
 }

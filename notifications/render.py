@@ -11,18 +11,46 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
 
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.records import NotificationFacts
 from domain.vocabulary import Language, NotificationKind
-from notifications.labels import CATEGORY_NAMES, INCIDENT_TYPE_NAMES, MONTHS, ROLE_NAMES, WEEKDAYS
+from notifications.labels import (
+    BODY_NAMES,
+    CATEGORY_NAMES,
+    INCIDENT_TYPE_NAMES,
+    MONTHS,
+    ROLE_NAMES,
+    WEEKDAYS,
+)
 
 #: Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
 UK_TIME = ZoneInfo("Europe/London")
 
 _LANGUAGE_SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
+
+
+EXERCISE_SUBJECT = "[EXERCISE / YMARFER]"
+EXERCISE_BANNER = (
+    "*** EXERCISE / YMARFER: this is an exercise, not a real incident. "
+    "Ymarfer yw hwn, nid digwyddiad go iawn. ***"
+)
+
+
+class RenderedDraft(NamedTuple):
+    """A draft submission to a body, included in the owner's email and downloadable."""
+
+    text: str
+    html: str
 
 
 class RenderedMessage(NamedTuple):
@@ -60,6 +88,9 @@ class MessageRenderer:
         )
         self._env.filters["when"] = _when
 
+    def template(self, name: str) -> Template:
+        return self._env.get_template(name)
+
     def render(
         self,
         kind: NotificationKind,
@@ -69,6 +100,7 @@ class MessageRenderer:
         facts: NotificationFacts,
         acknowledge_url: str | None,
         incident_url: str,
+        draft: RenderedDraft | None = None,
     ) -> RenderedMessage:
         subjects, texts, htmls = [], [], []
         for language in recipient.language.message_languages:
@@ -87,6 +119,8 @@ class MessageRenderer:
                 ),
                 "acknowledge_url": acknowledge_url,
                 "incident_url": incident_url,
+                "body_name": BODY_NAMES[language][facts.body] if facts.body else "",
+                "draft": draft,
             }
             text_template = self._env.get_template(f"{language.value}/{kind.value}.txt.j2")
             template_context = text_template.new_context(context)
@@ -96,8 +130,14 @@ class MessageRenderer:
                 self._env.get_template(f"{language.value}/{kind.value}.html.j2").render(context)
             )
         subject = f"[{incident.tlp.value}] {incident.reference} " + " / ".join(subjects)
+        text = _LANGUAGE_SEPARATOR.join(texts)
+        if incident.exercise:
+            # Nobody may mistake an exercise for the real thing, whichever part they read.
+            subject = f"{EXERCISE_SUBJECT} {subject}"
+            text = f"{EXERCISE_BANNER}\n\n{text}\n{EXERCISE_BANNER}\n"
         html = self._env.get_template("layout.html.j2").render(
             sections=list(zip(recipient.language.message_languages, htmls, strict=True)),
             title=subject,
+            exercise_banner=EXERCISE_BANNER if incident.exercise else None,
         )
-        return RenderedMessage(_one_line(subject), _LANGUAGE_SEPARATOR.join(texts), html)
+        return RenderedMessage(_one_line(subject), text, html)

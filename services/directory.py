@@ -9,9 +9,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.directory import AuthoritySnapshot, MemberContact
+from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
-from models import Authority, EscalationPolicyOverride, ResponsibleMember
+from models import Authority, EscalationPolicyOverride, ReportingRuleOverride, ResponsibleMember
 
 
 class UnknownAuthority(LookupError):
@@ -41,6 +42,80 @@ async def effective_policy(authority_id: int, *, session: AsyncSession) -> Escal
     return EscalationPolicy.model_validate(NATIONAL_DEFAULT_POLICY.model_dump() | changes)
 
 
+async def effective_rules(
+    authority_id: int, *, session: AsyncSession
+) -> dict[Body, ObligationRule]:
+    """The national reporting rules with the authority's own changes applied."""
+    overrides = (
+        await session.exec(
+            select(ReportingRuleOverride).where(ReportingRuleOverride.authority_id == authority_id)
+        )
+    ).all()
+    rules = {body: rule.model_copy(deep=True) for body, rule in NATIONAL_RULES.items()}
+    for override in overrides:
+        changes: dict[str, object] = {}
+        if override.enabled is not None:
+            changes["enabled"] = override.enabled
+        if override.trigger is not None:
+            changes["trigger"] = override.trigger
+        if override.window_seconds is not None:
+            changes["window"] = timedelta(seconds=override.window_seconds)
+        if override.reminder_offsets_seconds is not None:
+            changes["reminders_at"] = [
+                timedelta(seconds=s) for s in override.reminder_offsets_seconds
+            ]
+        if override.owner is not None:
+            changes["owner"] = override.owner
+        if override.notify_address is not None:
+            changes["notify_address"] = override.notify_address or None
+        rules[override.body] = ObligationRule.model_validate(
+            rules[override.body].model_dump() | changes
+        )
+    return rules
+
+
+async def set_reporting_rule(
+    authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
+) -> ReportingRuleOverride:
+    """Change one body's rule for the authority; fields left empty keep what it had."""
+    rule = await session.get(ReportingRuleOverride, (authority_id, changes.body)) or (
+        ReportingRuleOverride(authority_id=authority_id, body=changes.body)
+    )
+    for field, value in changes.model_dump(
+        exclude={"authority_id", "body"}, exclude_none=True
+    ).items():
+        setattr(rule, field, value)
+    session.add(rule)
+    await session.commit()
+    return rule
+
+
+async def set_ncsc_contact(authority_id: int, address: str, *, session: AsyncSession) -> Authority:
+    """Record the address the NCSC should write to: never one on the council's own domain,
+    which the incident may have compromised."""
+    address = validate_email(
+        address, check_deliverability=False, globally_deliverable=False
+    ).normalized
+    domain = address.rpartition("@")[2].lower()
+    members = (
+        await session.exec(
+            select(ResponsibleMember).where(ResponsibleMember.authority_id == authority_id)
+        )
+    ).all()
+    if any(m.work_email.lower().endswith("@" + domain) for m in members):
+        raise ValueError(
+            f"{domain} is the council's own mail domain, which an incident may compromise: "
+            "give an address on another system"
+        )
+    authority = await session.get(Authority, authority_id)
+    if authority is None:
+        raise UnknownAuthority(f"authority {authority_id} does not exist")
+    authority.ncsc_contact_email = address
+    session.add(authority)
+    await session.commit()
+    return authority
+
+
 async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> AuthoritySnapshot:
     authority = await session.get(Authority, authority_id)
     if authority is None:
@@ -64,6 +139,8 @@ async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> Aut
             for m in members
         ],
         policy=await effective_policy(authority_id, session=session),
+        obligation_rules=await effective_rules(authority_id, session=session),
+        ncsc_contact_email=authority.ncsc_contact_email,
         taken_at=datetime.now(UTC),
     )
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.incident import IncidentDetails, workflow_id_for
+from domain.obligations import PersonalDataRisk
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
 from models import Authority, Incident, IncidentReferenceCounter
 from runtime.database import insert_for
@@ -70,6 +71,8 @@ async def open_incident(
     category: NcscCategory,
     significant: bool,
     personal_data: bool,
+    personal_data_risk: PersonalDataRisk | None = None,
+    exercise: bool = False,
     detected_at: datetime,
     aware_at: datetime,
     tlp: Tlp,
@@ -107,6 +110,8 @@ async def open_incident(
         category=category,
         significant=significant,
         personal_data=personal_data,
+        personal_data_risk=personal_data_risk,
+        exercise=exercise,
         tlp=tlp,
         detected_at=detected_at,
         aware_at=aware_at,
@@ -154,6 +159,8 @@ def details_of(incident: Incident, authority: Authority) -> IncidentDetails:
         category=incident.category,
         significant=incident.significant,
         personal_data=incident.personal_data,
+        personal_data_risk=incident.personal_data_risk,
+        exercise=incident.exercise,
         detected_at=incident.detected_at,
         aware_at=incident.aware_at,
         tlp=incident.tlp,
@@ -177,10 +184,17 @@ async def get_incident(
 
 
 async def list_incidents(
-    *, authority_id: int | None, limit: int, offset: int, session: AsyncSession
+    *,
+    authority_id: int | None,
+    limit: int,
+    offset: int,
+    exercise: bool | None = None,
+    session: AsyncSession,
 ) -> list[tuple[Incident, Authority]]:
     query = select(Incident, Authority).join(Authority)
     if authority_id is not None:
         query = query.where(Incident.authority_id == authority_id)
+    if exercise is not None:
+        query = query.where(Incident.exercise == exercise)
     query = query.order_by(col(Incident.created_at).desc()).limit(limit).offset(offset)
     return list((await session.exec(query)).all())

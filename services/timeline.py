@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.records import TimelineBatch
-from models import Incident, TimelineEvent
+from models import BreachRecord, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for
 
 
@@ -48,7 +48,7 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
     await session.exec(statement, params=rows)
     last = max(entry.sequence for entry in batch.entries)
     projection = batch.projection
-    await session.exec(
+    result = await session.exec(
         update(Incident)
         .where(col(Incident.id) == batch.incident_id, col(Incident.last_event_sequence) < last)
         .values(
@@ -57,11 +57,78 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             significant=projection.significant,
             personal_data=projection.personal_data,
             ncsc_reference=projection.ncsc_reference,
+            personal_data_risk=projection.personal_data_risk,
             closed_at=projection.closed_at,
             last_event_sequence=last,
         )
     )
+    if result.rowcount:  # this batch is the newest: bring the read side up to it
+        await _project_obligations(batch, session)
+        await _project_breach(batch, session)
     await session.commit()
+
+
+async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> None:
+    rows = [
+        {
+            "incident_id": batch.incident_id,
+            "body": o.body.value,
+            "state": o.state.value,
+            "deadline": o.deadline,
+            "submitted_at": o.initial_submission.submitted_at if o.initial_submission else None,
+            "reference": o.initial_submission.reference if o.initial_submission else None,
+            "late": o.late,
+            "waived_reason": o.waived_reason,
+            "updated_at": datetime.now(UTC),
+        }
+        for o in batch.projection.obligations
+        if o.rule is not None  # only obligations that have ever been required
+    ]
+    if not rows:
+        return
+    statement = insert_for(session)(ObligationRecord)
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["incident_id", "body"],
+            set_={
+                column: statement.excluded[column]
+                for column in (
+                    "state",
+                    "deadline",
+                    "submitted_at",
+                    "reference",
+                    "late",
+                    "waived_reason",
+                    "updated_at",
+                )
+            },
+        ),
+        params=rows,
+    )
+
+
+async def _project_breach(batch: TimelineBatch, session: AsyncSession) -> None:
+    """Every breach is in the register, reported or not (UK GDPR Art 33(5))."""
+    decision = batch.projection.ico_decision
+    if decision is None:
+        return
+    record = (
+        await session.exec(
+            select(BreachRecord).where(BreachRecord.incident_id == batch.incident_id)
+        )
+    ).first()
+    if record is None:
+        incident = await session.get(Incident, batch.incident_id)
+        assert incident is not None
+        record = BreachRecord(authority_id=incident.authority_id, incident_id=batch.incident_id)
+    risk = batch.projection.personal_data_risk
+    record.risk = risk.value if risk else "risk"
+    record.ico_decision = decision.decision
+    record.ico_decision_reason = decision.reason
+    record.ico_decided_by = decision.decided_by
+    record.ico_decided_at = decision.decided_at
+    record.updated_at = datetime.now(UTC)
+    session.add(record)
 
 
 async def timeline_of(incident_id: str, *, session: AsyncSession) -> list[TimelineEvent]:

@@ -19,8 +19,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from domain.obligations import Body
 from domain.vocabulary import IncidentType, Language, MemberRole, NcscCategory, Tlp
-from models import Authority, EscalationPolicyOverride, Incident
+from models import Authority, EscalationPolicyOverride, Incident, ReportingRuleOverride
 from runtime.database import Database
 from services import directory, incidents
 
@@ -146,8 +147,13 @@ async def make_authority(
     roles: tuple[MemberRole, ...] = tuple(MemberRole),
     languages: dict[MemberRole, Language] | None = None,
     policy: EscalationPolicyOverride | None = None,
+    reporting: bool = True,
 ) -> CouncilUnderTest:
-    """A fresh authority with its own email domain, so tests never see each other's mail."""
+    """A fresh authority with its own email domain, so tests never see each other's mail.
+
+    `reporting=False` switches every reporting obligation off, for tests that count the
+    escalation's emails alone.
+    """
     number = next(_authority_numbers)
     code = f"T{uuid.uuid4().hex[:5].upper()}"
     domain = f"{code.lower()}.council.example"
@@ -172,6 +178,13 @@ async def make_authority(
             made.members[role] = member.id
         if policy is not None:
             await directory.set_policy(made.id, policy, session=session)
+        if not reporting:
+            for body in Body:
+                await directory.set_reporting_rule(
+                    made.id,
+                    ReportingRuleOverride(authority_id=made.id, body=body, enabled=False),
+                    session=session,
+                )
     return made
 
 

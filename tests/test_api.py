@@ -55,8 +55,11 @@ class Officer:
         return response.json()
 
 
-async def officer_for(database: Database, http: httpx.AsyncClient, **council: Any) -> Officer:
-    council = await make_authority(database, **council)
+async def officer_for(
+    database: Database, http: httpx.AsyncClient, *, reporting: bool = False, **council: Any
+) -> Officer:
+    """An officer of a fresh council; its reporting obligations are off unless asked for."""
+    council = await make_authority(database, reporting=reporting, **council)
     async with database.session() as session:
         _, token = await issue_token(
             f"officer of {council.code}", authority_id=council.id, session=session
@@ -108,7 +111,7 @@ async def test_opening_an_incident_emails_both_named_members(
 
     async def notifying() -> dict[str, Any] | None:
         body = (await officer.get(f"/api/incidents/{created['id']}")).json()
-        return body if body["live"] and body["live"]["stage"] == Stage.NOTIFYING else None
+        return body if body["live"] and body["live"]["stage"] != Stage.DETECTED else None
 
     view = await eventually(notifying)
     assert [chain["level"] for chain in view["live"]["chains"]] == [1, 1]
@@ -193,13 +196,13 @@ async def test_callers_need_a_token_and_see_only_their_own_authority(
 async def test_the_incident_moves_through_its_stages_and_a_closed_one_refuses_changes(
     http: httpx.AsyncClient, database: Database
 ) -> None:
-    officer = await officer_for(database, http)
+    officer = await officer_for(database, http, reporting=True)
     created = await officer.open()
     path = f"/api/incidents/{created['id']}"
 
     async def ready() -> bool:
         live = (await officer.get(path)).json()["live"]
-        return bool(live) and live["stage"] == Stage.NOTIFYING
+        return bool(live) and live["stage"] not in (Stage.DETECTED, Stage.TRIAGED)
 
     await eventually(ready)
     executive = officer.council.members[MemberRole.EXECUTIVE_MEMBER]
@@ -214,9 +217,18 @@ async def test_the_incident_moves_through_its_stages_and_a_closed_one_refuses_ch
     ] == "contained"
     assert (await officer.post(f"{path}/contain", {})).status_code == 409
     assert (await officer.post(f"{path}/recover", {})).json()["stage"] == "recovered"
-    assert (await officer.post(f"{path}/ncsc-report", {"reference": "X"})).status_code == 409
+    ncsc = await officer.post(f"{path}/ncsc-report", {"reference": "X"})
+    assert ncsc.status_code == 409 and "not required" in ncsc.json()["detail"]
     short = await officer.post(f"{path}/close", {"summary": "done"})
     assert short.status_code == 422 and "closing summary is required" in short.json()["detail"]
+    summary = {"summary": "Passwords reset, mailbox rules removed."}
+    # Cybercrime below the national threshold: Report Fraud must be told before closing.
+    refused = await officer.post(f"{path}/close", summary)
+    assert refused.status_code == 409 and "Report Fraud" in refused.json()["detail"]
+    told = await officer.post(
+        f"{path}/obligations/report_fraud/submissions", {"reference": "NFRC-2611-0042"}
+    )
+    assert told.status_code == 200
     closed = await officer.post(
         f"{path}/close", {"summary": "Passwords reset, mailbox rules removed."}
     )

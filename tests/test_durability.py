@@ -58,7 +58,9 @@ async def wait_for_events(
 async def test_a_new_worker_continues_the_escalation_with_one_email_per_step(
     dev_server: WorkflowEnvironment, database: Database, settings: Settings, mail_server: MailServer
 ) -> None:
-    council = await make_authority(database, policy=EscalationPolicyOverride(**FAST_POLICY))
+    council = await make_authority(
+        database, policy=EscalationPolicyOverride(**FAST_POLICY), reporting=False
+    )
     queue = f"restart-{uuid.uuid4()}"
     async with build_worker(dev_server.client, database, settings, task_queue=queue):
         handle = await start(dev_server.client, database, council, queue)
@@ -96,7 +98,9 @@ async def test_a_new_worker_continues_the_escalation_with_one_email_per_step(
 async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_clock(
     dev_server: WorkflowEnvironment, database: Database, settings: Settings
 ) -> None:
-    council = await make_authority(database, policy=EscalationPolicyOverride(**FAST_POLICY))
+    council = await make_authority(
+        database, policy=EscalationPolicyOverride(**FAST_POLICY), reporting=False
+    )
     outage = MailServer()  # not started: connections are refused
     queue = f"outage-{uuid.uuid4()}"
     down = settings.model_copy(update={"smtp_port": outage.port})
@@ -128,7 +132,7 @@ async def test_a_refused_address_is_recorded_and_does_not_block_the_others(
     dev_worker: None,
     mail_server: MailServer,
 ) -> None:
-    council = await make_authority(database)
+    council = await make_authority(database, reporting=False)
     mail_server.inbox.rejected_addresses.add(council.email(MemberRole.EXECUTIVE_MEMBER))
     handle = await start(dev_server.client, database, council, dev_settings.task_queue)
 

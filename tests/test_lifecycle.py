@@ -10,8 +10,15 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.commands import Acknowledge, CloseIncident, Reassess, RecordNcscReference
+from domain.commands import (
+    Acknowledge,
+    CloseIncident,
+    Reassess,
+    RecordSubmission,
+    WaiveObligation,
+)
 from domain.incident import IncidentOutcome, OpenIncident
+from domain.obligations import Body, ObligationState
 from domain.vocabulary import EventKind, MemberRole, NcscCategory, Stage
 from models import Incident, TimelineEvent
 from runtime.database import Database
@@ -75,7 +82,7 @@ async def test_silent_members_are_reminded_then_escalated_on_time(
     mail_server: MailServer,
     queue: str,
 ) -> None:
-    authority = await make_authority(database)
+    authority = await make_authority(database, reporting=False)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         handle = await start(
             time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
@@ -145,7 +152,7 @@ async def test_acknowledgements_in_time_stop_escalation(
     mail_server: MailServer,
     queue: str,
 ) -> None:
-    authority = await make_authority(database)
+    authority = await make_authority(database, reporting=False)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         handle = await start(
             time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
@@ -197,6 +204,10 @@ async def _ready(handle: WorkflowHandle) -> bool:
     return state.stage == Stage.NOTIFYING or state.stage.rank > Stage.NOTIFYING.rank
 
 
+def _ncsc_draft(council: CouncilUnderTest):  # type: ignore[no-untyped-def]
+    return lambda m: m.to.endswith(council.domain) and "report to the NCSC by" in m.subject
+
+
 async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessment(
     time_skipping: WorkflowEnvironment,
     database: Database,
@@ -214,23 +225,18 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
             time_skipping, database, moderate_council, queue, category=NcscCategory.MODERATE
         )
 
-        drafts = await mail_server.inbox.wait_for(
-            lambda m: (
-                m.to.endswith(significant_council.domain)
-                and "report this incident to the NCSC" in m.subject
-            ),
-            count=2,
-        )
-        assert {m.to for m in drafts} == {
-            significant_council.email(ROLE.EXECUTIVE_MEMBER),
-            significant_council.email(ROLE.SENIOR_MANAGEMENT_MEMBER),
-        }
-        assert "Which organisation are you reporting for?" in drafts[0].text()
+        [draft] = await mail_server.inbox.wait_for(_ncsc_draft(significant_council))
+        # The NCSC step is owned by the senior management member, who gets the draft report.
+        assert draft.to == significant_council.email(ROLE.SENIOR_MANAGEMENT_MEMBER)
+        assert "Which organisation are you reporting for?" in draft.text()
         state = await significant.query(IncidentWorkflow.state)
-        assert state.stage == Stage.REPORTING and state.ncsc is not None
+        assert state.stage == Stage.REPORTING
+        assert state.obligation(Body.NCSC).state is ObligationState.DUE
 
         await eventually(lambda: _ready(moderate))
-        assert (await moderate.query(IncidentWorkflow.state)).ncsc is None
+        assert (await moderate.query(IncidentWorkflow.state)).obligation(
+            Body.NCSC
+        ).state is ObligationState.NOT_REQUIRED
         state = await moderate.execute_update(
             IncidentWorkflow.reassess,
             Reassess(
@@ -240,20 +246,15 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
             ),
         )
         assert state.category == NcscCategory.SIGNIFICANT
-        await mail_server.inbox.wait_for(
-            lambda m: (
-                m.to.endswith(moderate_council.domain)
-                and "report this incident to the NCSC" in m.subject
-            ),
-            count=2,
-        )
-        assert (await moderate.query(IncidentWorkflow.state)).ncsc is not None
+        await mail_server.inbox.wait_for(_ncsc_draft(moderate_council))
+        ncsc = (await moderate.query(IncidentWorkflow.state)).obligation(Body.NCSC)
+        assert ncsc.state is ObligationState.DUE
         reassessed = await wait_for_event(database, moderate, EventKind.REASSESSED)
         assert reassessed[0].detail["before"] == {"category": 5}
         assert reassessed[0].detail["reason"] == "Revenues system down for all residents"
 
 
-async def test_closing_needs_a_summary_and_the_ncsc_reference(
+async def test_closing_needs_a_summary_and_every_obligation_settled(
     time_skipping: WorkflowEnvironment,
     database: Database,
     settings: Settings,
@@ -278,24 +279,32 @@ async def test_closing_needs_a_summary_and_the_ncsc_reference(
             await handle.execute_update(
                 IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer")
             )
-        assert "record the NCSC case reference" in str(refused.value.cause)
+        assert "the NCSC" in str(refused.value.cause)
 
-        await handle.execute_update(
-            IncidentWorkflow.record_ncsc_reference,
-            RecordNcscReference(reference="NCSC-123456", actor="officer"),
+        state = await handle.execute_update(
+            IncidentWorkflow.record_submission,
+            RecordSubmission(body=Body.NCSC, reference="NCSC-123456", actor="officer"),
         )
+        for obligation in state.obligations:
+            if obligation.state.open:
+                await handle.execute_update(
+                    IncidentWorkflow.waive_obligation,
+                    WaiveObligation(
+                        body=obligation.body, reason="Told by phone; no written report", actor="o"
+                    ),
+                )
         state = await handle.execute_update(
             IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer")
         )
         assert state.stage == Stage.CLOSED
         outcome = await handle.result()
 
-    assert outcome.stage == Stage.CLOSED and outcome.ncsc_reference == "NCSC-123456"
+    assert outcome.stage == Stage.CLOSED
     timeline = await events(database, handle)
-    assert [e.kind for e in timeline if e.kind in (EventKind.NCSC_REPORTED, EventKind.CLOSED)] == [
-        EventKind.NCSC_REPORTED,
-        EventKind.CLOSED,
+    kinds = [
+        e.kind for e in timeline if e.kind in (EventKind.OBLIGATION_SUBMITTED, EventKind.CLOSED)
     ]
+    assert kinds == [EventKind.OBLIGATION_SUBMITTED, EventKind.CLOSED]
     closed = await mail_server.inbox.wait_for(
         lambda m: m.to.endswith(authority.domain) and "cyber incident closed" in m.subject, count=2
     )

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from runtime.database import Database
 from runtime.settings import Settings
 from web.api.incidents import router as incidents_api
+from web.api.reporting import router as reporting_api
 from web.limits import RequestSizeLimit
 from web.operations import OperationError
 from web.pages.ack import AckLinkProblem, link_problem_page
@@ -130,6 +131,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         )
 
     app.include_router(incidents_api)
+    app.include_router(reporting_api)
     app.include_router(session_pages)
     app.include_router(incident_pages)
     app.include_router(ack_pages)

@@ -11,10 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from models import ApiToken
+from models import ApiToken, Incident
 from runtime.database import Database
 from runtime.settings import Settings
 from security.tokens import find_active_token
+from services.incidents import get_incident
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,19 @@ async def get_api_caller(
 
 
 ApiCaller = Annotated[Caller, Depends(get_api_caller)]
+
+
+async def get_visible_incident(
+    incident_id: str, caller: ApiCaller, session: SessionDep
+) -> Incident:
+    """The incident named in the path, if the caller's authority may see it.
+
+    404 whether it does not exist or belongs to another authority: existence is not shared.
+    """
+    incident = await get_incident(incident_id, authority_id=caller.authority_id, session=session)
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No incident {incident_id}.")
+    return incident
+
+
+VisibleIncident = Annotated[Incident, Depends(get_visible_incident)]

@@ -65,6 +65,8 @@ async def open_incident(
             category=request.category,
             significant=request.significant,
             personal_data=request.personal_data,
+            personal_data_risk=request.personal_data_risk,
+            exercise=request.exercise,
             detected_at=request.detected_at,
             aware_at=aware_at,
             tlp=request.tlp,

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.obligations import PersonalDataRisk, SubmissionPhase
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
 
@@ -62,6 +63,14 @@ class IncidentCreate(Strict):
     category: NcscCategory = Field(description="The council's own assessment, NCSC category 1-6.")
     significant: bool = Field(False, description="Report to the NCSC whatever the category.")
     personal_data: bool = Field(False, description="Personal data may be involved.")
+    personal_data_risk: PersonalDataRisk | None = Field(
+        None,
+        description="Risk to people from a personal-data breach: risk (the default) or high. "
+        "Assessing it unlikely, which means the ICO is not told, is a reassessment with a reason.",
+    )
+    exercise: bool = Field(
+        False, description="An exercise: every clock runs, no real body is told."
+    )
     detected_at: Moment
     aware_at: Moment | None = Field(
         None, description="When the council became aware; now if left out."
@@ -72,6 +81,13 @@ class IncidentCreate(Strict):
 
     @model_validator(mode="after")
     def _times_make_sense(self) -> IncidentCreate:
+        if self.personal_data_risk is not None and not self.personal_data:
+            raise ValueError("personal_data_risk is only for incidents involving personal data")
+        if self.personal_data_risk is PersonalDataRisk.UNLIKELY:
+            raise ValueError(
+                "a breach assessed unlikely to result in a risk is not reported to the ICO, "
+                "and that decision needs its reason recorded: open the incident, then reassess it"
+            )
         now = datetime.now(UTC)
         if self.detected_at > now + CLOCK_SKEW:
             raise ValueError("detected_at is in the future: give the time it was detected")
@@ -103,6 +119,7 @@ class IncidentSummary(BaseModel):
     title: str
     category: NcscCategory
     significant: bool
+    exercise: bool
     stage: Stage
     tlp: Tlp
     detected_at: datetime
@@ -115,6 +132,7 @@ class IncidentView(IncidentSummary):
     incident_type: IncidentType
     rsit_class: str = Field(description="The Reference Security Incident Taxonomy class.")
     personal_data: bool
+    personal_data_risk: PersonalDataRisk | None
     aware_at: datetime
     reporter_name: str
     ncsc_reference: str | None
@@ -144,12 +162,65 @@ class AssessmentBody(Strict):
     category: NcscCategory | None = None
     significant: bool | None = None
     personal_data: bool | None = None
+    personal_data_risk: PersonalDataRisk | None = None
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class NcscReportBody(Strict):
     reference: Annotated[OneLine, StringConstraints(min_length=1, max_length=64)]
     reported_at: Moment | None = None
+    late_reason: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class SubmissionBody(Strict):
+    """Evidence that a body was told; the initial submission closes its clock."""
+
+    phase: SubmissionPhase = SubmissionPhase.INITIAL
+    reference: Annotated[OneLine, StringConstraints(max_length=64)] | None = None
+    submitted_at: Moment | None = Field(None, description="When it was sent; now if left out.")
+    summary: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
+        None, description="What was sent, in a few words."
+    )
+    late_reason: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
+        None, description="Required for a late ICO notification (UK GDPR Article 33(1))."
+    )
+
+
+class WaiverBody(Strict):
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=5000)]
+
+
+class BreachBody(Strict):
+    """The breach register entry (UK GDPR Article 33(5)); fields left out are unchanged."""
+
+    facts: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    effects: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    remedial_action: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    data_subject_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    approximate_data_subjects: int | None = Field(None, ge=0, le=100_000_000)
+    record_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    approximate_records: int | None = Field(None, ge=0, le=10_000_000_000)
+    likely_consequences: Annotated[str, StringConstraints(max_length=20000)] | None = None
+
+
+class BreachView(BaseModel):
+    incident_id: str
+    reference: str
+    exercise: bool
+    risk: str | None
+    ico_decision: str | None
+    ico_decision_reason: str | None
+    ico_decided_by: str | None
+    ico_decided_at: datetime | None
+    facts: str | None
+    effects: str | None
+    remedial_action: str | None
+    data_subject_categories: str | None
+    approximate_data_subjects: int | None
+    record_categories: str | None
+    approximate_records: int | None
+    likely_consequences: str | None
+    updated_at: datetime
 
 
 class StageNoteBody(Strict):

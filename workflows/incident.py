@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -29,16 +29,26 @@ with workflow.unsafe.imports_passed_through():
         MarkContained,
         MarkRecovered,
         Reassess,
-        RecordNcscReference,
+        RecordSubmission,
         Rejection,
+        WaiveObligation,
     )
     from domain.directory import AuthoritySnapshot, MemberContact
     from domain.incident import IncidentDetails, IncidentOutcome, OpenIncident
+    from domain.obligations import (
+        Body,
+        Obligation,
+        ObligationState,
+        PersonalDataRisk,
+        Submission,
+        SubmissionPhase,
+    )
     from domain.records import (
         LOAD_AUTHORITY_SNAPSHOT,
         RECIPIENT_REJECTED,
         RECORD_TIMELINE,
         SEND_NOTIFICATION,
+        IcoDecision,
         IncidentProjection,
         NotificationFacts,
         NotificationReceipt,
@@ -47,8 +57,9 @@ with workflow.unsafe.imports_passed_through():
         TimelineBatch,
         TimelineEntry,
     )
-    from domain.state import Acknowledgement, ChainState, IncidentState, NcscStep
+    from domain.state import Acknowledgement, ChainState, IncidentState
     from domain.vocabulary import Chain, EventKind, Language, NotificationKind, Stage
+    from workflows.obligations import ObligationClocks
 
 SYSTEM_ACTOR = "concordat"
 
@@ -74,7 +85,7 @@ def _reject(message: str, kind: Rejection = Rejection.INVALID) -> ApplicationErr
 
 
 @workflow.defn
-class IncidentWorkflow:
+class IncidentWorkflow(ObligationClocks):
     @workflow.init
     def __init__(self, start: OpenIncident) -> None:
         self._incident: IncidentDetails = start.details
@@ -83,8 +94,11 @@ class IncidentWorkflow:
         self._chains = {chain: ChainState(chain=chain) for chain in Chain}
         self._acknowledgements: list[Acknowledgement] = []
         self._told_member_ids: set[int] = set()
-        self._ncsc: NcscStep | None = None
-        self._ncsc_steps_opened = 0
+        self._obligations = {body: Obligation(body=body) for body in Body}
+        self._obligation_starts = dict.fromkeys(Body, 0)
+        self._last_reassessment_reason: str | None = None
+        self._risk_assessment: tuple[str, str, datetime] | None = None
+        """The reason, person and time of the last change to the personal-data risk."""
         self._contained_at = None
         self._recovered_at = None
         self._closed_at = None
@@ -114,19 +128,23 @@ class IncidentWorkflow:
         self._stage = Stage.TRIAGED
         self._record(
             EventKind.TRIAGED,
-            f"Council assessment: category {int(incident.category)}; "
-            + ("NCSC report required" if incident.ncsc_report_required else "no NCSC report"),
+            f"Council assessment: category {int(incident.category)}"
+            + (", significant" if incident.significant else "")
+            + (", personal data involved" if incident.personal_data else "")
+            + (" (exercise)" if incident.exercise else ""),
             category=int(incident.category),
             significant=incident.significant,
             personal_data=incident.personal_data,
+            personal_data_risk=incident.personal_data_risk,
+            exercise=incident.exercise or None,
         )
 
         self._stage = Stage.NOTIFYING
         escalations = [asyncio.create_task(self._escalate(chain)) for chain in Chain]
-        reporting = asyncio.create_task(self._report_to_ncsc())
+        clocks = [asyncio.create_task(self._track_obligation(body)) for body in Body]
 
         await workflow.wait_condition(lambda: self._closed_at is not None)
-        await asyncio.gather(*escalations, reporting)
+        await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
         self._announce_closure()
 
@@ -139,7 +157,6 @@ class IncidentWorkflow:
             reference=incident.reference,
             stage=self._stage,
             closed_at=self._closed_at,
-            ncsc_reference=self._ncsc.reference if self._ncsc else None,
         )
 
     # ---------------------------------------------------------------- escalation
@@ -164,6 +181,8 @@ class IncidentWorkflow:
             self._log("chain_level_reached", chain=chain.value, level=level, role=role.value)
             state.notified_member_ids.append(member.member_id)  # type: ignore[arg-type]
             first = previous is None
+            if first:
+                state.requested_at = workflow.now()
             # The chief executive heads both chains; one email answers for both.
             already_told = member.member_id in self._told_member_ids
             self._told_member_ids.add(member.member_id)  # type: ignore[arg-type]
@@ -262,85 +281,7 @@ class IncidentWorkflow:
         )
         return [*self._directory.members, reporter]
 
-    # ---------------------------------------------------------------- NCSC reporting
-
-    async def _report_to_ncsc(self) -> None:
-        """Concordat commitment g: a significant incident is reported to the NCSC.
-
-        The step opens whenever the assessment makes the incident significant (at opening or
-        on reassessment), and closes when the NCSC's case reference is recorded.
-        """
-        while True:
-            await workflow.wait_condition(
-                lambda: self._incident.ncsc_report_required or self._closed_at is not None
-            )
-            if self._closed_at is not None:
-                return
-            self._ncsc_steps_opened += 1
-            self._log("ncsc_step_opened", category=int(self._incident.category))
-            step = NcscStep(opened_at=workflow.now())
-            self._ncsc = step
-            self._stage = self._stage.advance(Stage.REPORTING)
-            self._record(
-                EventKind.NCSC_STEP_OPENED,
-                "NCSC report required: draft sent to the responsible members",
-                category=int(self._incident.category),
-                significant=self._incident.significant,
-            )
-            step_key = f"ncsc/{self._ncsc_steps_opened}"
-            for member in self._responsible_members():
-                self._send(
-                    NotificationKind.NCSC_DRAFT_REPORT,
-                    member,
-                    key=f"{step_key}/draft",
-                    facts=self._facts(ncsc_opened_at=step.opened_at),
-                )
-            await self._chase_ncsc_reference(step, step_key)
-            if step.reference is not None or self._closed_at is not None:
-                return
-            step.withdrawn_at = workflow.now()
-            self._record(
-                EventKind.NCSC_STEP_WITHDRAWN,
-                "NCSC report no longer required after reassessment",
-                category=int(self._incident.category),
-            )
-
-    async def _chase_ncsc_reference(self, step: NcscStep, step_key: str) -> None:
-        """Remind the responsible members on the policy's schedule until the step ends."""
-
-        def step_ended() -> bool:
-            return (
-                step.reference is not None
-                or not self._incident.ncsc_report_required
-                or self._closed_at is not None
-            )
-
-        while True:
-            try:
-                await workflow.wait_condition(
-                    step_ended,
-                    timeout=self._directory.policy.ncsc_reminder_delay(step.reminders_sent + 1),
-                    timeout_summary=f"{step_key}/reminder-{step.reminders_sent + 1}",
-                )
-                return
-            except TimeoutError:
-                if step_ended():
-                    return
-                step.reminders_sent += 1
-                self._record(
-                    EventKind.NCSC_REMINDER,
-                    f"NCSC case reference still not recorded: reminder {step.reminders_sent}",
-                    reminder_number=step.reminders_sent,
-                )
-                for member in self._responsible_members():
-                    self._send(
-                        NotificationKind.NCSC_REMINDER,
-                        member,
-                        key=f"{step_key}/reminder-{step.reminders_sent}",
-                        facts=self._facts(
-                            ncsc_opened_at=step.opened_at, reminder_number=step.reminders_sent
-                        ),
-                    )
+    # ---------------------------------------------------------------- closure
 
     def _responsible_members(self) -> list[MemberContact]:
         """The first member named in each chain: the two named under commitment c."""
@@ -410,8 +351,14 @@ class IncidentWorkflow:
 
     @workflow.update
     async def reassess(self, command: Reassess) -> IncidentState:
+        # A reassessment deliberately takes a fresh snapshot of the directory and policy, first,
+        # so obligations it starts run on the rules in force now.
+        self._snapshot = await self._take_snapshot()
         before = self._incident
         changes = self._reassessment_changes(command)
+        self._last_reassessment_reason = command.reason
+        if "personal_data_risk" in changes:
+            self._risk_assessment = (command.reason, command.actor, workflow.now())
         self._incident = before.model_copy(update=changes)
         self._record(
             EventKind.REASSESSED,
@@ -421,8 +368,6 @@ class IncidentWorkflow:
             before={k: _plain(getattr(before, k)) for k in changes},
             after={k: _plain(v) for k, v in changes.items()},
         )
-        # A reassessment deliberately takes a fresh snapshot of the directory and policy.
-        self._snapshot = await self._take_snapshot()
         return self.state()
 
     @reassess.validator
@@ -436,6 +381,7 @@ class IncidentWorkflow:
             "category": command.category,
             "significant": command.significant,
             "personal_data": command.personal_data,
+            "personal_data_risk": command.personal_data_risk,
         }
         return {
             field: value
@@ -444,39 +390,119 @@ class IncidentWorkflow:
         }
 
     @workflow.update
-    async def record_ncsc_reference(self, command: RecordNcscReference) -> IncidentState:
-        step = self._ncsc
-        assert step is not None
-        step.reference = command.reference.strip()
-        step.reported_at = command.reported_at or workflow.now()
-        step.recorded_by = command.actor
+    async def record_submission(self, command: RecordSubmission) -> IncidentState:
+        obligation = self._obligations[command.body]
+        now = workflow.now()
+        submitted_at = command.submitted_at or now
+        initial = command.phase is SubmissionPhase.INITIAL
+        late = initial and obligation.deadline is not None and submitted_at > obligation.deadline
+        obligation.submissions.append(
+            Submission(
+                phase=command.phase,
+                reference=command.reference,
+                submitted_at=submitted_at,
+                recorded_at=now,
+                recorded_by=command.actor,
+                summary=command.summary,
+                late=late,
+                late_reason=command.late_reason,
+            )
+        )
+        if initial:
+            obligation.state = ObligationState.SUBMITTED
         self._record(
-            EventKind.NCSC_REPORTED,
-            f"Reported to the NCSC: case reference {step.reference}",
+            EventKind.OBLIGATION_SUBMITTED,
+            f"{command.body.label.capitalize()} told"
+            + (f": reference {command.reference}" if command.reference else "")
+            + (" (follow-up)" if not initial else "")
+            + (" (late)" if late else ""),
             actor=command.actor,
-            reference=step.reference,
-            reported_at=step.reported_at.isoformat(),
+            body=command.body.value,
+            phase=command.phase.value,
+            reference=command.reference,
+            submitted_at=submitted_at.isoformat(),
+            late=late or None,
+            late_reason=command.late_reason,
+            summary=command.summary,
         )
         return self.state()
 
-    @record_ncsc_reference.validator
-    def _validate_record_ncsc_reference(self, command: RecordNcscReference) -> None:
+    @record_submission.validator
+    def _validate_record_submission(self, command: RecordSubmission) -> None:
         self._require_open()
-        if not command.reference.strip():
-            raise _reject("The NCSC case reference cannot be blank.")
-        step = self._ncsc
-        if step is None or step.withdrawn_at is not None or not self._incident.ncsc_report_required:
+        obligation = self._obligations[command.body]
+        label = command.body.label
+        if command.phase is SubmissionPhase.FOLLOW_UP:
+            if obligation.state is not ObligationState.SUBMITTED:
+                raise _reject(
+                    f"Record the initial submission to {label} before a follow-up.",
+                    Rejection.CONFLICT,
+                )
+        elif obligation.state is ObligationState.SUBMITTED:
             raise _reject(
-                "No NCSC report is open for this incident: reassess it as category 1-3 or "
-                "significant first.",
+                f"The initial submission to {label} is already recorded; add a follow-up instead.",
                 Rejection.CONFLICT,
             )
-        if step.reference is not None:
+        elif not obligation.state.open:
             raise _reject(
-                f"The NCSC case reference {step.reference} is already recorded.", Rejection.CONFLICT
+                f"Reporting to {label} is not required for this incident "
+                f"({obligation.state.value.replace('_', ' ')}).",
+                Rejection.CONFLICT,
             )
-        if command.reported_at is not None and command.reported_at > workflow.now():
-            raise _reject("The time reported to the NCSC cannot be in the future.")
+        rule = obligation.rule
+        assert rule is not None
+        now = workflow.now()
+        submitted_at = command.submitted_at or now
+        if submitted_at > now:
+            raise _reject("The submission time cannot be in the future.")
+        if submitted_at < self._incident.detected_at:
+            raise _reject("The submission time cannot be before the incident was detected.")
+        if rule.reference_required and command.phase is SubmissionPhase.INITIAL:
+            if not (command.reference or "").strip():
+                raise _reject(f"Give the case reference {label} replied with.")
+        late = obligation.deadline is not None and submitted_at > obligation.deadline
+        if (
+            command.phase is SubmissionPhase.INITIAL
+            and late
+            and rule.late_reason_required
+            and not (command.late_reason or "").strip()
+        ):
+            raise _reject(
+                f"This notification to {label} is late (the deadline was "
+                f"{obligation.deadline:%Y-%m-%d %H:%M} UTC): give the reasons for the delay "
+                "(UK GDPR Article 33(1))."
+            )
+
+    @workflow.update
+    async def waive_obligation(self, command: WaiveObligation) -> IncidentState:
+        obligation = self._obligations[command.body]
+        obligation.state = ObligationState.WAIVED
+        obligation.waived_reason = command.reason.strip()
+        obligation.waived_by = command.actor
+        obligation.waived_at = workflow.now()
+        self._record(
+            EventKind.OBLIGATION_WAIVED,
+            f"Decided not to tell {command.body.label}",
+            actor=command.actor,
+            body=command.body.value,
+            reason=obligation.waived_reason,
+        )
+        return self.state()
+
+    @waive_obligation.validator
+    def _validate_waive_obligation(self, command: WaiveObligation) -> None:
+        self._require_open()
+        obligation = self._obligations[command.body]
+        if not obligation.state.open:
+            raise _reject(
+                f"Reporting to {command.body.label} is {obligation.state.value.replace('_', ' ')};"
+                " there is nothing to waive.",
+                Rejection.CONFLICT,
+            )
+        if len(command.reason.strip()) < 10:
+            raise _reject(
+                "A decision not to report needs its reason recorded (at least 10 characters)."
+            )
 
     @workflow.update
     async def contain(self, command: MarkContained) -> IncidentState:
@@ -532,11 +558,12 @@ class IncidentWorkflow:
                 "A closing summary is required: say what happened and what was done "
                 "(at least 10 characters)."
             )
-        if self._incident.ncsc_report_required and (
-            self._ncsc is None or self._ncsc.reference is None
-        ):
+        still_open = [o for o in self._obligations.values() if o.state.open]
+        if still_open:
             raise _reject(
-                "This is a significant incident: record the NCSC case reference before closing it.",
+                "Before closing, record the submission to (or a decision not to tell) "
+                + ", ".join(o.body.label for o in still_open)
+                + ".",
                 Rejection.CONFLICT,
             )
 
@@ -561,9 +588,11 @@ class IncidentWorkflow:
             category=incident.category,
             significant=incident.significant,
             personal_data=incident.personal_data,
+            personal_data_risk=incident.personal_data_risk,
+            exercise=incident.exercise,
             chains=[state.model_copy() for state in self._chains.values()],
             acknowledgements=list(self._acknowledgements),
-            ncsc=self._ncsc.model_copy() if self._ncsc else None,
+            obligations=[o.model_copy(deep=True) for o in self._obligations.values()],
             contained_at=self._contained_at,
             recovered_at=self._recovered_at,
             closed_at=self._closed_at,
@@ -638,9 +667,38 @@ class IncidentWorkflow:
             category=self._incident.category,
             significant=self._incident.significant,
             personal_data=self._incident.personal_data,
-            ncsc_reference=self._ncsc.reference if self._ncsc else None,
+            personal_data_risk=self._incident.personal_data_risk,
+            obligations=[o.model_copy(deep=True) for o in self._obligations.values()],
+            ico_decision=self._ico_decision(),
             closed_at=self._closed_at,
         )
+
+    def _ico_decision(self) -> IcoDecision | None:
+        """The breach register's record of the ICO decision (UK GDPR Art 33(5))."""
+        if not self._incident.personal_data:
+            return None
+        ico = self._obligations[Body.ICO]
+        if ico.state is ObligationState.SUBMITTED and (initial := ico.initial_submission):
+            return IcoDecision(
+                decision="notified", decided_by=initial.recorded_by, decided_at=initial.submitted_at
+            )
+        if ico.state is ObligationState.WAIVED:
+            return IcoDecision(
+                decision="not_notified",
+                reason=ico.waived_reason,
+                decided_by=ico.waived_by,
+                decided_at=ico.waived_at,
+            )
+        if self._incident.personal_data_risk is PersonalDataRisk.UNLIKELY:
+            reason, actor, at = self._risk_assessment or (None, None, None)
+            return IcoDecision(
+                decision="not_notified",
+                reason="Assessed unlikely to result in a risk to people"
+                + (f": {reason}" if reason else ""),
+                decided_by=actor or self._incident.reporter_name,
+                decided_at=at or self._incident.aware_at,
+            )
+        return IcoDecision(decision="pending")
 
     def _facts(self, **facts: Any) -> NotificationFacts:
         previous = facts.pop("previous", None)

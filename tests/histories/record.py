@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -24,9 +25,11 @@ from domain.commands import (
     MarkContained,
     MarkRecovered,
     Reassess,
-    RecordNcscReference,
+    RecordSubmission,
+    WaiveObligation,
 )
 from domain.incident import OpenIncident
+from domain.obligations import Body, SubmissionPhase
 from domain.vocabulary import MemberRole, NcscCategory
 from runtime.database import Database
 from runtime.migrate import upgrade_database
@@ -53,6 +56,20 @@ async def _ready(handle: WorkflowHandle) -> bool:
     return (await handle.query(IncidentWorkflow.state)).stage != "detected"
 
 
+async def _close(handle: WorkflowHandle) -> None:
+    """Settle whatever is still open (recorded as told by telephone), then close."""
+    state = await handle.query(IncidentWorkflow.state)
+    for obligation in state.obligations:
+        if obligation.state.open:
+            await handle.execute_update(
+                IncidentWorkflow.waive_obligation,
+                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="officer"),
+            )
+    await handle.execute_update(
+        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
+    )
+
+
 async def acknowledged_and_closed(
     env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
 ) -> None:
@@ -63,18 +80,14 @@ async def acknowledged_and_closed(
         )
     await handle.execute_update(IncidentWorkflow.contain, MarkContained(actor="officer"))
     await handle.execute_update(IncidentWorkflow.recover, MarkRecovered(actor="officer"))
-    await handle.execute_update(
-        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
-    )
+    await _close(handle)
 
 
 async def escalated_to_the_last_level(
     env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
 ) -> None:
     await env.sleep(timedelta(hours=5))
-    await handle.execute_update(
-        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
-    )
+    await _close(handle)
 
 
 async def ncsc_reported_after_reassessment(
@@ -84,20 +97,47 @@ async def ncsc_reported_after_reassessment(
         IncidentWorkflow.reassess,
         Reassess(category=NcscCategory.SIGNIFICANT, reason="Wider impact found", actor="officer"),
     )
-    await env.sleep(timedelta(hours=2, minutes=30))  # two NCSC reminders
+    await env.sleep(timedelta(hours=5))  # two NCSC reminders
     await handle.execute_update(
-        IncidentWorkflow.record_ncsc_reference,
-        RecordNcscReference(reference="NCSC-0001", actor="officer"),
+        IncidentWorkflow.record_submission,
+        RecordSubmission(body=Body.NCSC, reference="NCSC-0001", actor="officer"),
     )
-    await handle.execute_update(
-        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
-    )
+    await _close(handle)
 
 
-SCENARIOS: dict[str, tuple[NcscCategory, Scenario]] = {
-    "acknowledged_and_closed": (NcscCategory.SUBSTANTIAL, acknowledged_and_closed),
-    "escalated_to_the_last_level": (NcscCategory.SUBSTANTIAL, escalated_to_the_last_level),
-    "ncsc_reported_after_reassessment": (NcscCategory.MODERATE, ncsc_reported_after_reassessment),
+async def ico_missed_then_reported_late(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    await env.sleep(timedelta(hours=73))  # reminders at 24, 48 and 60 hours, then missed
+    await handle.execute_update(
+        IncidentWorkflow.record_submission,
+        RecordSubmission(
+            body=Body.ICO, reference="ICO-0001", late_reason="The DPO was on leave", actor="dpo"
+        ),
+    )
+    await handle.execute_update(
+        IncidentWorkflow.record_submission,
+        RecordSubmission(
+            body=Body.ICO, phase=SubmissionPhase.FOLLOW_UP, summary="Final numbers", actor="dpo"
+        ),
+    )
+    await _close(handle)
+
+
+SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
+    "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
+    "escalated_to_the_last_level": (
+        {"category": NcscCategory.SUBSTANTIAL},
+        escalated_to_the_last_level,
+    ),
+    "ncsc_reported_after_reassessment": (
+        {"category": NcscCategory.MODERATE},
+        ncsc_reported_after_reassessment,
+    ),
+    "ico_missed_then_reported_late": (
+        {"category": NcscCategory.SUBSTANTIAL, "personal_data": True, "exercise": True},
+        ico_missed_then_reported_late,
+    ),
 }
 
 
@@ -112,14 +152,14 @@ async def record() -> None:
             database_url=url, smtp_host="127.0.0.1", smtp_port=mail.port, secret_key="record"
         )
         try:
-            for name, (category, scenario) in SCENARIOS.items():
+            for name, (incident, scenario) in SCENARIOS.items():
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=DATA_CONVERTER,
                     test_server_existing_path=bundled_binary("temporal-test-server"),
                 ) as env:
                     queue = f"record-{uuid.uuid4()}"
                     council = await make_authority(database)
-                    row = await open_test_incident(database, council, category=category)
+                    row = await open_test_incident(database, council, **incident)
                     async with build_worker(env.client, database, settings, task_queue=queue):
                         handle = await env.client.start_workflow(
                             IncidentWorkflow.run,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from domain.commands import (
     Acknowledge,
@@ -14,13 +14,14 @@ from domain.commands import (
     MarkContained,
     MarkRecovered,
     Reassess,
-    RecordNcscReference,
+    RecordSubmission,
 )
+from domain.obligations import Body
 from domain.state import IncidentState
 from models import Authority, Incident
 from services import incidents as incident_service
 from services.timeline import timeline_of
-from web.deps import ApiCaller, SessionDep, SettingsDep, TemporalDep
+from web.deps import ApiCaller, SessionDep, SettingsDep, TemporalDep, VisibleIncident
 from web.operations import live_state, open_incident, run_update
 from web.schemas import (
     AcknowledgeBody,
@@ -67,25 +68,13 @@ def _summary(incident: Incident, authority: Authority) -> dict[str, Any]:
         "title": incident.title,
         "category": incident.category,
         "significant": incident.significant,
+        "exercise": incident.exercise,
         "stage": incident.stage,
         "tlp": incident.tlp,
         "detected_at": incident.detected_at,
         "created_at": incident.created_at,
         "closed_at": incident.closed_at,
     }
-
-
-async def _visible_incident(incident_id: str, caller: ApiCaller, session: SessionDep) -> Incident:
-    incident = await incident_service.get_incident(
-        incident_id, authority_id=caller.authority_id, session=session
-    )
-    if incident is None:
-        # 404 whether it does not exist or belongs to another authority: existence is not shared.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No incident {incident_id}.")
-    return incident
-
-
-VisibleIncident = Annotated[Incident, Depends(_visible_incident)]
 
 
 @router.post(
@@ -132,10 +121,17 @@ async def list_incidents(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    exercise: Annotated[
+        bool | None, Query(description="Only exercises, or only real ones.")
+    ] = None,
 ) -> list[IncidentSummary]:
     """Incidents of the caller's authority (every authority for the central team), newest first."""
     rows = await incident_service.list_incidents(
-        authority_id=caller.authority_id, limit=limit, offset=offset, session=session
+        authority_id=caller.authority_id,
+        exercise=exercise,
+        limit=limit,
+        offset=offset,
+        session=session,
     )
     return [IncidentSummary(**_summary(incident, authority)) for incident, authority in rows]
 
@@ -153,6 +149,7 @@ async def get_incident(
         incident_type=incident.incident_type,
         rsit_class=incident.incident_type.rsit_class,
         personal_data=incident.personal_data,
+        personal_data_risk=incident.personal_data_risk,
         aware_at=incident.aware_at,
         reporter_name=incident.reporter_name,
         ncsc_reference=incident.ncsc_reference,
@@ -212,11 +209,16 @@ async def reassess(
 async def record_ncsc_report(
     body: NcscReportBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
-    """Record the NCSC's case reference; it ends the NCSC reminders."""
-    command = RecordNcscReference(**body.model_dump(), actor=caller.name)
-    return await run_update(
-        incident, IncidentWorkflow.record_ncsc_reference, command, temporal=temporal
+    """Record the NCSC's case reference: the initial submission of the NCSC obligation."""
+    command = RecordSubmission(
+        body=Body.NCSC,
+        reference=body.reference,
+        submitted_at=body.reported_at,
+        late_reason=body.late_reason,
+        actor=caller.name,
     )
+    update = IncidentWorkflow.record_submission
+    return await run_update(incident, update, command, temporal=temporal)
 
 
 @router.post("/{incident_id}/contain", response_model=IncidentState, responses=_UPDATE_RESPONSES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -20,11 +20,15 @@ from domain.commands import (
     MarkContained,
     MarkRecovered,
     Reassess,
-    RecordNcscReference,
+    RecordSubmission,
+    WaiveObligation,
 )
+from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
+from domain.scorecard import scorecard
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
 from models import Authority, Incident, ResponsibleMember
 from services import incidents as incident_service
+from services import reporting
 from services.timeline import timeline_of
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, open_incident, run_update
@@ -32,11 +36,13 @@ from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verifi
 from web.schemas import (
     AcknowledgeBody,
     AssessmentBody,
+    BreachBody,
     CloseBody,
     IncidentCreate,
-    NcscReportBody,
     NoteBody,
     StageNoteBody,
+    SubmissionBody,
+    WaiverBody,
 )
 from workflows import IncidentWorkflow
 
@@ -110,6 +116,10 @@ async def submit_incident(
             category=values.get("category") or 0,
             significant="significant" in values,
             personal_data="personal_data" in values,
+            personal_data_risk=(values.get("personal_data_risk") or None)
+            if "personal_data" in values
+            else None,
+            exercise="exercise" in values,
             detected_at=local_datetime(values.get("detected_at")) or "",
             aware_at=local_datetime(values.get("aware_at")),
             tlp=values.get("tlp") or Tlp.AMBER,
@@ -177,14 +187,19 @@ async def _status_page(
             select(ResponsibleMember).where(ResponsibleMember.authority_id == incident.authority_id)
         )
     ).all()
+    state = await live_state(incident, temporal=temporal)
     return render(
         request,
         "incident_status.html.j2",
         status_code=status_code,
         incident=incident,
         authority=authority,
-        state=await live_state(incident, temporal=temporal),
+        state=state,
         timeline=await timeline_of(incident.id, session=session),
+        breach=await reporting.breach_of(incident.id, session=session),
+        scorecard=scorecard(state, datetime.now(UTC)) if state and incident.exercise else None,
+        bodies=list(Body),
+        risks=list(PersonalDataRisk),
         members=members,
         categories=list(NcscCategory),
         error=error,
@@ -222,13 +237,24 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
             category=text.get("category"),
             significant=choice.get(text.get("significant") or ""),
             personal_data=choice.get(text.get("personal_data") or ""),
+            personal_data_risk=text.get("personal_data_risk"),
             reason=text.get("reason") or "",
         )
         return IncidentWorkflow.reassess, Reassess(**assessment.model_dump(), actor=actor)
-    if action == "ncsc-report":
-        report = NcscReportBody(reference=text.get("reference") or "")
-        return IncidentWorkflow.record_ncsc_reference, RecordNcscReference(
-            reference=report.reference, actor=actor
+    if action == "submission":
+        submission = SubmissionBody(
+            phase=text.get("phase") or SubmissionPhase.INITIAL,
+            reference=text.get("reference"),
+            summary=text.get("summary"),
+            late_reason=text.get("late_reason"),
+        )
+        return IncidentWorkflow.record_submission, RecordSubmission(
+            body=Body(text.get("body") or ""), **submission.model_dump(), actor=actor
+        )
+    if action == "waiver":
+        waiver = WaiverBody(reason=text.get("reason") or "")
+        return IncidentWorkflow.waive_obligation, WaiveObligation(
+            body=Body(text.get("body") or ""), reason=waiver.reason, actor=actor
         )
     if action == "contain":
         stage_note = StageNoteBody(note=text.get("note"))
@@ -240,6 +266,41 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
         closing = CloseBody(summary=text.get("summary") or "")
         return IncidentWorkflow.close, CloseIncident(summary=closing.summary, actor=actor)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
+
+
+@router.post("/incidents/{incident_id}/breach")
+async def breach_form(
+    request: Request,
+    incident_id: str,
+    caller: PageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    form: FormData,
+):
+    """The breach register entry, edited from the status page."""
+    incident = await _visible(incident_id, caller, session)
+    text = {key: (str(value).strip() or None) for key, value in form.items()}
+    try:
+        changes = BreachBody(**{field: text.get(field) for field in reporting.BREACH_FIELDS})
+    except ValidationError as invalid:
+        message = "; ".join(
+            f"{field.replace('_', ' ')}: {problem}"
+            for field, problem in _field_errors(invalid).items()
+        )
+        return await _status_page(
+            request, incident, session, temporal, error=message, status_code=422
+        )
+    if not incident.personal_data:
+        return await _status_page(
+            request,
+            incident,
+            session,
+            temporal,
+            error="This incident does not involve personal data; reassess it first.",
+            status_code=409,
+        )
+    await reporting.update_breach(incident, changes.model_dump(), session=session)
+    return RedirectResponse(f"/incidents/{incident.id}#breach", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/actions/{action}")
@@ -263,6 +324,15 @@ async def incident_action(
         )
         return await _status_page(
             request, incident, session, temporal, error=message, status_code=422
+        )
+    except ValueError:
+        return await _status_page(
+            request,
+            incident,
+            session,
+            temporal,
+            error="Choose one of the options.",
+            status_code=422,
         )
     except OperationError as refused:
         return await _status_page(

@@ -1,0 +1,104 @@
+"""The read side of reporting: breach register entries, obligations, and what drafts need."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.directory import MemberContact
+from domain.incident import IncidentDetails
+from domain.obligations import Body
+from domain.vocabulary import MemberRole
+from models import Authority, BreachRecord, Incident, ObligationRecord, ResponsibleMember
+from notifications.drafts import DraftFacts
+
+#: What a breach register entry records beyond the ICO decision (UK GDPR Art 33(3) and (5)).
+BREACH_FIELDS = (
+    "facts",
+    "effects",
+    "remedial_action",
+    "data_subject_categories",
+    "approximate_data_subjects",
+    "record_categories",
+    "approximate_records",
+    "likely_consequences",
+)
+
+
+async def breach_of(incident_id: str, *, session: AsyncSession) -> BreachRecord | None:
+    return (
+        await session.exec(select(BreachRecord).where(BreachRecord.incident_id == incident_id))
+    ).first()
+
+
+async def update_breach(
+    incident: Incident, changes: dict[str, object], *, session: AsyncSession
+) -> BreachRecord:
+    """Record facts, effects and remedial action; the entry exists for every breach."""
+    record = await breach_of(incident.id, session=session) or BreachRecord(
+        authority_id=incident.authority_id, incident_id=incident.id, ico_decision="pending"
+    )
+    for field in BREACH_FIELDS:
+        if field in changes:
+            setattr(record, field, changes[field])
+    record.updated_at = datetime.now(UTC)
+    session.add(record)
+    await session.commit()
+    await session.refresh(record)
+    return record
+
+
+async def breach_register(
+    *, authority_id: int | None, include_exercises: bool, session: AsyncSession
+) -> list[tuple[BreachRecord, Incident]]:
+    query = select(BreachRecord, Incident).join(Incident)
+    if authority_id is not None:
+        query = query.where(BreachRecord.authority_id == authority_id)
+    if not include_exercises:
+        query = query.where(col(Incident.exercise).is_(False))
+    return list((await session.exec(query.order_by(col(BreachRecord.created_at).desc()))).all())
+
+
+async def obligations_of(incident_id: str, *, session: AsyncSession) -> list[ObligationRecord]:
+    return list(
+        (
+            await session.exec(
+                select(ObligationRecord).where(ObligationRecord.incident_id == incident_id)
+            )
+        ).all()
+    )
+
+
+async def draft_facts(
+    incident: IncidentDetails, body: Body, deadline: datetime | None, *, session: AsyncSession
+) -> DraftFacts:
+    authority = await session.get(Authority, incident.authority_id)
+    assert authority is not None
+    dpo = (
+        await session.exec(
+            select(ResponsibleMember).where(
+                ResponsibleMember.authority_id == incident.authority_id,
+                ResponsibleMember.role == MemberRole.DATA_PROTECTION_OFFICER,
+            )
+        )
+    ).first()
+    return DraftFacts(
+        incident=incident,
+        authority_name=authority.name_en,
+        body=body,
+        deadline=deadline,
+        contact_email=authority.ncsc_contact_email,
+        dpo=MemberContact(
+            member_id=dpo.id,
+            role=dpo.role,
+            name=dpo.name,
+            email=dpo.work_email,
+            language=dpo.language,
+        )
+        if dpo
+        else None,
+        breach=await breach_of(incident.incident_id, session=session),
+        told=["the council's executive member and senior management member (through Concordat)"],
+    )

@@ -1,0 +1,176 @@
+"""Reporting obligations, drafts, the breach register and the scorecard, under /api."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from domain.commands import RecordSubmission, WaiveObligation
+from domain.obligations import Body, Obligation
+from domain.scorecard import Scorecard, scorecard
+from domain.state import IncidentState
+from models import Authority, BreachRecord, Incident
+from notifications.drafts import render_draft
+from notifications.render import MessageRenderer
+from services import reporting
+from services.incidents import details_of
+from web.deps import ApiCaller, SessionDep, TemporalDep, VisibleIncident
+from web.operations import live_state, run_update
+from web.schemas import BreachBody, BreachView, Problem, SubmissionBody, WaiverBody
+from workflows import IncidentWorkflow
+
+router = APIRouter(
+    prefix="/api",
+    tags=["reporting"],
+    responses={
+        401: {"model": Problem, "description": "No valid API token."},
+        404: {"model": Problem, "description": "No such incident in your authority."},
+        422: {"model": Problem, "description": "The request is not valid; see the message."},
+    },
+)
+
+_UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "Not required, already recorded, or closed."},
+    503: {"model": Problem, "description": "Temporal is unreachable; try again."},
+}
+
+_renderer = MessageRenderer()
+
+
+async def _live(incident: Incident, temporal: TemporalDep) -> IncidentState:
+    state = await live_state(incident, temporal=temporal)
+    if state is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "The workflow service is unavailable; try again."
+        )
+    return state
+
+
+@router.get("/incidents/{incident_id}/obligations", response_model=list[Obligation])
+async def list_obligations(incident: VisibleIncident, temporal: TemporalDep) -> list[Obligation]:
+    """Every body, with its state, deadline, and the evidence of what was submitted."""
+    return (await _live(incident, temporal)).obligations
+
+
+@router.post(
+    "/incidents/{incident_id}/obligations/{body}/submissions",
+    response_model=IncidentState,
+    responses=_UPDATE_RESPONSES,
+)
+async def record_submission(
+    body: Body,
+    submission: SubmissionBody,
+    incident: VisibleIncident,
+    caller: ApiCaller,
+    temporal: TemporalDep,
+) -> IncidentState:
+    """Record that the body was told (the initial submission closes its clock, late or not),
+    or add a follow-up (UK GDPR Article 33(4))."""
+    command = RecordSubmission(body=body, **submission.model_dump(), actor=caller.name)
+    return await run_update(
+        incident, IncidentWorkflow.record_submission, command, temporal=temporal
+    )
+
+
+@router.post(
+    "/incidents/{incident_id}/obligations/{body}/waiver",
+    response_model=IncidentState,
+    responses=_UPDATE_RESPONSES,
+)
+async def waive(
+    body: Body,
+    waiver: WaiverBody,
+    incident: VisibleIncident,
+    caller: ApiCaller,
+    temporal: TemporalDep,
+) -> IncidentState:
+    """Record a decision not to tell the body, with its reason and who took it."""
+    command = WaiveObligation(body=body, reason=waiver.reason, actor=caller.name)
+    return await run_update(incident, IncidentWorkflow.waive_obligation, command, temporal=temporal)
+
+
+@router.get(
+    "/incidents/{incident_id}/obligations/{body}/draft",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}, "text/html": {}}}},
+)
+async def draft(
+    body: Body,
+    incident: VisibleIncident,
+    session: SessionDep,
+    temporal: TemporalDep,
+    format: Annotated[Literal["text", "html"], Query()] = "text",
+) -> Response:
+    """The draft submission to the body, as plain text or HTML, from what is recorded now."""
+    authority = await session.get(Authority, incident.authority_id)
+    assert authority is not None
+    state = await live_state(incident, temporal=temporal)
+    obligation = state.obligation(body) if state else None
+    facts = await reporting.draft_facts(
+        details_of(incident, authority),
+        body,
+        obligation.deadline if obligation else None,
+        session=session,
+    )
+    rendered = render_draft(_renderer, facts)
+    filename = f"{incident.reference}-{body.value}.{'txt' if format == 'text' else 'html'}"
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    if format == "html":
+        return HTMLResponse(rendered.html, headers=headers)
+    return PlainTextResponse(rendered.text, headers=headers)
+
+
+def _breach_view(record: BreachRecord, incident: Incident) -> BreachView:
+    return BreachView(
+        **record.model_dump(exclude={"id", "authority_id", "created_at"}),
+        reference=incident.reference,
+        exercise=incident.exercise,
+    )
+
+
+@router.get("/incidents/{incident_id}/breach", response_model=BreachView)
+async def get_breach(incident: VisibleIncident, session: SessionDep) -> BreachView:
+    """The incident's entry in the breach register."""
+    record = await reporting.breach_of(incident.id, session=session)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No personal-data breach is recorded.")
+    return _breach_view(record, incident)
+
+
+@router.put("/incidents/{incident_id}/breach", response_model=BreachView)
+async def update_breach(
+    changes: BreachBody, incident: VisibleIncident, session: SessionDep
+) -> BreachView:
+    """Record the breach's facts, effects and remedial action (UK GDPR Article 33(5)); the ICO
+    draft uses the numbers and categories given here."""
+    if not incident.personal_data:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "This incident does not involve personal data; reassess it first.",
+        )
+    record = await reporting.update_breach(
+        incident, changes.model_dump(exclude_unset=True), session=session
+    )
+    return _breach_view(record, incident)
+
+
+@router.get("/breaches", response_model=list[BreachView])
+async def breach_register(
+    caller: ApiCaller,
+    session: SessionDep,
+    include_exercises: Annotated[bool, Query()] = False,
+) -> list[BreachView]:
+    """The breach register of the caller's authority (every authority for the central team)."""
+    rows = await reporting.breach_register(
+        authority_id=caller.authority_id, include_exercises=include_exercises, session=session
+    )
+    return [_breach_view(record, incident) for record, incident in rows]
+
+
+@router.get("/incidents/{incident_id}/scorecard", response_model=Scorecard)
+async def get_scorecard(incident: VisibleIncident, temporal: TemporalDep) -> Scorecard:
+    """Each deadline met or missed, and each acknowledgement time: the debrief of an exercise."""
+    return scorecard(await _live(incident, temporal), datetime.now(UTC))

@@ -1,0 +1,219 @@
+"""Reporting obligations as durable clocks, one per body, inside the incident's workflow.
+
+Each body's clock starts when the assessment first requires it (the NCSC for a significant
+incident, the ICO for a personal-data breach that is a risk to people, ...), reminds its owner on
+the rule's schedule, escalates when the deadline passes, and stops when the council records a
+submission or a waiver. A reassessment that drops the requirement marks it not required, with
+the reason; one that brings it back starts a new clock from the rule's stated moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.directory import MemberContact
+    from domain.obligations import Body, ClockStart, Obligation, ObligationRule, ObligationState
+    from domain.vocabulary import EventKind, Language, MemberRole, NotificationKind, Stage
+
+if TYPE_CHECKING:
+    from domain.directory import AuthoritySnapshot
+    from domain.incident import IncidentDetails
+    from domain.records import NotificationFacts
+
+
+class ObligationClocks:
+    """The reporting half of `IncidentWorkflow`; it relies on the workflow's record and send."""
+
+    _incident: IncidentDetails
+    _obligations: dict[Body, Obligation]
+    _obligation_starts: dict[Body, int]
+    _last_reassessment_reason: str | None
+    _closed_at: datetime | None
+    _stage: Stage
+
+    # IncidentWorkflow provides `_directory`, `_record`, `_send` and `_facts`.
+    _directory: AuthoritySnapshot
+
+    def _rule_requires(self, rule: ObligationRule) -> bool:
+        return rule.enabled and self._incident.assessment.triggers(rule.trigger)
+
+    async def _track_obligation(self, body: Body) -> None:
+        obligation = self._obligations[body]
+        while True:
+            await workflow.wait_condition(
+                lambda: (
+                    self._rule_requires(self._directory.obligation_rules[body])
+                    or self._closed_at is not None
+                )
+            )
+            if self._closed_at is not None:
+                return
+            reminders_due = self._start_clock(obligation)
+            await self._chase(obligation, reminders_due)
+            if self._closed_at is not None or not obligation.state.open:
+                return  # submitted, waived, or the incident closed
+            obligation.state = ObligationState.NOT_REQUIRED
+            obligation.not_required_reason = self._last_reassessment_reason
+            self._record(
+                EventKind.OBLIGATION_NOT_REQUIRED,
+                f"Reporting to {body.label} is no longer required",
+                body=body.value,
+                reason=self._last_reassessment_reason,
+            )
+
+    def _start_clock(self, obligation: Obligation) -> list[datetime]:
+        """Take the rule as it is now, start the clock, tell the owner (and the body itself if
+        the authority set an address). Returns the reminder times still ahead."""
+        body = obligation.body
+        rule = self._directory.obligation_rules[body].model_copy(deep=True)
+        now = workflow.now()
+        start = self._incident.aware_at if rule.clock_starts is ClockStart.AWARE_AT else now
+        self._obligation_starts[body] += 1
+        obligation.rule = rule
+        obligation.state = ObligationState.DUE
+        obligation.required_since = now
+        obligation.clock_started_at = start
+        obligation.deadline = rule.deadline_from(start)
+        obligation.overdue_since = None
+        obligation.not_required_reason = None
+        self._stage = self._stage.advance(Stage.REPORTING)
+        self._record(
+            EventKind.OBLIGATION_DUE,
+            f"Report to {body.label} required by {obligation.deadline:%Y-%m-%d %H:%M} UTC",
+            body=body.value,
+            clock_started_at=start.isoformat(),
+            deadline=obligation.deadline.isoformat(),
+            owner=rule.owner.value,
+        )
+        key = f"obligation/{body.value}/{self._obligation_starts[body]}"
+        facts = self._obligation_facts(obligation)
+        for owner in self._owners(rule):
+            self._send(NotificationKind.OBLIGATION_DUE, owner, key=f"{key}/due", facts=facts)
+        if rule.notify_address:
+            self._tell_body(obligation, rule.notify_address, key)
+        # The clock may already be partly spent (aware-at in the past): skip passed reminders.
+        return [t for t in (start + at for at in sorted(rule.reminders_at)) if t > now]
+
+    def _tell_body(self, obligation: Obligation, address: str, key: str) -> None:
+        body = obligation.body
+        if self._incident.exercise:
+            self._record(
+                EventKind.BODY_NOTIFICATION_SUPPRESSED,
+                f"Exercise: {body.label} was not told",
+                body=body.value,
+            )
+            return
+        contact = MemberContact(
+            member_id=None, role=None, name=body.label, email=address, language=Language.ENGLISH
+        )
+        self._send(
+            NotificationKind.BODY_NOTIFICATION,
+            contact,
+            key=f"{key}/body",
+            facts=self._obligation_facts(obligation),
+        )
+
+    async def _chase(self, obligation: Obligation, reminders: list[datetime]) -> None:
+        """Remind, then escalate at the deadline, until the obligation is settled."""
+        body = obligation.body
+        rule = obligation.rule
+        assert rule is not None and obligation.deadline is not None
+        key = f"obligation/{body.value}/{self._obligation_starts[body]}"
+
+        def settled() -> bool:
+            return (
+                not obligation.state.open
+                or not self._rule_requires(rule)
+                or self._closed_at is not None
+            )
+
+        while not settled():
+            now = workflow.now()
+            if obligation.state is ObligationState.DUE:
+                wake_at = min([*reminders[:1], obligation.deadline])
+                if wake_at > now:
+                    try:
+                        await workflow.wait_condition(
+                            settled,
+                            timeout=wake_at - now,
+                            timeout_summary=f"{key}/"
+                            + ("deadline" if wake_at == obligation.deadline else "reminder"),
+                        )
+                        return
+                    except TimeoutError:
+                        if settled():
+                            return
+            else:
+                await workflow.wait_condition(settled)  # overdue: wait for the council
+                return
+            if workflow.now() >= obligation.deadline:
+                self._miss_deadline(obligation, key)
+            else:
+                reminders.pop(0)
+                self._remind(obligation, key)
+
+    def _remind(self, obligation: Obligation, key: str) -> None:
+        assert obligation.rule is not None
+        obligation.reminders_sent += 1
+        number = obligation.reminders_sent
+        self._record(
+            EventKind.OBLIGATION_REMINDER,
+            f"Reminder {number}: report to {obligation.body.label} due "
+            f"{obligation.deadline:%Y-%m-%d %H:%M} UTC",
+            body=obligation.body.value,
+            reminder_number=number,
+        )
+        for owner in self._owners(obligation.rule):
+            self._send(
+                NotificationKind.OBLIGATION_REMINDER,
+                owner,
+                key=f"{key}/reminder-{number}",
+                facts=self._obligation_facts(obligation, reminder_number=number),
+            )
+
+    def _miss_deadline(self, obligation: Obligation, key: str) -> None:
+        assert obligation.rule is not None
+        obligation.state = ObligationState.OVERDUE
+        obligation.overdue_since = workflow.now()
+        self._record(
+            EventKind.OBLIGATION_OVERDUE,
+            f"Deadline missed: {obligation.body.label} not told by "
+            f"{obligation.deadline:%Y-%m-%d %H:%M} UTC",
+            body=obligation.body.value,
+            deadline=obligation.deadline.isoformat() if obligation.deadline else None,
+        )
+        told: list[MemberContact] = []
+        for role in obligation.rule.escalate_to:
+            told += [m for m in self._members_in(role) if m not in told]
+        for member in told:
+            self._send(
+                NotificationKind.OBLIGATION_OVERDUE,
+                member,
+                key=f"{key}/overdue",
+                facts=self._obligation_facts(obligation),
+            )
+
+    def _members_in(self, role: MemberRole) -> list[MemberContact]:
+        member = self._directory.member(role)
+        return [member] if member is not None else []
+
+    def _owners(self, rule: ObligationRule) -> list[MemberContact]:
+        """The rule's owner; if the authority has named nobody in that role, the named members
+        of Concordat commitment c own it, so no clock runs without somebody watching it."""
+        for role in (rule.owner, MemberRole.SENIOR_MANAGEMENT_MEMBER, MemberRole.EXECUTIVE_MEMBER):
+            if found := self._members_in(role):
+                return found
+        return []
+
+    def _obligation_facts(self, obligation: Obligation, **extra: Any) -> NotificationFacts:
+        return self._facts(
+            body=obligation.body,
+            deadline=obligation.deadline,
+            clock_started_at=obligation.clock_started_at,
+            ncsc_contact_email=self._directory.ncsc_contact_email,
+            **extra,
+        )

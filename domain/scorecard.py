@@ -67,8 +67,12 @@ def scorecard(state: IncidentState, now: datetime) -> Scorecard:
             met = False
         deadlines.append(
             DeadlineResult(
-                body=obligation.body, state=obligation.state, deadline=obligation.deadline,
-                submitted_at=submitted_at, met=met, margin=margin,
+                body=obligation.body,
+                state=obligation.state,
+                deadline=obligation.deadline,
+                submitted_at=submitted_at,
+                met=met,
+                margin=margin,
             )
         )
     acknowledgements = [
@@ -87,6 +91,8 @@ def scorecard(state: IncidentState, now: datetime) -> Scorecard:
         for chain in state.chains
     ]
     return Scorecard(
-        reference=state.reference, exercise=state.exercise, deadlines=deadlines,
+        reference=state.reference,
+        exercise=state.exercise,
+        deadlines=deadlines,
         acknowledgements=acknowledgements,
     )

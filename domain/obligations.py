@@ -7,7 +7,7 @@ running clock.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -128,8 +128,12 @@ class ObligationRule(BaseModel):
     """An address of the body's own to tell automatically (never for an exercise)."""
 
     def deadline_from(self, start: datetime) -> datetime:
-        # Plain elapsed time: weekends, bank holidays and clock changes all count.
-        return start + self.window
+        """Plain elapsed time: weekends, bank holidays and clock changes all count.
+
+        In UTC, because Python adds a timedelta to a zoned time by the wall clock: 72 hours from
+        a Friday before the clocks go forward would otherwise come an hour early.
+        """
+        return start.astimezone(UTC) + self.window
 
 
 _H = timedelta(hours=1)

@@ -12,24 +12,37 @@ from typing import Annotated, Any, TypeVar
 import typer
 import uvicorn
 
+from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
-from models import EscalationPolicyOverride
+from models import EscalationPolicyOverride, ReportingRuleOverride
 from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings, get_settings
 from services.councils import seed_councils
-from services.directory import authority_by_code, name_member, set_policy
+from services.directory import (
+    authority_by_code,
+    name_member,
+    set_ncsc_contact,
+    set_policy,
+    set_reporting_rule,
+)
 
 app = typer.Typer(help="Concordat: cyber-incident reporting and escalation.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 token_app = typer.Typer(help="API access tokens.", no_args_is_help=True)
 member_app = typer.Typer(help="Named responsible members.", no_args_is_help=True)
 policy_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
+reporting_app = typer.Typer(
+    help="Reporting rules: which bodies, which windows.", no_args_is_help=True
+)
+authority_app = typer.Typer(help="Authorities.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(member_app, name="member")
 app.add_typer(policy_app, name="policy")
+app.add_typer(reporting_app, name="reporting")
+app.add_typer(authority_app, name="authority")
 
 T = TypeVar("T")
 
@@ -209,6 +222,67 @@ def policy_set(
 
     _with_database(save)
     typer.echo(f"Policy for {authority.upper()} saved.")
+
+
+@reporting_app.command("set")
+def reporting_set(
+    authority: Annotated[str, typer.Argument(help="Authority code, e.g. CDF.")],
+    body: Annotated[Body, typer.Argument()],
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled")] = None,
+    trigger: Annotated[Trigger | None, typer.Option()] = None,
+    window_hours: Annotated[float | None, typer.Option(min=0.01)] = None,
+    reminder_hours: Annotated[
+        list[float] | None, typer.Option(help="Hours after the clock starts; repeat for more.")
+    ] = None,
+    owner: Annotated[MemberRole | None, typer.Option()] = None,
+    notify_address: Annotated[
+        str | None, typer.Option(help="The body's own address, told automatically ('' for none).")
+    ] = None,
+) -> None:
+    """Change one body's reporting rule for an authority (new clocks only)."""
+
+    async def save(database: Database) -> None:
+        authority_id = await _authority_id(database, authority)
+        async with database.session() as session:
+            await set_reporting_rule(
+                authority_id,
+                ReportingRuleOverride(
+                    authority_id=authority_id,
+                    body=body,
+                    enabled=enabled,
+                    trigger=trigger,
+                    window_seconds=round(window_hours * 3600) if window_hours else None,
+                    reminder_offsets_seconds=[round(h * 3600) for h in reminder_hours]
+                    if reminder_hours
+                    else None,
+                    owner=owner,
+                    notify_address=notify_address,
+                ),
+                session=session,
+            )
+
+    _with_database(save)
+    typer.echo(f"Reporting rule for {body.value} at {authority.upper()} saved.")
+
+
+@authority_app.command("ncsc-contact")
+def authority_ncsc_contact(
+    authority: Annotated[str, typer.Argument(help="Authority code, e.g. CDF.")],
+    email: Annotated[str, typer.Argument(help="An address on a system an incident cannot reach.")],
+) -> None:
+    """Record where the NCSC should write to: never the council's own mail domain."""
+
+    async def save(database: Database) -> None:
+        authority_id = await _authority_id(database, authority)
+        async with database.session() as session:
+            try:
+                await set_ncsc_contact(authority_id, email, session=session)
+            except ValueError as refused:
+                typer.echo(str(refused), err=True)
+                raise typer.Exit(2) from None
+
+    _with_database(save)
+    typer.echo(f"NCSC contact for {authority.upper()} saved.")
 
 
 def main() -> None:

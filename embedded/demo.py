@@ -37,5 +37,11 @@ async def name_demo_members(*, session: AsyncSession) -> int:
                 language=_DEMO_LANGUAGES.get(role, Language.UNKNOWN),
                 session=session,
             )
+        # Demonstration: replies from the NCSC go to a system the incident cannot reach.
+        authority.ncsc_contact_email = (
+            f"cyber-incidents@{authority.code.lower()}.resilience.example"
+        )
+        session.add(authority)
+        await session.commit()
         count += 1
     return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -199,3 +200,66 @@ async def test_another_authority_cannot_see_or_settle_obligations(
     ):
         assert (await attempt).status_code == 404
     assert (await neighbour.get("/api/breaches")).json() == []
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_an_officer_runs_an_exercise_from_the_pages(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await personal_data_officer(database, http)
+    sign_in = await http.get("/signin")
+    await http.post(
+        "/signin", data={"csrf_token": _csrf(sign_in), "token": officer.token, "next": "/"}
+    )
+    form = await http.get("/incidents/new")
+    fields = {
+        "csrf_token": _csrf(form),
+        "authority": officer.council.code,
+        "title": "Exercise: lost laptop",
+        "description": "A laptop with case files left on a train.",
+        "incident_type": "data_loss",
+        "category": "5",
+        "detected_at": "2026-11-20T09:00",
+        "reporter_name": "Siân",
+        "reporter_email": "sian@oncall.example",
+        "personal_data": "yes",
+        "personal_data_risk": "high",
+        "exercise": "yes",
+    }
+    opened = await http.post("/incidents/new", data=fields)
+    assert opened.status_code == 303
+    status_path = opened.headers["location"]
+
+    async def running() -> httpx.Response | None:
+        page = await http.get(status_path)
+        return page if "Record a submission to" in page.text else None
+
+    page = await eventually(running)
+    assert "EXERCISE / YMARFER" in page.text and "Breach register" in page.text
+    assert "Exercise scorecard" in page.text
+    told = await http.post(
+        f"{status_path}/actions/submission",
+        data={"csrf_token": _csrf(page), "body": "ico", "phase": "initial", "reference": "IC-77"},
+    )
+    assert told.status_code == 303
+    wrong = await http.post(
+        f"{status_path}/actions/waiver",
+        data={"csrf_token": _csrf(page), "body": "nobody", "reason": "A reason long enough"},
+    )
+    assert wrong.status_code == 422
+    saved = await http.post(
+        f"{status_path}/breach",
+        data={
+            "csrf_token": _csrf(page),
+            "facts": "Laptop left on the 08:10",
+            "approximate_data_subjects": "40",
+        },
+    )
+    assert saved.status_code == 303
+    page = await http.get(status_path)
+    assert "IC-77" in page.text and "Laptop left on the 08:10" in page.text

@@ -80,6 +80,9 @@ def run() -> None:
         asyncio.run(run_embedded(_settings()))
     except KeyboardInterrupt:
         pass
+    except SystemExit as refused:
+        typer.echo(str(refused), err=True)
+        _exit(2)
     _exit()
 
 

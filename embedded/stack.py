@@ -7,6 +7,10 @@ var/temporal.db and the mail catcher, then the worker and the web app in this pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -29,6 +33,27 @@ from worker import build_worker
 log = structlog.get_logger(__name__)
 
 TEMPORAL_PORT = 7233
+
+
+class EmbeddedWebServer(uvicorn.Server):
+    """uvicorn, except that Ctrl+C or SIGTERM only asks it to stop.
+
+    uvicorn re-raises the signal once it has stopped, which would end the process before the
+    worker and the Temporal dev server it started are shut down, leaving the dev server running
+    (and holding its port) after Concordat has gone.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def development_token(database: Database, token_file: Path) -> str:
@@ -63,7 +88,38 @@ async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Cli
     return env.client, f"http://127.0.0.1:{settings.temporal_ui_port}"
 
 
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports_free(settings: Settings) -> None:
+    """Refuse to start over another copy: a leftover dev server on 7233 would otherwise be
+    joined silently, with none of this copy's state."""
+    wanted = {settings.web_port: "the web app"}
+    if settings.temporal_address is None:
+        wanted |= {
+            TEMPORAL_PORT: "the Temporal dev server",
+            settings.temporal_ui_port: "its Web UI",
+        }
+    if settings.smtp_host is None:
+        wanted[settings.smtp_port] = "the mail catcher"
+    busy = [f"{port} ({what})" for port, what in wanted.items() if _port_in_use(port)]
+    if busy:
+        raise SystemExit(
+            "Cannot start: port " + ", ".join(busy) + " is already in use on 127.0.0.1. "
+            "Is Concordat (or a Temporal server) already running? Stop it, or point "
+            "CONCORDAT_TEMPORAL_ADDRESS / CONCORDAT_WEB_PORT / CONCORDAT_SMTP_PORT elsewhere."
+        )
+
+
 async def run_embedded(settings: Settings) -> None:
+    check_ports_free(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade_database, settings.database_url)
     database = Database(settings.database_url)
@@ -86,7 +142,7 @@ async def run_embedded(settings: Settings) -> None:
         client, ui_url = await start_temporal(settings, stack)
         worker = build_worker(client, database, settings)
         app = create_app(settings=settings, database=database, temporal=client)
-        server = uvicorn.Server(
+        server = EmbeddedWebServer(
             uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning")
         )
         base = f"http://{settings.web_host}:{settings.web_port}"

@@ -263,3 +263,9 @@ async def test_an_officer_runs_an_exercise_from_the_pages(
     assert saved.status_code == 303
     page = await http.get(status_path)
     assert "IC-77" in page.text and "Laptop left on the 08:10" in page.text
+    draft_link = re.search(
+        r'href="(/incidents/[^"]+/obligations/ico/draft\?format=html)"', page.text
+    )
+    assert draft_link is not None
+    draft = await http.get(draft_link.group(1))
+    assert draft.status_code == 200 and "Article 33" in draft.text and "EXERCISE" in draft.text

@@ -105,6 +105,13 @@ async def draft(
     format: Annotated[Literal["text", "html"], Query()] = "text",
 ) -> Response:
     """The draft submission to the body, as plain text or HTML, from what is recorded now."""
+    return await draft_response(incident, body, format, session=session, temporal=temporal)
+
+
+async def draft_response(
+    incident: Incident, body: Body, format: str, *, session: SessionDep, temporal: TemporalDep
+) -> Response:
+    """A draft as a download, for the API and the status page alike."""
     authority = await session.get(Authority, incident.authority_id)
     assert authority is not None
     state = await live_state(incident, temporal=temporal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse
@@ -30,6 +30,7 @@ from models import Authority, Incident, ResponsibleMember
 from services import incidents as incident_service
 from services import reporting
 from services.timeline import timeline_of
+from web.api.reporting import draft_response
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, open_incident, run_update
 from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verified_form
@@ -266,6 +267,20 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
         closing = CloseBody(summary=text.get("summary") or "")
         return IncidentWorkflow.close, CloseIncident(summary=closing.summary, actor=actor)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
+
+
+@router.get("/incidents/{incident_id}/obligations/{body}/draft")
+async def draft_download(
+    incident_id: str,
+    body: Body,
+    caller: PageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    format: Literal["text", "html"] = "text",
+):
+    """The draft submission, for the signed-in officer to download from the status page."""
+    incident = await _visible(incident_id, caller, session)
+    return await draft_response(incident, body, format, session=session, temporal=temporal)
 
 
 @router.post("/incidents/{incident_id}/breach")

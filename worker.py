@@ -7,6 +7,7 @@ Start as many as you like against one Temporal cluster (`concordat worker`, or
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import os
 import sys
 
@@ -23,6 +24,9 @@ from workflows import ALL_WORKFLOWS
 
 log = structlog.get_logger(__name__)
 
+#: Longer than an SMTP send may take (`activities.mail.SEND_DEADLINE_SECONDS`).
+GRACEFUL_SHUTDOWN = timedelta(seconds=50)
+
 
 def build_worker(
     client: Client, database: Database, settings: Settings, *, task_queue: str | None = None
@@ -34,6 +38,10 @@ def build_worker(
         activities=build_activities(database, settings),
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_activities=settings.max_concurrent_activities,
+        # On a normal stop, let a send that is talking to the SMTP server finish and record
+        # itself, rather than be cancelled after the server accepted the message (and then
+        # be sent again by whichever worker retries it).
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
 

@@ -46,13 +46,22 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the web app read while the worker writes; the busy timeout turns a momentary
+    # WAL lets readers and the writer work side by side; the busy timeout turns a momentary
     # lock into a short wait instead of an error.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLAlchemy, not the driver, begins transactions (see `_begin_immediately`).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediately(connection: Any) -> None:
+    """Take SQLite's write lock at BEGIN. A transaction that reads and then writes would
+    otherwise fail at once with "database is locked" whenever another connection wrote in
+    between, without waiting for the busy timeout."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -68,6 +77,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(target, **options)
         if target.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediately)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -18,12 +18,23 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from temporalio.client import Client, WorkflowHandle
 
+from domain.incident import OpenIncident
 from domain.obligations import Body
-from domain.vocabulary import IncidentType, Language, MemberRole, NcscCategory, Tlp
-from models import Authority, EscalationPolicyOverride, Incident, ReportingRuleOverride
+from domain.vocabulary import EventKind, IncidentType, Language, MemberRole, NcscCategory, Tlp
+from models import (
+    Authority,
+    EscalationPolicyOverride,
+    Incident,
+    ReportingRuleOverride,
+    TimelineEvent,
+)
 from runtime.database import Database
 from services import directory, incidents
+from services.incidents import details_of
+from services.timeline import timeline_of
+from workflows import IncidentWorkflow
 
 _authority_numbers = itertools.count(1)
 
@@ -231,3 +242,33 @@ async def eventually(check: Callable[[], Any], timeout: float = 30, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def start_incident(
+    client: Client, database: Database, council: CouncilUnderTest, queue: str, **incident: Any
+) -> WorkflowHandle:
+    """Open an incident's row and start its workflow, as the API does."""
+    row = await open_test_incident(database, council, **incident)
+    return await client.start_workflow(
+        IncidentWorkflow.run,
+        OpenIncident(details=details_of(row, council.authority)),
+        id=row.workflow_id,
+        task_queue=queue,
+    )
+
+
+async def timeline(database: Database, handle: WorkflowHandle) -> list[TimelineEvent]:
+    async with database.session() as session:
+        return await timeline_of(handle.id.removeprefix("incident-"), session=session)
+
+
+async def wait_for_events(
+    database: Database, handle: WorkflowHandle, kind: EventKind, count: int = 1, timeout: float = 60
+) -> list[TimelineEvent]:
+    """The incident's timeline events of one kind, once there are at least `count`."""
+
+    async def enough() -> list[TimelineEvent] | None:
+        found = [e for e in await timeline(database, handle) if e.kind == kind]
+        return found if len(found) >= count else None
+
+    return await eventually(enough, timeout=timeout)

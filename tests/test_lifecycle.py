@@ -17,57 +17,24 @@ from domain.commands import (
     RecordSubmission,
     WaiveObligation,
 )
-from domain.incident import IncidentOutcome, OpenIncident
 from domain.obligations import Body, ObligationState
 from domain.vocabulary import EventKind, MemberRole, NcscCategory, Stage
-from models import Incident, TimelineEvent
+from models import Incident
 from runtime.database import Database
 from runtime.settings import Settings
-from services.incidents import details_of
-from services.timeline import timeline_of
 from tests.support import (
     CouncilUnderTest,
     MailServer,
     eventually,
     make_authority,
-    open_test_incident,
+    start_incident,
+    timeline,
+    wait_for_events,
 )
 from worker import build_worker
 from workflows import IncidentWorkflow
 
 ROLE = MemberRole
-
-
-async def start(
-    env: WorkflowEnvironment,
-    database: Database,
-    authority: CouncilUnderTest,
-    queue: str,
-    **incident,
-) -> WorkflowHandle[IncidentWorkflow, IncidentOutcome]:
-    row = await open_test_incident(database, authority, **incident)
-    return await env.client.start_workflow(
-        IncidentWorkflow.run,
-        OpenIncident(details=details_of(row, authority.authority)),
-        id=row.workflow_id,
-        task_queue=queue,
-    )
-
-
-async def events(database: Database, handle: WorkflowHandle) -> list[TimelineEvent]:
-    incident_id = handle.id.removeprefix("incident-")
-    async with database.session() as session:
-        return await timeline_of(incident_id, session=session)
-
-
-async def wait_for_event(
-    database: Database, handle: WorkflowHandle, kind: EventKind, count: int = 1
-):
-    async def found() -> list[TimelineEvent] | None:
-        matching = [e for e in await events(database, handle) if e.kind == kind]
-        return matching if len(matching) >= count else None
-
-    return await eventually(found)
 
 
 @pytest.fixture
@@ -84,15 +51,17 @@ async def test_silent_members_are_reminded_then_escalated_on_time(
 ) -> None:
     authority = await make_authority(database, reporting=False)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(
-            time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
+        handle = await start_incident(
+            time_skipping.client, database, authority, queue, category=NcscCategory.SUBSTANTIAL
         )
         await time_skipping.sleep(timedelta(hours=5))
-        await wait_for_event(database, handle, EventKind.UNACKNOWLEDGED, count=2)
-        await wait_for_event(database, handle, EventKind.NOTIFICATION_SENT, count=2 + 2 + 3 + 2 * 7)
+        await wait_for_events(database, handle, EventKind.UNACKNOWLEDGED, count=2)
+        await wait_for_events(
+            database, handle, EventKind.NOTIFICATION_SENT, count=2 + 2 + 3 + 2 * 7
+        )
 
-    timeline = await events(database, handle)
-    opened = next(e for e in timeline if e.kind == EventKind.OPENED).occurred_at
+    events = await timeline(database, handle)
+    opened = next(e for e in events if e.kind == EventKind.OPENED).occurred_at
     for chain, deputy in (
         ("executive", ROLE.DEPUTY_EXECUTIVE_MEMBER),
         ("senior_management", ROLE.DEPUTY_SENIOR_MANAGEMENT_MEMBER),
@@ -103,7 +72,7 @@ async def test_silent_members_are_reminded_then_escalated_on_time(
                 e.detail.get("member_id"),
                 round((e.occurred_at - opened) / timedelta(minutes=1)),
             )
-            for e in timeline
+            for e in events
             if e.detail.get("chain") == chain
         ]
         primary = authority.members[
@@ -154,8 +123,8 @@ async def test_acknowledgements_in_time_stop_escalation(
 ) -> None:
     authority = await make_authority(database, reporting=False)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(
-            time_skipping, database, authority, queue, category=NcscCategory.SUBSTANTIAL
+        handle = await start_incident(
+            time_skipping.client, database, authority, queue, category=NcscCategory.SUBSTANTIAL
         )
         await mail_server.inbox.wait_for(lambda m: m.to.endswith(authority.domain), count=2)
         for role in (ROLE.EXECUTIVE_MEMBER, ROLE.SENIOR_MANAGEMENT_MEMBER):
@@ -165,9 +134,9 @@ async def test_acknowledgements_in_time_stop_escalation(
             )
         assert state.stage == Stage.ACKNOWLEDGED
         await time_skipping.sleep(timedelta(hours=6))
-        await wait_for_event(database, handle, EventKind.ACKNOWLEDGED, count=2)
+        await wait_for_events(database, handle, EventKind.ACKNOWLEDGED, count=2)
 
-    kinds = {e.kind for e in await events(database, handle)}
+    kinds = {e.kind for e in await timeline(database, handle)}
     assert EventKind.REMINDER_SENT not in kinds and EventKind.ESCALATED not in kinds
     assert len(mail_server.inbox.to_domain(authority.domain)) == 2
 
@@ -181,7 +150,7 @@ async def test_acknowledging_twice_is_refused_with_a_reason(
     authority = await make_authority(database)
     member = authority.members[ROLE.EXECUTIVE_MEMBER]
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(time_skipping, database, authority, queue)
+        handle = await start_incident(time_skipping.client, database, authority, queue)
         await eventually(lambda: _ready(handle))
         await handle.execute_update(
             IncidentWorkflow.acknowledge, Acknowledge(member_id=member, actor="a")
@@ -218,11 +187,15 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
     significant_council = await make_authority(database)
     moderate_council = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        significant = await start(
-            time_skipping, database, significant_council, queue, category=NcscCategory.SIGNIFICANT
+        significant = await start_incident(
+            time_skipping.client,
+            database,
+            significant_council,
+            queue,
+            category=NcscCategory.SIGNIFICANT,
         )
-        moderate = await start(
-            time_skipping, database, moderate_council, queue, category=NcscCategory.MODERATE
+        moderate = await start_incident(
+            time_skipping.client, database, moderate_council, queue, category=NcscCategory.MODERATE
         )
 
         [draft] = await mail_server.inbox.wait_for(_ncsc_draft(significant_council))
@@ -249,7 +222,7 @@ async def test_category_3_opens_the_ncsc_step_and_category_5_waits_for_reassessm
         await mail_server.inbox.wait_for(_ncsc_draft(moderate_council))
         ncsc = (await moderate.query(IncidentWorkflow.state)).obligation(Body.NCSC)
         assert ncsc.state is ObligationState.DUE
-        reassessed = await wait_for_event(database, moderate, EventKind.REASSESSED)
+        reassessed = await wait_for_events(database, moderate, EventKind.REASSESSED)
         assert reassessed[0].detail["before"] == {"category": 5}
         assert reassessed[0].detail["reason"] == "Revenues system down for all residents"
 
@@ -263,8 +236,8 @@ async def test_closing_needs_a_summary_and_every_obligation_settled(
 ) -> None:
     authority = await make_authority(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
-        handle = await start(
-            time_skipping, database, authority, queue, category=NcscCategory.SIGNIFICANT
+        handle = await start_incident(
+            time_skipping.client, database, authority, queue, category=NcscCategory.SIGNIFICANT
         )
         await eventually(lambda: _ready(handle))
 
@@ -300,10 +273,8 @@ async def test_closing_needs_a_summary_and_every_obligation_settled(
         outcome = await handle.result()
 
     assert outcome.stage == Stage.CLOSED
-    timeline = await events(database, handle)
-    kinds = [
-        e.kind for e in timeline if e.kind in (EventKind.OBLIGATION_SUBMITTED, EventKind.CLOSED)
-    ]
+    events = await timeline(database, handle)
+    kinds = [e.kind for e in events if e.kind in (EventKind.OBLIGATION_SUBMITTED, EventKind.CLOSED)]
     assert kinds == [EventKind.OBLIGATION_SUBMITTED, EventKind.CLOSED]
     closed = await mail_server.inbox.wait_for(
         lambda m: m.to.endswith(authority.domain) and "cyber incident closed" in m.subject, count=2

@@ -12,7 +12,6 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import CloseIncident, Reassess, RecordSubmission, WaiveObligation
-from domain.incident import OpenIncident
 from domain.obligations import (
     NATIONAL_RULES,
     Body,
@@ -25,14 +24,14 @@ from models import ReportingRuleOverride, TimelineEvent
 from runtime.database import Database
 from runtime.settings import Settings
 from services import directory, reporting
-from services.incidents import details_of
-from services.timeline import timeline_of
 from tests.support import (
     CouncilUnderTest,
     MailServer,
     eventually,
     make_authority,
-    open_test_incident,
+    start_incident,
+    timeline,
+    wait_for_events,
 )
 from worker import build_worker
 from workflows import IncidentWorkflow
@@ -61,17 +60,12 @@ async def breach_council(database: Database) -> CouncilUnderTest:
 async def start(
     env: WorkflowEnvironment, database: Database, council: CouncilUnderTest, queue: str, **incident
 ) -> WorkflowHandle:
+    """A personal-data breach (unless told otherwise), running once its directory is loaded."""
     fields = {"personal_data": True, "incident_type": IncidentType.DATA_LOSS} | incident
-    row = await open_test_incident(database, council, **fields)
-    handle = await env.client.start_workflow(
-        IncidentWorkflow.run,
-        OpenIncident(details=details_of(row, council.authority)),
-        id=row.workflow_id,
-        task_queue=queue,
-    )
+    handle = await start_incident(env.client, database, council, queue, **fields)
 
     async def started() -> bool:
-        return (await handle.query(IncidentWorkflow.state)).stage.value not in ("detected",)
+        return (await handle.query(IncidentWorkflow.state)).stage.value != "detected"
 
     await eventually(started)
     return handle
@@ -80,17 +74,7 @@ async def start(
 async def events(
     database: Database, handle: WorkflowHandle, kind: EventKind
 ) -> list[TimelineEvent]:
-    async with database.session() as session:
-        timeline = await timeline_of(handle.id.removeprefix("incident-"), session=session)
-    return [e for e in timeline if e.kind == kind]
-
-
-async def wait_for(database: Database, handle: WorkflowHandle, kind: EventKind, count: int = 1):
-    async def enough() -> list[TimelineEvent] | None:
-        found = await events(database, handle, kind)
-        return found if len(found) >= count else None
-
-    return await eventually(enough)
+    return [e for e in await timeline(database, handle) if e.kind == kind]
 
 
 async def ico(handle: WorkflowHandle):  # type: ignore[no-untyped-def]
@@ -125,7 +109,7 @@ async def test_ico_notified_in_time_is_recorded_with_its_evidence(
         )
         assert "(a) Nature of the breach" in due.text()
         await time_skipping.sleep(timedelta(hours=30))
-        await wait_for(database, handle, EventKind.OBLIGATION_REMINDER)
+        await wait_for_events(database, handle, EventKind.OBLIGATION_REMINDER)
         await handle.execute_update(
             IncidentWorkflow.record_submission,
             RecordSubmission(
@@ -138,7 +122,7 @@ async def test_ico_notified_in_time_is_recorded_with_its_evidence(
         assert await events(database, handle, EventKind.OBLIGATION_OVERDUE) == []
         # Only the 24-hour reminder fell due before the submission.
         assert len(await events(database, handle, EventKind.OBLIGATION_REMINDER)) == 1
-        [submitted] = await wait_for(database, handle, EventKind.OBLIGATION_SUBMITTED)
+        [submitted] = await wait_for_events(database, handle, EventKind.OBLIGATION_SUBMITTED)
         assert submitted.detail["reference"] == "IC-123456-A1B2"
 
 
@@ -153,8 +137,8 @@ async def test_a_missed_ico_deadline_escalates_and_a_late_notification_needs_its
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         handle = await start(time_skipping, database, council, queue)
         await time_skipping.sleep(timedelta(hours=73))
-        [overdue] = await wait_for(database, handle, EventKind.OBLIGATION_OVERDUE)
-        reminders = await wait_for(database, handle, EventKind.OBLIGATION_REMINDER, count=3)
+        [overdue] = await wait_for_events(database, handle, EventKind.OBLIGATION_OVERDUE)
+        reminders = await wait_for_events(database, handle, EventKind.OBLIGATION_REMINDER, count=3)
         opened = (await ico(handle)).clock_started_at
         assert [round((r.occurred_at - opened) / timedelta(hours=1)) for r in reminders] == [
             24,
@@ -244,7 +228,7 @@ async def test_deciding_not_to_notify_needs_a_reason_and_is_kept_in_the_breach_r
             WaiveObligation(body=Body.ICO, reason=reason, actor="Data Protection Officer"),
         )
         assert state.obligation(Body.ICO).state is ObligationState.WAIVED
-        await wait_for(database, handle, EventKind.OBLIGATION_WAIVED)
+        await wait_for_events(database, handle, EventKind.OBLIGATION_WAIVED)
 
     async def recorded():  # type: ignore[no-untyped-def]
         async with database.session() as session:
@@ -293,7 +277,9 @@ async def test_reassessment_starts_and_drops_obligations_and_never_forgets(
                 actor="dpo",
             ),
         )
-        [dropped, *_] = await wait_for(database, handle, EventKind.OBLIGATION_NOT_REQUIRED, count=2)
+        [dropped, *_] = await wait_for_events(
+            database, handle, EventKind.OBLIGATION_NOT_REQUIRED, count=2
+        )
         assert dropped.detail["reason"] == "The file was encrypted after all"
         state = await handle.query(IncidentWorkflow.state)
         assert state.obligation(Body.ICO).state is ObligationState.NOT_REQUIRED
@@ -315,7 +301,7 @@ async def test_an_aware_at_in_the_past_has_already_spent_part_of_the_clock(
         obligation = await ico(handle)
         assert obligation.deadline == aware + timedelta(hours=72)
         await time_skipping.sleep(timedelta(hours=3))
-        await wait_for(database, handle, EventKind.OBLIGATION_OVERDUE)
+        await wait_for_events(database, handle, EventKind.OBLIGATION_OVERDUE)
         # The 24, 48 and 60 hour reminders had passed before the incident was opened.
         assert await events(database, handle, EventKind.OBLIGATION_REMINDER) == []
 
@@ -346,13 +332,8 @@ async def test_a_policy_change_never_moves_a_running_clock(
     assert after.rule.window == timedelta(hours=72)
 
 
-async def test_an_exercise_tells_no_real_body_and_watermarks_every_message(
-    time_skipping: WorkflowEnvironment,
-    database: Database,
-    settings: Settings,
-    mail_server: MailServer,
-    queue: str,
-) -> None:
+async def council_telling_cymrusoc(database: Database) -> tuple[CouncilUnderTest, str]:
+    """A council whose only reporting rule tells CymruSOC at its own address."""
     council = await make_authority(database, reporting=False)
     cymrusoc = f"alerts@soc-{council.code.lower()}.example"
     async with database.session() as session:
@@ -363,6 +344,17 @@ async def test_an_exercise_tells_no_real_body_and_watermarks_every_message(
             ),
             session=session,
         )
+    return council, cymrusoc
+
+
+async def test_an_exercise_tells_no_real_body_and_watermarks_every_message(
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    queue: str,
+) -> None:
+    council, cymrusoc = await council_telling_cymrusoc(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         handle = await start(
             time_skipping,
@@ -373,9 +365,9 @@ async def test_an_exercise_tells_no_real_body_and_watermarks_every_message(
             personal_data=False,
             category=NcscCategory.SIGNIFICANT,
         )
-        await wait_for(database, handle, EventKind.BODY_NOTIFICATION_SUPPRESSED)
+        await wait_for_events(database, handle, EventKind.BODY_NOTIFICATION_SUPPRESSED)
         await time_skipping.sleep(timedelta(hours=25))
-        await wait_for(database, handle, EventKind.OBLIGATION_OVERDUE)
+        await wait_for_events(database, handle, EventKind.OBLIGATION_OVERDUE)
         mails = await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain), count=4)
     assert mail_server.inbox.messages(lambda m: m.to == cymrusoc) == []
     for mail in mail_server.inbox.to_domain(council.domain):
@@ -391,16 +383,7 @@ async def test_the_same_rules_tell_the_body_itself_for_a_real_incident(
     mail_server: MailServer,
     queue: str,
 ) -> None:
-    council = await make_authority(database, reporting=False)
-    cymrusoc = f"alerts@soc-{council.code.lower()}.example"
-    async with database.session() as session:
-        await directory.set_reporting_rule(
-            council.id,
-            ReportingRuleOverride(
-                authority_id=council.id, body=Body.CYMRUSOC, enabled=True, notify_address=cymrusoc
-            ),
-            session=session,
-        )
+    council, cymrusoc = await council_telling_cymrusoc(database)
     async with build_worker(time_skipping.client, database, settings, task_queue=queue):
         await start(
             time_skipping,

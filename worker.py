@@ -7,9 +7,9 @@ Start as many as you like against one Temporal cluster (`concordat worker`, or
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 import os
 import sys
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client

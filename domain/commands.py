@@ -48,6 +48,8 @@ class Reassess(BaseModel):
     significant: bool | None = None
     personal_data: bool | None = None
     personal_data_risk: PersonalDataRisk | None = None
+    breach_aware_at: datetime | None = None
+    """When the council became aware that personal data was involved (starts the ICO's clock)."""
     reason: str = Field(min_length=1, max_length=2000)
     actor: str
 

@@ -26,6 +26,8 @@ class IncidentDetails(BaseModel):
     """An exercise runs every step and clock but tells no real body; statistics leave it out."""
     detected_at: datetime
     aware_at: datetime
+    breach_aware_at: datetime | None = None
+    """When the council became aware that personal data was involved, if after `aware_at`."""
     tlp: Tlp
     reporter_name: str
     reporter_email: str

@@ -165,6 +165,7 @@ class EventKind(StrEnum):
     OBLIGATION_OVERDUE = "obligation_overdue"
     OBLIGATION_SUBMITTED = "obligation_submitted"
     OBLIGATION_WAIVED = "obligation_waived"
+    OBLIGATION_REOPENED = "obligation_reopened"
     OBLIGATION_NOT_REQUIRED = "obligation_not_required"
     BODY_NOTIFICATION_SUPPRESSED = "body_notification_suppressed"
     CONTAINED = "contained"

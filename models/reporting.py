@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.obligations import Body, ObligationState, Trigger
@@ -61,9 +61,9 @@ class BreachRecord(SQLModel, table=True):
     effects: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     remedial_action: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data_subject_categories: str | None = Field(default=None, max_length=1000)
-    approximate_data_subjects: int | None = Field(default=None, ge=0)
+    approximate_data_subjects: int | None = Field(default=None, ge=0, sa_type=BigInteger)
     record_categories: str | None = Field(default=None, max_length=1000)
-    approximate_records: int | None = Field(default=None, ge=0)
+    approximate_records: int | None = Field(default=None, ge=0, sa_type=BigInteger)
     likely_consequences: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     risk: str | None = Field(default=None, max_length=20)
     ico_decision: str | None = Field(default=None, max_length=20)

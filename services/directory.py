@@ -78,6 +78,10 @@ async def set_reporting_rule(
     authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
 ) -> ReportingRuleOverride:
     """Change one body's rule for the authority; fields left empty keep what it had."""
+    if changes.notify_address:
+        changes.notify_address = validate_email(
+            changes.notify_address, check_deliverability=False, globally_deliverable=False
+        ).normalized
     rule = await session.get(ReportingRuleOverride, (authority_id, changes.body)) or (
         ReportingRuleOverride(authority_id=authority_id, body=changes.body)
     )

@@ -395,3 +395,73 @@ async def test_the_same_rules_tell_the_body_itself_for_a_real_incident(
         )
         [told] = await mail_server.inbox.wait_for(lambda m: m.to == cymrusoc)
     assert "Cyber incident notification" in told.subject and "EXERCISE" not in told.subject
+
+
+async def test_a_higher_risk_reopens_a_decision_not_to_tell_the_ico(
+    time_skipping: WorkflowEnvironment, database: Database, settings: Settings, queue: str
+) -> None:
+    council = await breach_council(database)
+    async with build_worker(time_skipping.client, database, settings, task_queue=queue):
+        handle = await start(time_skipping, database, council, queue)
+        await handle.execute_update(
+            IncidentWorkflow.waive_obligation,
+            WaiveObligation(body=Body.ICO, reason="Encrypted device, key not lost", actor="dpo"),
+        )
+        await handle.execute_update(
+            IncidentWorkflow.reassess,
+            Reassess(
+                personal_data_risk=PersonalDataRisk.HIGH,
+                reason="The key was on a sticky note",
+                actor="dpo",
+            ),
+        )
+        await wait_for_events(database, handle, EventKind.OBLIGATION_REOPENED)
+
+        async def due_again() -> bool:
+            return (await ico(handle)).state is ObligationState.DUE
+
+        await eventually(due_again)
+
+
+async def test_the_ico_clock_starts_when_the_breach_became_known(
+    time_skipping: WorkflowEnvironment, database: Database, settings: Settings, queue: str
+) -> None:
+    council = await breach_council(database)
+    async with build_worker(time_skipping.client, database, settings, task_queue=queue):
+        handle = await start(time_skipping, database, council, queue, personal_data=False)
+        breach_found = datetime.now(UTC) - timedelta(minutes=1)
+        await handle.execute_update(
+            IncidentWorkflow.reassess,
+            Reassess(
+                personal_data=True,
+                breach_aware_at=breach_found,
+                reason="Exfiltrated files held resident data",
+                actor="dpo",
+            ),
+        )
+        obligation = await ico(handle)
+    assert obligation.clock_started_at == breach_found
+    assert obligation.deadline == breach_found + timedelta(hours=72)
+
+
+async def test_the_breach_register_records_why_the_ico_was_not_told(
+    time_skipping: WorkflowEnvironment, database: Database, settings: Settings, queue: str
+) -> None:
+    council = await make_authority(database, reporting=False)  # the ICO rule is switched off
+    async with build_worker(time_skipping.client, database, settings, task_queue=queue):
+        handle = await start(time_skipping, database, council, queue)
+        incident_id = handle.id.removeprefix("incident-")
+
+        async def decided(decision: str):  # type: ignore[no-untyped-def]
+            async with database.session() as session:
+                record = await reporting.breach_of(incident_id, session=session)
+            return record if record and record.ico_decision == decision else None
+
+        by_policy = await eventually(lambda: decided("not_notified"))
+        assert by_policy.ico_decided_by == "policy"
+        await handle.execute_update(
+            IncidentWorkflow.reassess,
+            Reassess(personal_data=False, reason="Only test data was on the share", actor="dpo"),
+        )
+        gone = await eventually(lambda: decided("no_personal_data"))
+        assert "Only test data" in gone.ico_decision_reason

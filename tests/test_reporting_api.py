@@ -70,6 +70,10 @@ async def test_the_ncsc_draft_uses_the_uncompromised_contact_and_the_ico_draft_t
         headers=officer.headers,
     )
     assert register.status_code == 200 and register.json()["ico_decision"] == "pending"
+    huge = await officer.http.put(
+        f"{path}/breach", json={"approximate_records": 5_000_000_000}, headers=officer.headers
+    )
+    assert huge.status_code == 200 and huge.json()["approximate_records"] == 5_000_000_000
     ico = await officer.get(f"{path}/obligations/ico/draft?format=html")
     assert ico.headers["content-type"].startswith("text/html")
     assert "Council tax payers" in ico.text and "1200" in ico.text

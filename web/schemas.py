@@ -163,6 +163,9 @@ class AssessmentBody(Strict):
     significant: bool | None = None
     personal_data: bool | None = None
     personal_data_risk: PersonalDataRisk | None = None
+    breach_aware_at: Moment | None = Field(
+        None, description="When the council became aware personal data was involved."
+    )
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
@@ -199,7 +202,7 @@ class BreachBody(Strict):
     data_subject_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
     approximate_data_subjects: int | None = Field(None, ge=0, le=100_000_000)
     record_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    approximate_records: int | None = Field(None, ge=0, le=10_000_000_000)
+    approximate_records: int | None = Field(None, ge=0, le=2**63 - 1)
     likely_consequences: Annotated[str, StringConstraints(max_length=20000)] | None = None
 
 

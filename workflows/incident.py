@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,6 +99,8 @@ class IncidentWorkflow(ObligationClocks):
         self._obligation_starts = dict.fromkeys(Body, 0)
         self._last_reassessment_reason: str | None = None
         self._risk_assessment: tuple[str, str, datetime] | None = None
+        self._reassessments_in_flight = 0
+        self._ever_personal_data = start.details.personal_data
         """The reason, person and time of the last change to the personal-data risk."""
         self._contained_at = None
         self._recovered_at = None
@@ -107,6 +110,7 @@ class IncidentWorkflow(ObligationClocks):
         self._unrecorded: list[TimelineEntry] = []
         self._deliveries: list[asyncio.Task[None]] = []
         self._finished = False
+        self._crash: BaseException | None = None
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
@@ -121,7 +125,7 @@ class IncidentWorkflow(ObligationClocks):
             detected_at=incident.detected_at.isoformat(),
             aware_at=incident.aware_at.isoformat(),
         )
-        recorder = asyncio.create_task(self._keep_timeline_recorded())
+        recorder = self._spawn(self._keep_timeline_recorded())
         self._log("incident_started", category=int(incident.category))
 
         self._snapshot = await self._take_snapshot()
@@ -140,10 +144,14 @@ class IncidentWorkflow(ObligationClocks):
         )
 
         self._stage = Stage.NOTIFYING
-        escalations = [asyncio.create_task(self._escalate(chain)) for chain in Chain]
-        clocks = [asyncio.create_task(self._track_obligation(body)) for body in Body]
+        escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
+        clocks = [self._spawn(self._track_obligation(body)) for body in Body]
 
-        await workflow.wait_condition(lambda: self._closed_at is not None)
+        await workflow.wait_condition(
+            lambda: self._closed_at is not None or self._crash is not None
+        )
+        if self._crash is not None:
+            raise self._crash
         await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
         self._announce_closure()
@@ -352,14 +360,22 @@ class IncidentWorkflow(ObligationClocks):
     @workflow.update
     async def reassess(self, command: Reassess) -> IncidentState:
         # A reassessment deliberately takes a fresh snapshot of the directory and policy, first,
-        # so obligations it starts run on the rules in force now.
-        self._snapshot = await self._take_snapshot()
+        # so obligations it starts run on the rules in force now. Closing waits for it.
+        self._reassessments_in_flight += 1
+        try:
+            self._snapshot = await self._take_snapshot()
+        finally:
+            self._reassessments_in_flight -= 1
         before = self._incident
         changes = self._reassessment_changes(command)
         self._last_reassessment_reason = command.reason
         if "personal_data_risk" in changes:
             self._risk_assessment = (command.reason, command.actor, workflow.now())
+        if changes.get("personal_data"):
+            self._ever_personal_data = True
         self._incident = before.model_copy(update=changes)
+        if _risk_rank(self._incident.personal_data_risk) > _risk_rank(before.personal_data_risk):
+            self._reopen_waived_for_higher_risk(command.reason)
         self._record(
             EventKind.REASSESSED,
             "Reassessed: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in changes.items()),
@@ -375,6 +391,14 @@ class IncidentWorkflow(ObligationClocks):
         self._require_open()
         if not self._reassessment_changes(command):
             raise _reject("The reassessment changes nothing: give a new category or flag.")
+        if command.breach_aware_at is not None:
+            if command.breach_aware_at > workflow.now():
+                raise _reject("The time of becoming aware of the breach cannot be in the future.")
+            if command.breach_aware_at < self._incident.aware_at:
+                raise _reject(
+                    "The council became aware of the breach no earlier than of the incident: "
+                    "leave breach_aware_at out to use the incident's aware-at time."
+                )
 
     def _reassessment_changes(self, command: Reassess) -> dict[str, Any]:
         proposed = {
@@ -382,6 +406,7 @@ class IncidentWorkflow(ObligationClocks):
             "significant": command.significant,
             "personal_data": command.personal_data,
             "personal_data_risk": command.personal_data_risk,
+            "breach_aware_at": command.breach_aware_at,
         }
         return {
             field: value
@@ -553,6 +578,10 @@ class IncidentWorkflow(ObligationClocks):
     @close.validator
     def _validate_close(self, command: CloseIncident) -> None:
         self._require_open()
+        if self._reassessments_in_flight:
+            raise _reject(
+                "A reassessment is being applied; try again in a moment.", Rejection.NOT_READY
+            )
         if len(command.summary.strip()) < 10:
             raise _reject(
                 "A closing summary is required: say what happened and what was done "
@@ -605,6 +634,18 @@ class IncidentWorkflow(ObligationClocks):
     def _directory(self) -> AuthoritySnapshot:
         assert self._snapshot is not None, "the directory is loaded before anything reads it"
         return self._snapshot
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run part of the incident alongside the rest. A bug in it must not fail silently and
+        leave the incident waiting for ever: `run` re-raises it, so the workflow task fails
+        visibly (and retries) until a fixed worker replays past it."""
+        task = asyncio.create_task(work)
+        task.add_done_callback(self._notice_crash)
+        return task
+
+    def _notice_crash(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and self._crash is None:
+            self._crash = task.exception()
 
     async def _take_snapshot(self) -> AuthoritySnapshot:
         return await workflow.execute_activity(
@@ -676,7 +717,13 @@ class IncidentWorkflow(ObligationClocks):
     def _ico_decision(self) -> IcoDecision | None:
         """The breach register's record of the ICO decision (UK GDPR Art 33(5))."""
         if not self._incident.personal_data:
-            return None
+            if not self._ever_personal_data:
+                return None
+            return IcoDecision(
+                decision="no_personal_data",
+                reason="Reassessed: no personal data involved"
+                + (f": {self._last_reassessment_reason}" if self._last_reassessment_reason else ""),
+            )
         ico = self._obligations[Body.ICO]
         if ico.state is ObligationState.SUBMITTED and (initial := ico.initial_submission):
             return IcoDecision(
@@ -698,6 +745,14 @@ class IncidentWorkflow(ObligationClocks):
                 decided_by=actor or self._incident.reporter_name,
                 decided_at=at or self._incident.aware_at,
             )
+        if ico.state is ObligationState.NOT_REQUIRED and ico.rule is None and self._snapshot:
+            rule = self._directory.obligation_rules[Body.ICO]
+            if not rule.enabled or not self._incident.assessment.triggers(rule.trigger):
+                return IcoDecision(
+                    decision="not_notified",
+                    reason="The authority's reporting policy does not require it",
+                    decided_by="policy",
+                )
         return IcoDecision(decision="pending")
 
     def _facts(self, **facts: Any) -> NotificationFacts:
@@ -730,7 +785,7 @@ class IncidentWorkflow(ObligationClocks):
             facts=facts,
             include_acknowledge_link=include_acknowledge_link and recipient.member_id is not None,
         )
-        self._deliveries.append(asyncio.create_task(self._deliver(request)))
+        self._deliveries.append(self._spawn(self._deliver(request)))
 
     async def _deliver(self, request: NotificationRequest) -> None:
         detail = {
@@ -765,6 +820,11 @@ class IncidentWorkflow(ObligationClocks):
         ]
         for member in recipients:
             self._send(NotificationKind.INCIDENT_CLOSED, member, key="closed", facts=self._facts())
+
+
+def _risk_rank(risk: PersonalDataRisk | None) -> int:
+    order = [PersonalDataRisk.UNLIKELY, PersonalDataRisk.RISK, PersonalDataRisk.HIGH]
+    return order.index(risk or PersonalDataRisk.RISK)
 
 
 def _plain(value: Any) -> Any:

@@ -38,6 +38,20 @@ class ObligationClocks:
     # IncidentWorkflow provides `_directory`, `_record`, `_send` and `_facts`.
     _directory: AuthoritySnapshot
 
+    def _reopen_waived_for_higher_risk(self, reason: str) -> None:
+        """A waiver decided at a lower risk no longer stands once the risk is assessed higher."""
+        for body in (Body.ICO, Body.AFFECTED_INDIVIDUALS):
+            obligation = self._obligations[body]
+            if obligation.state is ObligationState.WAIVED:
+                obligation.state = ObligationState.NOT_REQUIRED
+                obligation.not_required_reason = None
+                self._record(
+                    EventKind.OBLIGATION_REOPENED,
+                    f"Decision not to tell {body.label} reopened: the risk was reassessed higher",
+                    body=body.value,
+                    reason=reason,
+                )
+
     def _rule_requires(self, rule: ObligationRule) -> bool:
         return rule.enabled and self._incident.assessment.triggers(rule.trigger)
 
@@ -54,8 +68,17 @@ class ObligationClocks:
                 return
             reminders_due = self._start_clock(obligation)
             await self._chase(obligation, reminders_due)
-            if self._closed_at is not None or not obligation.state.open:
-                return  # submitted, waived, or the incident closed
+            if self._closed_at is not None or obligation.state is ObligationState.SUBMITTED:
+                return
+            if obligation.state is ObligationState.WAIVED:
+                # A decision not to report stands unless a reassessment reopens it.
+                await workflow.wait_condition(
+                    lambda: (
+                        obligation.state is not ObligationState.WAIVED
+                        or self._closed_at is not None
+                    )
+                )
+                continue
             obligation.state = ObligationState.NOT_REQUIRED
             obligation.not_required_reason = self._last_reassessment_reason
             self._record(
@@ -71,7 +94,11 @@ class ObligationClocks:
         body = obligation.body
         rule = self._directory.obligation_rules[body].model_copy(deep=True)
         now = workflow.now()
-        start = self._incident.aware_at if rule.clock_starts is ClockStart.AWARE_AT else now
+        start = now
+        if rule.clock_starts is ClockStart.AWARE_AT:
+            # Art 33: 72 hours from becoming aware of the personal-data breach, which may come
+            # after becoming aware of the incident.
+            start = self._incident.breach_aware_at or self._incident.aware_at
         self._obligation_starts[body] += 1
         obligation.rule = rule
         obligation.state = ObligationState.DUE
@@ -96,7 +123,7 @@ class ObligationClocks:
         if rule.notify_address:
             self._tell_body(obligation, rule.notify_address, key)
         # The clock may already be partly spent (aware-at in the past): skip passed reminders.
-        return [t for t in (start + at for at in sorted(rule.reminders_at)) if t > now]
+        return [t for t in (start + at for at in sorted(set(rule.reminders_at))) if t > now]
 
     def _tell_body(self, obligation: Obligation, address: str, key: str) -> None:
         body = obligation.body
@@ -189,6 +216,7 @@ class ObligationClocks:
         told: list[MemberContact] = []
         for role in obligation.rule.escalate_to:
             told += [m for m in self._members_in(role) if m not in told]
+        told += [m for m in self._owners(obligation.rule) if m not in told]  # never nobody
         for member in told:
             self._send(
                 NotificationKind.OBLIGATION_OVERDUE,

@@ -239,12 +239,14 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
             significant=choice.get(text.get("significant") or ""),
             personal_data=choice.get(text.get("personal_data") or ""),
             personal_data_risk=text.get("personal_data_risk"),
+            breach_aware_at=local_datetime(text.get("breach_aware_at")),
             reason=text.get("reason") or "",
         )
         return IncidentWorkflow.reassess, Reassess(**assessment.model_dump(), actor=actor)
     if action == "submission":
         submission = SubmissionBody(
             phase=text.get("phase") or SubmissionPhase.INITIAL,
+            submitted_at=local_datetime(text.get("submitted_at")),
             reference=text.get("reference"),
             summary=text.get("summary"),
             late_reason=text.get("late_reason"),

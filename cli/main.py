@@ -203,7 +203,6 @@ def policy_set(
     ack_timeout_category_4: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
     ack_timeout_category_5_6: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
     reminders_before_escalation: Annotated[int | None, typer.Option(min=0, max=5)] = None,
-    ncsc_reminder_interval: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
 ) -> None:
     """Override the national escalation timings for one authority (new incidents only)."""
 
@@ -218,7 +217,6 @@ def policy_set(
                     ack_timeout_category_4_seconds=ack_timeout_category_4,
                     ack_timeout_category_5_6_seconds=ack_timeout_category_5_6,
                     reminders_before_escalation=reminders_before_escalation,
-                    ncsc_reminder_interval_seconds=ncsc_reminder_interval,
                 ),
                 session=session,
             )

@@ -18,8 +18,6 @@ class EscalationPolicy(BaseModel):
     ack_timeout_category_4: timedelta = Field(timedelta(hours=1), gt=timedelta(0))
     ack_timeout_category_5_6: timedelta = Field(timedelta(hours=4), gt=timedelta(0))
     reminders_before_escalation: int = Field(1, ge=0, le=5)
-    ncsc_reminder_interval: timedelta = Field(timedelta(hours=1), gt=timedelta(0))
-    """The wait before the first NCSC reminder; each later wait doubles, up to a day."""
 
     def ack_timeout(self, category: NcscCategory) -> timedelta:
         if category.nationally_significant:
@@ -28,12 +26,5 @@ class EscalationPolicy(BaseModel):
             return self.ack_timeout_category_4
         return self.ack_timeout_category_5_6
 
-    def ncsc_reminder_delay(self, reminder_number: int) -> timedelta:
-        """Hourly at first, then less often: an unreported incident is chased for as long as it
-        takes, without a reminder every hour for weeks (or a history that grows without end)."""
-        doubled = self.ncsc_reminder_interval * 2 ** min(reminder_number - 1, 10)
-        return min(doubled, max(MAX_NCSC_REMINDER_INTERVAL, self.ncsc_reminder_interval))
 
-
-MAX_NCSC_REMINDER_INTERVAL = timedelta(days=1)
 NATIONAL_DEFAULT_POLICY = EscalationPolicy()

@@ -52,4 +52,3 @@ class EscalationPolicyOverride(SQLModel, table=True):
     ack_timeout_category_4_seconds: int | None = Field(default=None, gt=0)
     ack_timeout_category_5_6_seconds: int | None = Field(default=None, gt=0)
     reminders_before_escalation: int | None = Field(default=None, ge=0)
-    ncsc_reminder_interval_seconds: int | None = Field(default=None, gt=0)

@@ -33,7 +33,6 @@ async def effective_policy(authority_id: int, *, session: AsyncSession) -> Escal
         ("ack_timeout_category_1_3", override.ack_timeout_category_1_3_seconds),
         ("ack_timeout_category_4", override.ack_timeout_category_4_seconds),
         ("ack_timeout_category_5_6", override.ack_timeout_category_5_6_seconds),
-        ("ncsc_reminder_interval", override.ncsc_reminder_interval_seconds),
     ):
         if column is not None:
             changes[field] = timedelta(seconds=column)

@@ -50,7 +50,6 @@ def upgrade() -> None:
     sa.Column('ack_timeout_category_4_seconds', sa.Integer(), nullable=True),
     sa.Column('ack_timeout_category_5_6_seconds', sa.Integer(), nullable=True),
     sa.Column('reminders_before_escalation', sa.Integer(), nullable=True),
-    sa.Column('ncsc_reminder_interval_seconds', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['authority_id'], ['authority.id'], ),
     sa.PrimaryKeyConstraint('authority_id')
     )

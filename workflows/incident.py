@@ -59,7 +59,8 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.state import Acknowledgement, ChainState, IncidentState
-    from domain.vocabulary import Chain, EventKind, Language, NotificationKind, Stage
+    from domain.vocabulary import Chain, EventKind, NotificationKind, Stage
+    from workflows.escalation import EscalationChains
     from workflows.obligations import ObligationClocks
 
 SYSTEM_ACTOR = "concordat"
@@ -86,7 +87,7 @@ def _reject(message: str, kind: Rejection = Rejection.INVALID) -> ApplicationErr
 
 
 @workflow.defn
-class IncidentWorkflow(ObligationClocks):
+class IncidentWorkflow(EscalationChains, ObligationClocks):
     @workflow.init
     def __init__(self, start: OpenIncident) -> None:
         self._incident: IncidentDetails = start.details
@@ -100,8 +101,8 @@ class IncidentWorkflow(ObligationClocks):
         self._last_reassessment_reason: str | None = None
         self._risk_assessment: tuple[str, str, datetime] | None = None
         self._reassessments_in_flight = 0
-        self._ever_personal_data = start.details.personal_data
         """The reason, person and time of the last change to the personal-data risk."""
+        self._ever_personal_data = start.details.personal_data
         self._contained_at = None
         self._recovered_at = None
         self._closed_at = None
@@ -166,128 +167,6 @@ class IncidentWorkflow(ObligationClocks):
             stage=self._stage,
             closed_at=self._closed_at,
         )
-
-    # ---------------------------------------------------------------- escalation
-
-    async def _escalate(self, chain: Chain) -> None:
-        """Tell each level of the chain in turn until somebody in it acknowledges."""
-        state = self._chains[chain]
-        previous: MemberContact | None = None
-        for level, (role, member) in enumerate(self._directory.chain_levels(chain), start=1):
-            if self._chain_settled(chain):
-                return
-            if member is None:
-                self._record(
-                    EventKind.LEVEL_SKIPPED,
-                    f"No {role.value.replace('_', ' ')} is named; {chain.value} chain moves on",
-                    chain=chain.value,
-                    level=level,
-                    role=role.value,
-                )
-                continue
-            state.level = level
-            self._log("chain_level_reached", chain=chain.value, level=level, role=role.value)
-            state.notified_member_ids.append(member.member_id)  # type: ignore[arg-type]
-            first = previous is None
-            if first:
-                state.requested_at = workflow.now()
-            # The chief executive heads both chains; one email answers for both.
-            already_told = member.member_id in self._told_member_ids
-            self._told_member_ids.add(member.member_id)  # type: ignore[arg-type]
-            self._record(
-                EventKind.ACKNOWLEDGEMENT_REQUESTED if first else EventKind.ESCALATED,
-                (
-                    f"Acknowledgement requested from {member.name}"
-                    if first
-                    else f"Escalated to {member.name}: {previous.name} did not acknowledge"
-                ),  # type: ignore[union-attr]
-                chain=chain.value,
-                level=level,
-                member_id=member.member_id,
-                role=role.value,
-                already_told=already_told or None,
-            )
-            if not already_told:
-                self._send(
-                    NotificationKind.ACKNOWLEDGEMENT_REQUEST
-                    if first
-                    else NotificationKind.ESCALATION,
-                    member,
-                    key=f"{chain.value}/level-{level}",
-                    facts=self._facts(chain=chain, level=level, previous=previous),
-                    include_acknowledge_link=True,
-                )
-            if await self._await_acknowledgement(chain, f"level-{level}"):
-                return
-            reminders = self._directory.policy.reminders_before_escalation if first else 0
-            for number in range(1, reminders + 1):
-                self._record(
-                    EventKind.REMINDER_SENT,
-                    f"Reminder {number} sent to {member.name}",
-                    chain=chain.value,
-                    level=level,
-                    member_id=member.member_id,
-                )
-                self._send(
-                    NotificationKind.ACKNOWLEDGEMENT_REMINDER,
-                    member,
-                    key=f"{chain.value}/level-{level}/reminder-{number}",
-                    facts=self._facts(chain=chain, level=level, reminder_number=number),
-                    include_acknowledge_link=True,
-                )
-                if await self._await_acknowledgement(chain, f"level-{level}-reminder-{number}"):
-                    return
-            previous = member
-
-        if self._chain_settled(chain):
-            return
-        state.unacknowledged = True
-        state.respond_by = None
-        self._record(
-            EventKind.UNACKNOWLEDGED,
-            f"Nobody in the {chain.value.replace('_', ' ')} chain acknowledged; all are alerted",
-            chain=chain.value,
-            notified_member_ids=list(state.notified_member_ids),
-        )
-        self._log("escalation_exhausted", logging.WARNING, chain=chain.value)
-        for person in self._everyone_to_alert():
-            self._send(
-                NotificationKind.UNACKNOWLEDGED_ALERT,
-                person,
-                key=f"{chain.value}/unacknowledged",
-                facts=self._facts(chain=chain),
-                include_acknowledge_link=person.member_id in state.notified_member_ids,
-            )
-
-    async def _await_acknowledgement(self, chain: Chain, step: str) -> bool:
-        timeout = self._directory.policy.ack_timeout(self._incident.category)
-        self._chains[chain].respond_by = workflow.now() + timeout
-        try:
-            await workflow.wait_condition(
-                lambda: self._chain_settled(chain),
-                timeout=timeout,
-                timeout_summary=f"ack-timeout/{chain.value}/{step}",
-            )
-        except TimeoutError:
-            # An acknowledgement in the same instant as the timer still counts.
-            if not self._chain_settled(chain):
-                return False
-        self._chains[chain].respond_by = None
-        return True
-
-    def _chain_settled(self, chain: Chain) -> bool:
-        return self._chains[chain].acknowledged_by is not None or self._closed_at is not None
-
-    def _everyone_to_alert(self) -> list[MemberContact]:
-        """The whole directory and the reporting officer: the last level failed, so be loud."""
-        reporter = MemberContact(
-            member_id=None,
-            role=None,
-            name=self._incident.reporter_name,
-            email=self._incident.reporter_email,
-            language=Language.UNKNOWN,
-        )
-        return [*self._directory.members, reporter]
 
     # ---------------------------------------------------------------- closure
 

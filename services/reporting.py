@@ -11,7 +11,7 @@ from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.obligations import Body
 from domain.vocabulary import MemberRole
-from models import Authority, BreachRecord, Incident, ObligationRecord, ResponsibleMember
+from models import Authority, BreachRecord, Incident, ResponsibleMember
 from notifications.drafts import DraftFacts
 
 #: What a breach register entry records beyond the ICO decision (UK GDPR Art 33(3) and (5)).
@@ -59,16 +59,6 @@ async def breach_register(
     if not include_exercises:
         query = query.where(col(Incident.exercise).is_(False))
     return list((await session.exec(query.order_by(col(BreachRecord.created_at).desc()))).all())
-
-
-async def obligations_of(incident_id: str, *, session: AsyncSession) -> list[ObligationRecord]:
-    return list(
-        (
-            await session.exec(
-                select(ObligationRecord).where(ObligationRecord.incident_id == incident_id)
-            )
-        ).all()
-    )
 
 
 async def draft_facts(

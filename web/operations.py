@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -14,11 +15,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Rejection
 from domain.incident import OpenIncident
+from domain.obligations import Body
 from domain.state import IncidentState
 from models import Authority, Incident
+from notifications.drafts import render_draft
+from notifications.render import MessageRenderer
 from runtime.settings import Settings
 from services import incidents as incident_service
+from services import reporting
 from services.directory import authority_by_code
+from services.incidents import details_of
 from web.deps import Caller
 from web.schemas import IncidentCreate
 from workflows import IncidentWorkflow
@@ -194,3 +200,28 @@ async def live_state(incident: Incident, *, temporal: Client) -> IncidentState |
     except Exception as error:  # the read side still answers while Temporal is away
         log.warning("live_state_unavailable", incident_id=incident.id, error=type(error).__name__)
         return None
+
+
+_draft_renderer = MessageRenderer()
+
+
+async def draft_response(
+    incident: Incident, body: Body, format: str, *, session: AsyncSession, temporal: Client
+) -> Response:
+    """A draft as a download, for the API and the status page alike."""
+    authority = await session.get(Authority, incident.authority_id)
+    assert authority is not None
+    state = await live_state(incident, temporal=temporal)
+    obligation = state.obligation(body) if state else None
+    facts = await reporting.draft_facts(
+        details_of(incident, authority),
+        body,
+        obligation.deadline if obligation else None,
+        session=session,
+    )
+    rendered = render_draft(_draft_renderer, facts)
+    filename = f"{incident.reference}-{body.value}.{'txt' if format == 'text' else 'html'}"
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    if format == "html":
+        return HTMLResponse(rendered.html, headers=headers)
+    return PlainTextResponse(rendered.text, headers=headers)

@@ -21,6 +21,7 @@ from domain.state import IncidentState
 from models import Authority, Incident
 from services import incidents as incident_service
 from services.timeline import timeline_of
+from web.api.responses import COMMON, UPDATE
 from web.deps import ApiCaller, SessionDep, SettingsDep, TemporalDep, VisibleIncident
 from web.operations import live_state, open_incident, run_update
 from web.schemas import (
@@ -42,11 +43,7 @@ from workflows import IncidentWorkflow
 router = APIRouter(
     prefix="/api/incidents",
     tags=["incidents"],
-    responses={
-        401: {"model": Problem, "description": "No valid API token."},
-        404: {"model": Problem, "description": "No such incident in your authority."},
-        422: {"model": Problem, "description": "The request is not valid; see the message."},
-    },
+    responses=COMMON,
 )
 
 IdempotencyKey = Annotated[
@@ -166,15 +163,7 @@ async def get_timeline(incident: VisibleIncident, session: SessionDep) -> list[T
     ]
 
 
-_UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problem, "description": "The incident is closed, or the step is already done."},
-    503: {"model": Problem, "description": "Temporal is unreachable; try again."},
-}
-
-
-@router.post(
-    "/{incident_id}/acknowledge", response_model=IncidentState, responses=_UPDATE_RESPONSES
-)
+@router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=UPDATE)
 async def acknowledge(
     body: AcknowledgeBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -185,7 +174,7 @@ async def acknowledge(
     return await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/notes", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post("/{incident_id}/notes", response_model=IncidentState, responses=UPDATE)
 async def add_note(
     body: NoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -194,7 +183,7 @@ async def add_note(
     return await run_update(incident, IncidentWorkflow.add_note, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/assessment", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post("/{incident_id}/assessment", response_model=IncidentState, responses=UPDATE)
 async def reassess(
     body: AssessmentBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -203,9 +192,7 @@ async def reassess(
     return await run_update(incident, IncidentWorkflow.reassess, command, temporal=temporal)
 
 
-@router.post(
-    "/{incident_id}/ncsc-report", response_model=IncidentState, responses=_UPDATE_RESPONSES
-)
+@router.post("/{incident_id}/ncsc-report", response_model=IncidentState, responses=UPDATE)
 async def record_ncsc_report(
     body: NcscReportBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -221,7 +208,7 @@ async def record_ncsc_report(
     return await run_update(incident, update, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/contain", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post("/{incident_id}/contain", response_model=IncidentState, responses=UPDATE)
 async def contain(
     body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -230,7 +217,7 @@ async def contain(
     return await run_update(incident, IncidentWorkflow.contain, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/recover", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post("/{incident_id}/recover", response_model=IncidentState, responses=UPDATE)
 async def recover(
     body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
@@ -239,7 +226,7 @@ async def recover(
     return await run_update(incident, IncidentWorkflow.recover, command, temporal=temporal)
 
 
-@router.post("/{incident_id}/close", response_model=IncidentState, responses=_UPDATE_RESPONSES)
+@router.post("/{incident_id}/close", response_model=IncidentState, responses=UPDATE)
 async def close(
     body: CloseBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:

@@ -3,41 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
 from domain.commands import RecordSubmission, WaiveObligation
 from domain.obligations import Body, Obligation
 from domain.scorecard import Scorecard, scorecard
 from domain.state import IncidentState
-from models import Authority, BreachRecord, Incident
-from notifications.drafts import render_draft
-from notifications.render import MessageRenderer
+from models import BreachRecord, Incident
 from services import reporting
-from services.incidents import details_of
+from web.api.responses import COMMON, UPDATE
 from web.deps import ApiCaller, SessionDep, TemporalDep, VisibleIncident
-from web.operations import live_state, run_update
-from web.schemas import BreachBody, BreachView, Problem, SubmissionBody, WaiverBody
+from web.operations import draft_response, live_state, run_update
+from web.schemas import BreachBody, BreachView, SubmissionBody, WaiverBody
 from workflows import IncidentWorkflow
 
 router = APIRouter(
     prefix="/api",
     tags=["reporting"],
-    responses={
-        401: {"model": Problem, "description": "No valid API token."},
-        404: {"model": Problem, "description": "No such incident in your authority."},
-        422: {"model": Problem, "description": "The request is not valid; see the message."},
-    },
+    responses=COMMON,
 )
-
-_UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problem, "description": "Not required, already recorded, or closed."},
-    503: {"model": Problem, "description": "Temporal is unreachable; try again."},
-}
-
-_renderer = MessageRenderer()
 
 
 async def _live(incident: Incident, temporal: TemporalDep) -> IncidentState:
@@ -58,7 +45,7 @@ async def list_obligations(incident: VisibleIncident, temporal: TemporalDep) -> 
 @router.post(
     "/incidents/{incident_id}/obligations/{body}/submissions",
     response_model=IncidentState,
-    responses=_UPDATE_RESPONSES,
+    responses=UPDATE,
 )
 async def record_submission(
     body: Body,
@@ -78,7 +65,7 @@ async def record_submission(
 @router.post(
     "/incidents/{incident_id}/obligations/{body}/waiver",
     response_model=IncidentState,
-    responses=_UPDATE_RESPONSES,
+    responses=UPDATE,
 )
 async def waive(
     body: Body,
@@ -106,28 +93,6 @@ async def draft(
 ) -> Response:
     """The draft submission to the body, as plain text or HTML, from what is recorded now."""
     return await draft_response(incident, body, format, session=session, temporal=temporal)
-
-
-async def draft_response(
-    incident: Incident, body: Body, format: str, *, session: SessionDep, temporal: TemporalDep
-) -> Response:
-    """A draft as a download, for the API and the status page alike."""
-    authority = await session.get(Authority, incident.authority_id)
-    assert authority is not None
-    state = await live_state(incident, temporal=temporal)
-    obligation = state.obligation(body) if state else None
-    facts = await reporting.draft_facts(
-        details_of(incident, authority),
-        body,
-        obligation.deadline if obligation else None,
-        session=session,
-    )
-    rendered = render_draft(_renderer, facts)
-    filename = f"{incident.reference}-{body.value}.{'txt' if format == 'text' else 'html'}"
-    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
-    if format == "html":
-        return HTMLResponse(rendered.html, headers=headers)
-    return PlainTextResponse(rendered.text, headers=headers)
 
 
 def _breach_view(record: BreachRecord, incident: Incident) -> BreachView:

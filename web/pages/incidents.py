@@ -30,9 +30,8 @@ from models import Authority, Incident, ResponsibleMember
 from services import incidents as incident_service
 from services import reporting
 from services.timeline import timeline_of
-from web.api.reporting import draft_response
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
-from web.operations import OperationError, live_state, open_incident, run_update
+from web.operations import OperationError, draft_response, live_state, open_incident, run_update
 from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verified_form
 from web.schemas import (
     AcknowledgeBody,
@@ -71,6 +70,12 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
 def _form_key(form_id: str | None) -> str | None:
     """The form's own idempotency key, if it is one this site issued (32 hex digits)."""
     return form_id if form_id and re.fullmatch(r"[0-9a-f]{32}", form_id) else None
+
+
+def _describe(invalid: ValidationError) -> str:
+    return "; ".join(
+        f"{field.replace('_', ' ')}: {problem}" for field, problem in _field_errors(invalid).items()
+    )
 
 
 @router.get("/")
@@ -300,10 +305,7 @@ async def breach_form(
     try:
         changes = BreachBody(**{field: text.get(field) for field in reporting.BREACH_FIELDS})
     except ValidationError as invalid:
-        message = "; ".join(
-            f"{field.replace('_', ' ')}: {problem}"
-            for field, problem in _field_errors(invalid).items()
-        )
+        message = _describe(invalid)
         return await _status_page(
             request, incident, session, temporal, error=message, status_code=422
         )
@@ -335,10 +337,7 @@ async def incident_action(
         update, command = _command(action, form, caller.name)
         await run_update(incident, update, command, temporal=temporal)
     except ValidationError as invalid:
-        message = "; ".join(
-            f"{field.replace('_', ' ')}: {problem}"
-            for field, problem in _field_errors(invalid).items()
-        )
+        message = _describe(invalid)
         return await _status_page(
             request, incident, session, temporal, error=message, status_code=422
         )

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
+from cli.audit import audit_app
+from cli.common import exit_now as _exit
+from cli.common import settings_with_logging as _settings
+from cli.common import with_database as _with_database
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
 from runtime.database import Database
-from runtime.logging import configure_logging
 from runtime.migrate import upgrade_database
-from runtime.settings import Settings, get_settings
 from services.councils import seed_councils
 from services.directory import (
     authority_by_code,
@@ -43,32 +42,7 @@ app.add_typer(member_app, name="member")
 app.add_typer(policy_app, name="policy")
 app.add_typer(reporting_app, name="reporting")
 app.add_typer(authority_app, name="authority")
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings)
-    return settings
-
-
-def _with_database(action: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        database = Database(_settings().database_url)
-        try:
-            return await action(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
-
-
-def _exit(code: int = 0) -> None:
-    # The Temporal SDK's runtime can abort at interpreter exit (sdk-python #300).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -132,6 +106,21 @@ def db_upgrade() -> None:
 
     added = _with_database(seed)
     typer.echo(f"Database is up to date; {added} councils added.")
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the application runs as.")],
+) -> None:
+    """Let ROLE use every table, but only read and append to the timeline and archive."""
+    from runtime.grants import grant_application_role
+
+    try:
+        statements = grant_application_role(_settings().database_url, role)
+    except ValueError as refused:
+        typer.echo(str(refused), err=True)
+        _exit(2)
+    typer.echo("\n".join(statements))
 
 
 async def _authority_id(database: Database, code: str) -> int:

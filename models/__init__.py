@@ -1,6 +1,7 @@
 """Every table Concordat keeps. Alembic migrations in `migrations/` create them."""
 
 from models.access import ApiToken
+from models.archive import HistoryArchive
 from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
 from models.incident import Incident, IncidentReferenceCounter
 from models.notification import SentNotification
@@ -12,6 +13,7 @@ __all__ = [
     "Authority",
     "BreachRecord",
     "EscalationPolicyOverride",
+    "HistoryArchive",
     "Incident",
     "IncidentReferenceCounter",
     "ObligationRecord",

@@ -16,6 +16,7 @@ class Incident(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("authority_id", "year", "number", name="uq_incident_number"),
         UniqueConstraint("authority_id", "idempotency_key", name="uq_incident_idempotency_key"),
+        UniqueConstraint("authority_id", "chain_position", name="uq_incident_chain_position"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -52,6 +53,12 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )
+    chain_position: int | None = None
+    """Place in the authority's chain of incidents, given when its first event is recorded;
+    an incident whose workflow never started is never linked in."""
+    previous_anchor: str | None = Field(default=None, max_length=64)
+    anchor: str | None = Field(default=None, max_length=64)
+    """Seals the report as opened and links it to the authority's previous incident."""
 
 
 class IncidentReferenceCounter(SQLModel, table=True):

@@ -1,4 +1,9 @@
-"""The incident timeline: append-only, one row per thing that happened."""
+"""The incident timeline: append-only, one row per thing that happened, hash-chained.
+
+The database refuses to update or delete a row (triggers, and in PostgreSQL the application
+role's grants); a correction is a new event that names the one it corrects. `audit.chain`
+explains the hashes.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +34,6 @@ class TimelineEvent(SQLModel, table=True):
     recorded_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )
+    previous_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    """SHA-256 of this event's content and `previous_hash` (see `audit.chain`)."""

@@ -183,6 +183,14 @@ async def get_incident(
     return incident
 
 
+async def find_incident(identifier: str, *, session: AsyncSession) -> Incident | None:
+    """An incident by its reference (CDF-2026-0001) or id, for the command line."""
+    by_reference = (
+        await session.exec(select(Incident).where(Incident.reference == identifier.upper()))
+    ).first()
+    return by_reference or await get_incident(identifier, authority_id=None, session=session)
+
+
 async def list_incidents(
     *,
     authority_id: int | None,

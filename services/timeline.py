@@ -9,9 +9,14 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from audit.chain import GENESIS, anchor_of, event_hash
 from domain.records import TimelineBatch
-from models import BreachRecord, Incident, ObligationRecord, TimelineEvent
+from models import Authority, BreachRecord, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for
+
+
+class ChainNotReady(RuntimeError):
+    """The event before this batch is not recorded yet; the activity retries."""
 
 
 def _storable(text: str) -> str:
@@ -24,12 +29,17 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
 
     Safe to repeat: an event already recorded (same incident and sequence) is skipped, and the
     projection only moves forward, so a retried or late batch never rolls the incident back.
+    Each event is hashed onto the one before it (see `audit.chain`); the workflow records its
+    batches one at a time, so the previous event is always there.
     """
     if not batch.entries:
         return
     recorded_at = datetime.now(UTC)
-    rows = [
-        {
+    entries = sorted(batch.entries, key=lambda entry: entry.sequence)
+    previous_hash = await _hash_before(batch.incident_id, entries[0].sequence, session=session)
+    rows = []
+    for entry in entries:
+        row = {
             "incident_id": batch.incident_id,
             "sequence": entry.sequence,
             "kind": entry.kind.value,
@@ -38,9 +48,19 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             "summary": _storable(entry.summary)[:1000],
             "detail": json.loads(_storable(json.dumps(entry.detail))),
             "recorded_at": recorded_at,
+            "previous_hash": previous_hash,
         }
-        for entry in batch.entries
-    ]
+        row["hash"] = previous_hash = event_hash(
+            previous_hash=previous_hash,
+            incident_id=row["incident_id"],
+            sequence=row["sequence"],
+            kind=row["kind"],
+            occurred_at=row["occurred_at"],
+            actor=row["actor"],
+            summary=row["summary"],
+            detail=row["detail"],
+        )
+        rows.append(row)
     dialect_insert = insert_for(session)
     statement = dialect_insert(TimelineEvent).on_conflict_do_nothing(
         index_elements=["incident_id", "sequence"]
@@ -66,6 +86,50 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
         await _project_obligations(batch, session)
         await _project_breach(batch, session)
     await session.commit()
+
+
+async def _hash_before(incident_id: str, sequence: int, *, session: AsyncSession) -> str:
+    """The link the event at `sequence` hangs from: the previous event, or for the first
+    event the incident's anchor (made now, linking it to the authority's previous incident)."""
+    if sequence > 1:
+        previous = (
+            await session.exec(
+                select(TimelineEvent.hash).where(
+                    TimelineEvent.incident_id == incident_id,
+                    TimelineEvent.sequence == sequence - 1,
+                )
+            )
+        ).first()
+        if previous is None:
+            raise ChainNotReady(f"event {sequence - 1} of incident {incident_id} is not recorded")
+        return previous
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise ChainNotReady(f"incident {incident_id} has no row")
+    if incident.anchor is not None:
+        return incident.anchor
+    # One incident at a time joins an authority's chain: lock the authority's row.
+    await session.exec(
+        select(Authority.id).where(Authority.id == incident.authority_id).with_for_update()
+    )
+    head = (
+        await session.exec(
+            select(Incident.chain_position, Incident.anchor)
+            .where(
+                Incident.authority_id == incident.authority_id,
+                col(Incident.chain_position).is_not(None),
+            )
+            .order_by(col(Incident.chain_position).desc())
+            .limit(1)
+        )
+    ).first()
+    position, previous_anchor = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    incident.chain_position = position
+    incident.previous_anchor = previous_anchor
+    incident.anchor = anchor_of(incident, previous_anchor=previous_anchor, position=position)
+    session.add(incident)
+    await session.flush()
+    return incident.anchor
 
 
 async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> None:

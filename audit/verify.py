@@ -1,0 +1,293 @@
+"""Check the hash chains in the database and name the first broken link.
+
+`verify` walks each authority's chain of incidents (anchors) and each incident's chain of
+events (hashes), recomputing every link from the stored values. It also checks heads exported
+earlier (`Head`), which is what catches somebody who rewrote a chain from the start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from audit.chain import GENESIS, anchor_of, hash_of
+from models import Authority, Incident, TimelineEvent
+
+
+@dataclass(frozen=True)
+class Break:
+    """One broken link: where, and what is wrong with it, in words an auditor can act on."""
+
+    authority: str
+    reference: str | None
+    sequence: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = self.reference or self.authority
+        if not where:
+            return self.problem
+        if self.sequence is not None:
+            where += f" event #{self.sequence}"
+        return f"{where}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Head:
+    """A hash kept outside the database: an incident's event (`CDF-2026-0001#42:<hash>`) or an
+    authority's latest incident anchor (`CDF@7:<hash>`)."""
+
+    subject: str
+    position: int
+    digest: str
+    of_incident: bool
+
+    _PATTERN = re.compile(
+        r"^(?P<subject>[A-Za-z0-9-]+)(?P<sep>[#@])(?P<pos>\d+):(?P<hash>[0-9a-f]{64})$"
+    )
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        found = cls._PATTERN.match(text.strip())
+        if found is None:
+            raise ValueError(
+                f"{text!r} is not a chain head: expected REFERENCE#EVENT:HASH "
+                "(e.g. CDF-2026-0001#42:9f86...) or AUTHORITY@POSITION:HASH"
+            )
+        return cls(
+            subject=found["subject"],
+            position=int(found["pos"]),
+            digest=found["hash"],
+            of_incident=found["sep"] == "#",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.subject}{'#' if self.of_incident else '@'}{self.position}:{self.digest}"
+
+
+@dataclass
+class Verification:
+    incidents: int = 0
+    events: int = 0
+    heads: int = 0
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+async def verify(
+    *,
+    session: AsyncSession,
+    incident: Incident | None = None,
+    authority_code: str | None = None,
+    expect: list[Head] | None = None,
+) -> Verification:
+    """Check one incident (and its link to the previous one), one authority's chains, or every
+    chain of every authority."""
+    result = Verification()
+    authorities = {a.id: a.code for a in (await session.exec(select(Authority))).all()}
+    if incident is not None:
+        await _check_incident(incident, authorities[incident.authority_id], session, result)
+    else:
+        for authority_id, code in sorted(authorities.items(), key=lambda item: item[1]):
+            if authority_code is None or code == authority_code.upper():
+                await _check_authority(authority_id, code, session, result)
+    for head in expect or []:
+        await _check_head(head, session, result)
+    return result
+
+
+async def _check_authority(
+    authority_id: int | None, code: str, session: AsyncSession, result: Verification
+) -> None:
+    incidents = (
+        await session.exec(
+            select(Incident)
+            .where(Incident.authority_id == authority_id)
+            .order_by(col(Incident.chain_position), col(Incident.created_at))
+        )
+    ).all()
+    previous_anchor, expected_position = GENESIS, 1
+    for incident in incidents:
+        if incident.chain_position is None:
+            await _check_unlinked(incident, code, session, result)
+            continue
+        if incident.chain_position != expected_position:
+            result.breaks.append(
+                Break(
+                    code,
+                    incident.reference,
+                    None,
+                    f"is incident {incident.chain_position} of the authority's chain, but "
+                    f"incident {expected_position} is missing",
+                )
+            )
+        elif incident.previous_anchor != previous_anchor:
+            result.breaks.append(
+                Break(code, incident.reference, None, "does not follow the previous incident")
+            )
+        await _check_events(incident, code, session, result)
+        previous_anchor, expected_position = incident.anchor or "", incident.chain_position + 1
+
+
+async def _check_incident(
+    incident: Incident, code: str, session: AsyncSession, result: Verification
+) -> None:
+    if incident.chain_position is None:
+        await _check_unlinked(incident, code, session, result)
+        return
+    expected_previous = GENESIS
+    if incident.chain_position > 1:
+        previous = (
+            await session.exec(
+                select(Incident.anchor).where(
+                    Incident.authority_id == incident.authority_id,
+                    Incident.chain_position == incident.chain_position - 1,
+                )
+            )
+        ).first()
+        if previous is None:
+            result.breaks.append(
+                Break(
+                    code, incident.reference, None, "the authority's previous incident is missing"
+                )
+            )
+            expected_previous = incident.previous_anchor or ""
+        else:
+            expected_previous = previous
+    if incident.previous_anchor != expected_previous:
+        result.breaks.append(
+            Break(code, incident.reference, None, "does not follow the previous incident")
+        )
+    await _check_events(incident, code, session, result)
+
+
+async def _check_unlinked(
+    incident: Incident, code: str, session: AsyncSession, result: Verification
+) -> None:
+    """An incident outside the chain is fine only if nothing was ever recorded for it."""
+    recorded = (
+        await session.exec(
+            select(TimelineEvent.sequence).where(TimelineEvent.incident_id == incident.id).limit(1)
+        )
+    ).first()
+    if recorded is not None or incident.last_event_sequence:
+        result.breaks.append(
+            Break(code, incident.reference, None, "has a timeline but is not in the chain")
+        )
+
+
+async def _check_events(
+    incident: Incident, code: str, session: AsyncSession, result: Verification
+) -> None:
+    result.incidents += 1
+    reference = incident.reference
+    anchor = anchor_of(
+        incident, previous_anchor=incident.previous_anchor or "", position=incident.chain_position
+    )
+    if anchor != incident.anchor:
+        result.breaks.append(
+            Break(code, reference, None, "the report as opened was altered (its anchor differs)")
+        )
+        return
+    events = (
+        await session.exec(
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident.id)
+            .order_by(col(TimelineEvent.sequence), col(TimelineEvent.id))
+        )
+    ).all()
+    previous_hash, expected = anchor, 1
+    for event in events:
+        result.events += 1
+        if event.sequence != expected:
+            problem = (
+                f"appears twice (rows {event.id})"
+                if event.sequence < expected
+                else f"follows event #{expected - 1}: "
+                + ("one event is" if event.sequence == expected + 1 else "events are")
+                + " missing"
+            )
+            result.breaks.append(Break(code, reference, event.sequence, problem))
+            return
+        if event.previous_hash != previous_hash:
+            result.breaks.append(
+                Break(code, reference, event.sequence, "does not follow the event before it")
+            )
+            return
+        if hash_of(event, previous_hash=previous_hash) != event.hash:
+            result.breaks.append(
+                Break(code, reference, event.sequence, "was altered (its content differs)")
+            )
+            return
+        previous_hash, expected = event.hash, expected + 1
+    if incident.last_event_sequence >= expected:
+        result.breaks.append(
+            Break(
+                code,
+                reference,
+                expected,
+                f"is missing: the incident recorded events up to #{incident.last_event_sequence}",
+            )
+        )
+
+
+async def _check_head(head: Head, session: AsyncSession, result: Verification) -> None:
+    result.heads += 1
+    if head.of_incident:
+        found = (
+            await session.exec(
+                select(TimelineEvent.hash)
+                .join(Incident, col(Incident.id) == TimelineEvent.incident_id)
+                .where(Incident.reference == head.subject, TimelineEvent.sequence == head.position)
+            )
+        ).first()
+        what = f"{head.subject} event #{head.position}"
+    else:
+        found = (
+            await session.exec(
+                select(Incident.anchor)
+                .join(Authority, col(Authority.id) == Incident.authority_id)
+                .where(Authority.code == head.subject, Incident.chain_position == head.position)
+            )
+        ).first()
+        what = f"{head.subject} incident {head.position} of its chain"
+    if found is None:
+        result.breaks.append(Break("", None, None, f"kept head {head}: {what} is gone"))
+    elif found != head.digest:
+        result.breaks.append(
+            Break("", None, None, f"kept head {head}: {what} no longer matches it")
+        )
+
+
+async def heads(*, session: AsyncSession, incident: Incident | None = None) -> list[Head]:
+    """The heads to keep elsewhere: each authority's newest incident anchor and each incident's
+    newest event (or one incident's only)."""
+    query = select(Incident, Authority.code).join(
+        Authority, col(Authority.id) == Incident.authority_id
+    )
+    if incident is not None:
+        query = query.where(Incident.id == incident.id)
+    found: list[Head] = []
+    newest: dict[str, Head] = {}
+    for row, code in (await session.exec(query.order_by(col(Incident.reference)))).all():
+        if row.chain_position is None or row.anchor is None:
+            continue
+        last = (
+            await session.exec(
+                select(TimelineEvent.sequence, TimelineEvent.hash)
+                .where(TimelineEvent.incident_id == row.id)
+                .order_by(col(TimelineEvent.sequence).desc())
+                .limit(1)
+            )
+        ).first()
+        if last is not None:
+            found.append(Head(row.reference, last[0], last[1], of_incident=True))
+        if incident is None and (code not in newest or newest[code].position < row.chain_position):
+            newest[code] = Head(code, row.chain_position, row.anchor, of_incident=False)
+    return [*sorted(newest.values(), key=lambda h: h.subject), *found]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.archive import ArchiveActivities
 from activities.directory import DirectoryActivities
 from activities.mail import NotificationActivities, SmtpTransport
 from activities.timeline import TimelineActivities
@@ -32,4 +33,5 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         DirectoryActivities(database).load_authority_snapshot,
         TimelineActivities(database).record_timeline,
         notifications.send_notification,
+        ArchiveActivities(database).archive_history,
     ]

@@ -24,6 +24,7 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from audit.verify import Head
 from domain.records import (
     RECIPIENT_REJECTED,
     SEND_NOTIFICATION,
@@ -31,7 +32,7 @@ from domain.records import (
     NotificationRequest,
 )
 from domain.vocabulary import NotificationKind
-from models import SentNotification
+from models import SentNotification, TimelineEvent
 from models.notification import DeliveryStatus
 from notifications.compose import WIRE_POLICY, HeaderInjection, compose_email, message_id_for
 from notifications.drafts import render_draft
@@ -194,6 +195,7 @@ class NotificationActivities:
             acknowledge_url=acknowledge_url,
             incident_url=f"{self._base_url}/incidents/{incident.incident_id}",
             draft=draft,
+            record_seal=await self._record_seal(request),
         )
         return compose_email(
             rendered,
@@ -203,6 +205,24 @@ class NotificationActivities:
             message_id=message_id,
             language=recipient.language.value,
         )
+
+    async def _record_seal(self, request: NotificationRequest) -> str | None:
+        """`REFERENCE#EVENT:HASH` of the event the message quotes, once it is recorded."""
+        sequence = request.facts.sealed_at_event
+        if sequence is None:
+            return None
+        async with self._database.session() as session:
+            digest = (
+                await session.exec(
+                    select(TimelineEvent.hash).where(
+                        TimelineEvent.incident_id == request.incident.incident_id,
+                        TimelineEvent.sequence == sequence,
+                    )
+                )
+            ).first()
+        if digest is None:  # the workflow records it first; a retry finds it
+            raise ApplicationError(f"timeline event {sequence} is not recorded yet")
+        return str(Head(request.incident.reference, sequence, digest, of_incident=True))
 
     async def _claim(self, request: NotificationRequest) -> SentNotification:
         """Find or create the row for this notification and count the attempt."""

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from temporalio.client import Client
 
+from audit.rebuild import NoHistory, rebuild_incident
+from audit.report import IncidentReplay, to_csv, to_html, to_json, to_text
 from audit.verify import Head, Verification, heads, verify
-from cli.common import with_database
+from cli.common import exit_now, settings_with_logging, with_database
+from domain.clock import UK_TIME
 from runtime.database import Database
+from runtime.settings import Settings
+from runtime.temporal import connect
 from services.incidents import find_incident
 
 audit_app = typer.Typer(
@@ -80,3 +90,85 @@ def audit_head(
 
     for head in with_database(read):
         typer.echo(str(head))
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+def _moment(text: str) -> datetime:
+    """ISO 8601; a time without a zone is UK time, as people in Wales mean it."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date and time like 2026-11-21T14:30") from None
+    return moment.replace(tzinfo=UK_TIME) if moment.tzinfo is None else moment
+
+
+async def _temporal_or_none(settings: Settings) -> Client | None:
+    try:
+        async with asyncio.timeout(10):
+            return await connect(settings)
+    except (RuntimeError, TimeoutError, OSError) as unreachable:
+        typer.echo(f"Temporal is not reachable ({unreachable}); reading the archive.", err=True)
+        return None
+
+
+@audit_app.command("replay")
+def audit_replay(
+    incident: Annotated[str, typer.Argument(help="Reference (CDF-2026-0001) or id.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Show the state at this moment (ISO 8601; UK time if no zone)."
+        ),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format")] = Format.TEXT,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of the terminal.")] = None,
+    source: Annotated[
+        str, typer.Option(help="auto (server, else archive), server or archive.")
+    ] = "auto",
+) -> None:
+    """Rebuild the incident from its Temporal history and check it against the code and the
+    database; exit 1 if anything does not agree."""
+    if source not in ("auto", "server", "archive"):
+        raise typer.BadParameter("choose auto, server or archive", param_hint="--source")
+    moment = _moment(as_of) if as_of else None
+    settings = settings_with_logging()
+
+    async def rebuild(database: Database) -> IncidentReplay:
+        target = await _incident_or_exit(database, incident)
+        client = await _temporal_or_none(settings) if source != "archive" else None
+        async with database.session() as session:
+            try:
+                return await rebuild_incident(
+                    target,
+                    client=client,
+                    session=session,
+                    prefer=source,
+                    as_of=moment,  # type: ignore[arg-type]
+                )
+            except NoHistory as missing:
+                typer.echo(f"No history: {missing}.", err=True)
+                raise typer.Exit(2) from None
+
+    replay: IncidentReplay = with_database(rebuild)
+    rendered = {
+        Format.TEXT: to_text,
+        Format.JSON: to_json,
+        Format.CSV: to_csv,
+        Format.HTML: lambda r: to_html(r, generated_at=datetime.now(UTC)),
+    }[output_format](replay)
+    if output is not None:
+        output.write_text(rendered, encoding="utf-8")
+        typer.echo(f"Written to {output}.")
+        for line in replay.findings():
+            typer.echo(line)
+    else:
+        typer.echo(rendered, nl=False)
+    if not replay.sound:
+        exit_now(1)
+    exit_now(0)

@@ -17,9 +17,16 @@ from domain.vocabulary import Chain, EventKind, NcscCategory, NotificationKind, 
 LOAD_AUTHORITY_SNAPSHOT = "load_authority_snapshot"
 RECORD_TIMELINE = "record_timeline"
 SEND_NOTIFICATION = "send_notification"
+ARCHIVE_HISTORY = "archive_history"
 
 #: The failure type of a notification no retry can deliver (the server refused the address).
 RECIPIENT_REJECTED = "RecipientRejected"
+
+
+class ArchiveRequest(BaseModel):
+    incident_id: str
+    workflow_id: str
+    """The incident's workflow, whose history (every run) is archived once it has closed."""
 
 
 class SnapshotRequest(BaseModel):
@@ -85,6 +92,9 @@ class NotificationFacts(BaseModel):
     deadline: datetime | None = None
     clock_started_at: datetime | None = None
     ncsc_contact_email: str | None = None
+    sealed_at_event: int | None = None
+    """The timeline event whose hash the message quotes (the closure), so the reader holds a
+    copy of the record's seal outside Concordat."""
     authority_name_en: str = ""
     authority_name_cy: str = ""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -20,6 +19,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from domain.clock import UK_TIME
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.records import NotificationFacts
@@ -34,7 +34,6 @@ from notifications.labels import (
 )
 
 #: Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
-UK_TIME = ZoneInfo("Europe/London")
 
 _LANGUAGE_SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
 
@@ -101,6 +100,7 @@ class MessageRenderer:
         acknowledge_url: str | None,
         incident_url: str,
         draft: RenderedDraft | None = None,
+        record_seal: str | None = None,
     ) -> RenderedMessage:
         subjects, texts, htmls = [], [], []
         for language in recipient.language.message_languages:
@@ -121,6 +121,7 @@ class MessageRenderer:
                 "incident_url": incident_url,
                 "body_name": BODY_NAMES[language][facts.body] if facts.body else "",
                 "draft": draft,
+                "record_seal": record_seal,
             }
             text_template = self._env.get_template(f"{language.value}/{kind.value}.txt.j2")
             template_context = text_template.new_context(context)

@@ -6,19 +6,17 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.clock import UK_TIME
 from domain.incident import IncidentDetails, workflow_id_for
 from domain.obligations import PersonalDataRisk
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
 from models import Authority, Incident, IncidentReferenceCounter
 from runtime.database import insert_for
-
-UK_TIME = ZoneInfo("Europe/London")
 
 
 class IdempotencyConflict(Exception):

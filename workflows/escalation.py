@@ -69,7 +69,9 @@ class EscalationChains:
                 chain=chain.value,
                 level=level,
                 member_id=member.member_id,
+                name=member.name,
                 role=role.value,
+                respond_by=self._respond_by().isoformat(),
                 already_told=already_told or None,
             )
             if not already_told:
@@ -92,6 +94,8 @@ class EscalationChains:
                     chain=chain.value,
                     level=level,
                     member_id=member.member_id,
+                    name=member.name,
+                    respond_by=self._respond_by().isoformat(),
                 )
                 self._send(
                     NotificationKind.ACKNOWLEDGEMENT_REMINDER,
@@ -123,6 +127,9 @@ class EscalationChains:
                 facts=self._facts(chain=chain),
                 include_acknowledge_link=person.member_id in state.notified_member_ids,
             )
+
+    def _respond_by(self) -> datetime:
+        return workflow.now() + self._directory.policy.ack_timeout(self._incident.category)
 
     async def _await_acknowledgement(self, chain: Chain, step: str) -> bool:
         timeout = self._directory.policy.ack_timeout(self._incident.category)

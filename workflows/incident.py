@@ -21,6 +21,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.commands import (
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         RECIPIENT_REJECTED,
         RECORD_TIMELINE,
         SEND_NOTIFICATION,
+        ArchiveRequest,
         IcoDecision,
         IncidentProjection,
         NotificationFacts,
@@ -64,6 +66,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.obligations import ObligationClocks
 
 SYSTEM_ACTOR = "concordat"
+
+#: Patch: closure emails quote the record's seal, and the history is archived at closure.
+AUDIT_AT_CLOSURE = "audit-at-closure"
 
 # Database work is quick and safe to repeat; retry it for as long as the database is away.
 _DATABASE_ACTIVITY = {
@@ -111,6 +116,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._unrecorded: list[TimelineEntry] = []
         self._deliveries: list[asyncio.Task[None]] = []
         self._finished = False
+        self._recording = False
+        self._closed_sequence: int | None = None
         self._crash: BaseException | None = None
 
     @workflow.run
@@ -155,12 +162,25 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             raise self._crash
         await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
-        self._announce_closure()
+        sealed = workflow.patched(AUDIT_AT_CLOSURE)
+        if sealed:
+            # The closure email quotes the closure's hash, so it must be recorded first.
+            await workflow.wait_condition(lambda: not (self._unrecorded or self._recording))
+        self._announce_closure(sealed_at_event=self._closed_sequence if sealed else None)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self._deliveries)
         self._finished = True
         await recorder
+        if sealed:
+            await workflow.start_child_workflow(
+                "HistoryArchiveWorkflow",
+                ArchiveRequest(
+                    incident_id=incident.incident_id, workflow_id=workflow.info().workflow_id
+                ),
+                id=f"{workflow.info().workflow_id}-archive",
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
         return IncidentOutcome(
             incident_id=incident.incident_id,
             reference=incident.reference,
@@ -206,6 +226,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             f"{member.name} ({member.role.value.replace('_', ' ')}) acknowledged",
             actor=command.actor,
             member_id=command.member_id,
+            name=member.name,
+            role=member.role.value,
             via=command.via.value,
             chains=answered,
         )
@@ -452,6 +474,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._record(
             EventKind.CLOSED, "Incident closed", actor=command.actor, summary=self._closing_summary
         )
+        self._closed_sequence = self._sequence
         return self.state()
 
     @close.validator
@@ -570,6 +593,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             if not self._unrecorded:
                 return
             batch, self._unrecorded = self._unrecorded, []
+            self._recording = True
             await workflow.execute_activity(
                 RECORD_TIMELINE,
                 TimelineBatch(
@@ -580,6 +604,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 ),
                 **_DATABASE_ACTIVITY,
             )
+            self._recording = False
 
     def _projection(self) -> IncidentProjection:
         return IncidentProjection(
@@ -691,14 +716,19 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             **detail,
         )
 
-    def _announce_closure(self) -> None:
+    def _announce_closure(self, *, sealed_at_event: int | None) -> None:
         told = {a.member_id for a in self._acknowledgements}
         recipients = [*self._responsible_members()]
         recipients += [
             m for m in self._directory.members if m.member_id in told and m not in recipients
         ]
         for member in recipients:
-            self._send(NotificationKind.INCIDENT_CLOSED, member, key="closed", facts=self._facts())
+            self._send(
+                NotificationKind.INCIDENT_CLOSED,
+                member,
+                key="closed",
+                facts=self._facts(sealed_at_event=sealed_at_event),
+            )
 
 
 def _risk_rank(risk: PersonalDataRisk | None) -> int:

@@ -6,29 +6,20 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from domain.clock import UK_TIME, uk_time
 from models import ApiToken
 from security.tokens import is_active
 from web.deps import Caller, SessionDep
 
-UK_TIME = ZoneInfo("Europe/London")
-
-
-def _uk_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(UK_TIME).strftime("%a %d %b %Y, %H:%M %Z")
-
-
 _environment = Environment(
     loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
 )
-_environment.filters["uk_time"] = _uk_time
+_environment.filters["uk_time"] = uk_time
 templates = Jinja2Templates(env=_environment)
 
 

@@ -1,0 +1,72 @@
+"""Put an incident's replay together: find its history, decode it, check it, fold it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from audit.as_of import state_as_of
+from audit.history import IncidentHistory, fetch_from_server, load_archive
+from audit.replay import compare_with_database, replay_with_current_code, timeline_from_history
+from audit.report import IncidentReplay
+from audit.verify import verify
+from models import Authority, Incident
+from services.timeline import timeline_of
+
+Preference = Literal["auto", "server", "archive"]
+
+
+class NoHistory(LookupError):
+    """Neither the server nor the archive has the incident's history."""
+
+
+async def find_history(
+    incident: Incident,
+    *,
+    client: Client | None,
+    session: AsyncSession,
+    prefer: Preference = "auto",
+) -> IncidentHistory:
+    """The live server's copy while it has one (it is the source of truth), else the archive."""
+    if prefer != "archive" and client is not None:
+        found = await fetch_from_server(client, incident.workflow_id)
+        if found is not None:
+            return found
+    if prefer != "server":
+        archived = await load_archive(incident.id, session=session)
+        if archived is not None:
+            return archived
+    where = {"auto": "the server or the archive", "server": "the server", "archive": "the archive"}
+    raise NoHistory(f"{where[prefer]} has no history of incident {incident.reference}")
+
+
+async def rebuild_incident(
+    incident: Incident,
+    *,
+    client: Client | None,
+    session: AsyncSession,
+    prefer: Preference = "auto",
+    as_of: datetime | None = None,
+    replay_code: bool = True,
+) -> IncidentReplay:
+    history = await find_history(incident, client=client, session=session, prefer=prefer)
+    recorded = await timeline_from_history(history)
+    stored = await timeline_of(incident.id, session=session)
+    authority = await session.get(Authority, incident.authority_id)
+    return IncidentReplay(
+        reference=incident.reference,
+        incident_id=incident.id,
+        authority=authority.code if authority else "",
+        title=incident.title,
+        source=history.source,
+        entries=recorded.entries,
+        pending=recorded.pending,
+        hashes={event.sequence: event.hash for event in stored},
+        check=await replay_with_current_code(history) if replay_code else None,
+        differences=compare_with_database(recorded, stored),
+        chain=await verify(session=session, incident=incident),
+        as_of=state_as_of(recorded.entries, as_of) if as_of is not None else None,
+    )

@@ -14,7 +14,7 @@ from audit.replay import compare_with_database, replay_with_current_code, timeli
 from audit.report import IncidentReplay
 from audit.verify import verify
 from models import Authority, Incident
-from services.timeline import timeline_of
+from services.timeline import entry_of, timeline_of
 
 Preference = Literal["auto", "server", "archive"]
 
@@ -69,4 +69,24 @@ async def rebuild_incident(
         differences=compare_with_database(recorded, stored),
         chain=await verify(session=session, incident=incident),
         as_of=state_as_of(recorded.entries, as_of) if as_of is not None else None,
+    )
+
+
+async def rebuild_from_database(
+    incident: Incident, *, session: AsyncSession, as_of: datetime | None = None
+) -> IncidentReplay:
+    """The database's record alone, for an incident whose history is out of reach."""
+    stored = await timeline_of(incident.id, session=session)
+    entries = [entry_of(event) for event in stored]
+    authority = await session.get(Authority, incident.authority_id)
+    return IncidentReplay(
+        reference=incident.reference,
+        incident_id=incident.id,
+        authority=authority.code if authority else "",
+        title=incident.title,
+        source="database alone (no history was available)",
+        entries=entries,
+        hashes={event.sequence: event.hash for event in stored},
+        chain=await verify(session=session, incident=incident),
+        as_of=state_as_of(entries, as_of) if as_of is not None else None,
     )

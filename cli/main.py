@@ -13,6 +13,7 @@ from cli.audit import audit_app
 from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
+from domain.access import AccessRole
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
@@ -141,16 +142,33 @@ def token_create(
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, help="Days until it expires.")
     ] = None,
+    role: Annotated[AccessRole, typer.Option(help="What the holder may do.")] = (
+        AccessRole.ON_CALL_OFFICER
+    ),
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(help="Auditors: an authority whose timelines they may read; repeat."),
+    ] = None,
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
     from security.tokens import issue_token
 
+    if grant and role is not AccessRole.AUDITOR:
+        typer.echo("--grant is for auditors' tokens (--role auditor).", err=True)
+        raise typer.Exit(2)
+
     async def create(database: Database) -> str:
         authority_id = await _authority_id(database, authority) if authority else None
+        grants = [await _authority_id(database, code) for code in grant or []]
         expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         async with database.session() as session:
             _, token = await issue_token(
-                name, authority_id=authority_id, expires_at=expires, session=session
+                name,
+                authority_id=authority_id,
+                expires_at=expires,
+                role=role,
+                grants=grants,
+                session=session,
             )
         return token
 

@@ -1,6 +1,6 @@
 """Every table Concordat keeps. Alembic migrations in `migrations/` create them."""
 
-from models.access import ApiToken
+from models.access import ApiToken, ApiTokenGrant
 from models.archive import HistoryArchive
 from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
 from models.incident import Incident, IncidentReferenceCounter
@@ -10,6 +10,7 @@ from models.timeline import TimelineEvent
 
 __all__ = [
     "ApiToken",
+    "ApiTokenGrant",
     "Authority",
     "BreachRecord",
     "EscalationPolicyOverride",

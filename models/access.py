@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from models.columns import UtcDateTime, utc_now
+from domain.access import AccessRole
+from models.columns import UtcDateTime, enum_column, utc_now
 
 
 class ApiToken(SQLModel, table=True):
@@ -18,9 +19,20 @@ class ApiToken(SQLModel, table=True):
     """Who holds it (a person or a system); recorded as the actor of what it does."""
     token_hash: str = Field(max_length=64, unique=True)
     authority_id: int | None = Field(default=None, foreign_key="authority.id")
-    """The authority it acts for; empty means every authority (the central team)."""
+    """The authority it acts for; empty means every authority (the central team), or for an
+    auditor the authorities granted in `api_token_grant` (every authority if none)."""
+    role: AccessRole = Field(default=AccessRole.ON_CALL_OFFICER, sa_column=enum_column(AccessRole))
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )
     expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class ApiTokenGrant(SQLModel, table=True):
+    """An authority whose incidents an auditor's token may read."""
+
+    __tablename__ = "api_token_grant"
+
+    token_id: int = Field(foreign_key="api_token.id", primary_key=True)
+    authority_id: int = Field(foreign_key="authority.id", primary_key=True)

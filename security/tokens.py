@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import ApiToken
+from domain.access import AccessRole
+from models import ApiToken, ApiTokenGrant
 
 TOKEN_PREFIX = "cnc_"  # noqa: S105 (a prefix that makes leaked tokens easy to spot)
 
@@ -25,17 +26,34 @@ async def issue_token(
     authority_id: int | None,
     expires_at: datetime | None = None,
     token: str | None = None,
+    role: AccessRole = AccessRole.ON_CALL_OFFICER,
+    grants: list[int] | None = None,
     session: AsyncSession,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the token itself, which is never stored."""
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        name=name, token_hash=hash_token(token), authority_id=authority_id, expires_at=expires_at
+        name=name,
+        token_hash=hash_token(token),
+        authority_id=authority_id,
+        expires_at=expires_at,
+        role=role,
     )
     session.add(row)
+    await session.flush()
+    assert row.id is not None
+    for granted in grants or []:
+        session.add(ApiTokenGrant(token_id=row.id, authority_id=granted))
     await session.commit()
     await session.refresh(row)
     return row, token
+
+
+async def granted_authorities(token: ApiToken, *, session: AsyncSession) -> frozenset[int]:
+    rows = await session.exec(
+        select(ApiTokenGrant.authority_id).where(ApiTokenGrant.token_id == token.id)
+    )
+    return frozenset(rows.all())
 
 
 def is_active(token: ApiToken, now: datetime) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -191,15 +192,15 @@ async def find_incident(identifier: str, *, session: AsyncSession) -> Incident |
 
 async def list_incidents(
     *,
-    authority_id: int | None,
+    authority_ids: Collection[int] | None,
     limit: int,
     offset: int,
     exercise: bool | None = None,
     session: AsyncSession,
 ) -> list[tuple[Incident, Authority]]:
     query = select(Incident, Authority).join(Authority)
-    if authority_id is not None:
-        query = query.where(Incident.authority_id == authority_id)
+    if authority_ids is not None:
+        query = query.where(col(Incident.authority_id).in_(authority_ids))
     if exercise is not None:
         query = query.where(Incident.exercise == exercise)
     query = query.order_by(col(Incident.created_at).desc()).limit(limit).offset(offset)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from audit.chain import GENESIS, anchor_of, event_hash
-from domain.records import TimelineBatch
+from domain.records import TimelineBatch, TimelineEntry
 from models import Authority, BreachRecord, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for
 
@@ -204,4 +204,16 @@ async def timeline_of(incident_id: str, *, session: AsyncSession) -> list[Timeli
                 .order_by(col(TimelineEvent.sequence))
             )
         ).all()
+    )
+
+
+def entry_of(event: TimelineEvent) -> TimelineEntry:
+    """A stored event in the shape the workflow recorded it."""
+    return TimelineEntry(
+        sequence=event.sequence,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        summary=event.summary,
+        detail=event.detail,
     )

@@ -116,7 +116,10 @@ async def test_opening_an_incident_emails_both_named_members(
     view = await eventually(notifying)
     assert [chain["level"] for chain in view["live"]["chains"]] == [1, 1]
     timeline = (await officer.get(f"/api/incidents/{created['id']}/timeline")).json()
-    assert [event["kind"] for event in timeline][:2] == ["opened", "triaged"]
+    assert [event["kind"] for event in timeline["events"]][:2] == ["opened", "triaged"]
+    assert timeline["chain"]["intact"] and timeline["chain"]["seal"].startswith(
+        created["reference"] + "#"
+    )
     second = await officer.open()
     assert second["reference"].endswith("-0002")
 

@@ -23,6 +23,7 @@ from web.limits import RequestSizeLimit
 from web.operations import OperationError
 from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
+from web.pages.audit import router as audit_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
 from web.pages.incidents import router as incident_pages
 from web.pages.session import router as session_pages
@@ -135,5 +136,6 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(session_pages)
     app.include_router(incident_pages)
     app.include_router(ack_pages)
+    app.include_router(audit_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     return app

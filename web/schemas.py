@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from audit.as_of import IncidentAsOf
 from domain.obligations import PersonalDataRisk, SubmissionPhase
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
@@ -148,6 +149,27 @@ class TimelineEventView(BaseModel):
     actor: str
     summary: str
     detail: dict[str, Any]
+    previous_hash: str
+    hash: str
+
+
+class ChainView(BaseModel):
+    intact: bool
+    """Every stored hash recomputes and links to the one before it."""
+    breaks: list[str]
+    """The broken links, the first one first, in words."""
+    seal: str | None
+    """`REFERENCE#EVENT:HASH` of the newest event: keep it elsewhere to check later."""
+
+
+class AuditTimelineView(BaseModel):
+    incident_id: str
+    reference: str
+    authority: str
+    events: list[TimelineEventView]
+    chain: ChainView
+    as_of: IncidentAsOf | None = None
+    """The incident's state at `as_of`, rebuilt from the events up to that moment."""
 
 
 class AcknowledgeBody(Strict):

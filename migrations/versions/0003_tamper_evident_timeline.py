@@ -1,4 +1,4 @@
-"""Tamper-evident timeline: hash chain, append-only rows, archived histories.
+"""Tamper-evident timeline: hash chain, append-only rows, archived histories, auditors.
 
 Revision ID: 0003
 Revises: 0002
@@ -52,8 +52,26 @@ def upgrade() -> None:
     )
     _refuse_updates_and_deletes()
 
+    with op.batch_alter_table("api_token") as batch:
+        batch.add_column(
+            sa.Column(
+                "role", sa.String(length=40), nullable=False, server_default="on_call_officer"
+            )
+        )
+    op.create_table(
+        "api_token_grant",
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("authority_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["token_id"], ["api_token.id"]),
+        sa.ForeignKeyConstraint(["authority_id"], ["authority.id"]),
+        sa.PrimaryKeyConstraint("token_id", "authority_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("api_token_grant")
+    with op.batch_alter_table("api_token") as batch:
+        batch.drop_column("role")
     bind = op.get_bind()
     for table in APPEND_ONLY:
         if bind.dialect.name == "postgresql":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from audit.as_of import state_as_of
+from audit.verify import verify
+from domain.clock import UK_TIME
 from domain.commands import (
     Acknowledge,
     AcknowledgementChannel,
@@ -20,13 +24,23 @@ from domain.obligations import Body
 from domain.state import IncidentState
 from models import Authority, Incident
 from services import incidents as incident_service
-from services.timeline import timeline_of
+from services.timeline import entry_of, timeline_of
 from web.api.responses import COMMON, UPDATE
-from web.deps import ApiCaller, SessionDep, SettingsDep, TemporalDep, VisibleIncident
+from web.deps import (
+    ApiCaller,
+    AuditableIncident,
+    ReadingCaller,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    VisibleIncident,
+)
 from web.operations import live_state, open_incident, run_update
 from web.schemas import (
     AcknowledgeBody,
     AssessmentBody,
+    AuditTimelineView,
+    ChainView,
     CloseBody,
     IncidentCreate,
     IncidentCreated,
@@ -114,7 +128,7 @@ async def create_incident(
 
 @router.get("", response_model=list[IncidentSummary])
 async def list_incidents(
-    caller: ApiCaller,
+    caller: ReadingCaller,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -122,9 +136,10 @@ async def list_incidents(
         bool | None, Query(description="Only exercises, or only real ones.")
     ] = None,
 ) -> list[IncidentSummary]:
-    """Incidents of the caller's authority (every authority for the central team), newest first."""
+    """Incidents the caller may read (their authority's; every authority for the central team;
+    the granted ones for an auditor), newest first."""
     rows = await incident_service.list_incidents(
-        authority_id=caller.authority_id,
+        authority_ids=caller.readable,
         exercise=exercise,
         limit=limit,
         offset=offset,
@@ -154,13 +169,35 @@ async def get_incident(
     )
 
 
-@router.get("/{incident_id}/timeline", response_model=list[TimelineEventView])
-async def get_timeline(incident: VisibleIncident, session: SessionDep) -> list[TimelineEventView]:
-    """Everything that happened, in order, with the workflow's time of each event."""
-    return [
-        TimelineEventView.model_validate(event, from_attributes=True)
-        for event in await timeline_of(incident.id, session=session)
-    ]
+@router.get("/{incident_id}/timeline", response_model=AuditTimelineView)
+async def get_timeline(
+    incident: AuditableIncident,
+    session: SessionDep,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="Also give the incident's state at this moment (UK time if no zone)."),
+    ] = None,
+) -> AuditTimelineView:
+    """Everything that happened, in order, with the workflow's time of each event, its hash
+    chain checked, and optionally the state at a moment. Officers and auditors may read it."""
+    events = await timeline_of(incident.id, session=session)
+    chain = await verify(session=session, incident=incident)
+    authority = await session.get(Authority, incident.authority_id)
+    moment = None if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UK_TIME)
+    return AuditTimelineView(
+        incident_id=incident.id,
+        reference=incident.reference,
+        authority=authority.code if authority else "",
+        events=[TimelineEventView.model_validate(e, from_attributes=True) for e in events],
+        chain=ChainView(
+            intact=chain.intact,
+            breaks=[str(b) for b in chain.breaks],
+            seal=f"{incident.reference}#{events[-1].sequence}:{events[-1].hash}"
+            if events
+            else None,
+        ),
+        as_of=state_as_of([entry_of(e) for e in events], moment) if moment else None,
+    )
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=UPDATE)

@@ -51,10 +51,24 @@ async def get_page_caller(request: Request, session: SessionDep) -> Caller:
     ):
         request.session.clear()
         raise SignInRequired(request.url.path)
-    return Caller.of(token)
+    return await Caller.of(token, session=session)
 
 
-PageCaller = Annotated[Caller, Depends(get_page_caller)]
+AnyPageCaller = Annotated[Caller, Depends(get_page_caller)]
+"""Anybody signed in, auditors included: the audit pages."""
+
+
+async def get_officer_page_caller(caller: AnyPageCaller) -> Caller:
+    if caller.is_auditor:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Auditors have read-only access: the audit pages are at /audit.",
+        )
+    return caller
+
+
+PageCaller = Annotated[Caller, Depends(get_officer_page_caller)]
+"""An on-call officer signed in: the pages that open and run incidents."""
 
 
 def csrf_token(request: Request) -> str:

@@ -164,7 +164,7 @@ async def submit_incident(
 @router.get("/incidents")
 async def incident_list(request: Request, caller: PageCaller, session: SessionDep):
     rows = await incident_service.list_incidents(
-        authority_id=caller.authority_id, limit=200, offset=0, session=session
+        authority_ids=caller.readable, limit=200, offset=0, session=session
     )
     return render(request, "incident_list.html.j2", rows=rows)
 

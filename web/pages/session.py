@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from domain.access import AccessRole
 from security.tokens import find_active_token
 from web.deps import SessionDep
 from web.pages.common import render, safe_next, start_session, verified_form
@@ -34,6 +35,8 @@ async def sign_in(
             error="That token is not valid, has expired or was revoked.",
         )
     start_session(request, token)
+    if token.role is AccessRole.AUDITOR and not next_path.startswith("/audit"):
+        next_path = "/audit"
     return RedirectResponse(next_path, status_code=303)
 
 

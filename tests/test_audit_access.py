@@ -1,0 +1,120 @@
+"""Auditors read the timelines of the authorities granted to them, and change nothing."""
+
+from __future__ import annotations
+
+import httpx
+
+from domain.access import AccessRole
+from domain.vocabulary import EventKind
+from runtime.database import Database
+from security.tokens import issue_token
+from tests.support import eventually
+from tests.test_api import Officer, officer_for
+
+
+async def _auditor(
+    database: Database, http: httpx.AsyncClient, *grants: Officer, name: str = "Internal audit"
+) -> Officer:
+    async with database.session() as session:
+        _, token = await issue_token(
+            name,
+            authority_id=None,
+            role=AccessRole.AUDITOR,
+            grants=[officer.council.id for officer in grants],
+            session=session,
+        )
+    return Officer(http, token, grants[0].council if grants else None)  # type: ignore[arg-type]
+
+
+async def _opened_with_requests(officer: Officer) -> dict:
+    created = await officer.open()
+
+    async def requested() -> dict | None:
+        body = (await officer.get(f"/api/incidents/{created['id']}/timeline")).json()
+        kinds = [e["kind"] for e in body["events"]]
+        return body if kinds.count(EventKind.ACKNOWLEDGEMENT_REQUESTED) == 2 else None
+
+    await eventually(requested)
+    return created
+
+
+async def test_an_auditor_reads_granted_timelines_only_and_changes_nothing(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    cardiff = await officer_for(database, http)
+    swansea = await officer_for(database, http)
+    granted = await _opened_with_requests(cardiff)
+    other = await swansea.open()
+    auditor = await _auditor(database, http, cardiff)
+
+    listed = [i["id"] for i in (await auditor.get("/api/incidents")).json()]
+    assert granted["id"] in listed and other["id"] not in listed
+
+    response = await auditor.get(f"/api/incidents/{granted['id']}/timeline")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["reference"] == granted["reference"] and body["chain"]["intact"]
+    opened_at = body["events"][0]["occurred_at"]
+    assert all(len(event["hash"]) == 64 for event in body["events"])
+
+    # Existence of another authority's incident is not revealed.
+    assert (await auditor.get(f"/api/incidents/{other['id']}/timeline")).status_code == 404
+    # Read-only: every change, and the officer's live view, is refused.
+    for path, payload in (
+        ("/api/incidents", {"title": "x"}),
+        (f"/api/incidents/{granted['id']}/notes", {"text": "an auditor's note"}),
+        (f"/api/incidents/{granted['id']}/close", {"summary": "closed by an auditor"}),
+    ):
+        assert (await auditor.post(path, payload)).status_code == 403, path
+    assert (await auditor.get(f"/api/incidents/{granted['id']}")).status_code == 403
+
+    # The state at a moment, from the same timeline.
+    later = (
+        await auditor.http.get(
+            f"/api/incidents/{granted['id']}/timeline",
+            params={"as_of": opened_at},
+            headers=auditor.headers,
+        )
+    ).json()["as_of"]
+    assert later["events"] >= 1 and later["stage"] == "detected"
+    before = (
+        await auditor.http.get(
+            f"/api/incidents/{granted['id']}/timeline",
+            params={"as_of": "2001-01-01T00:00:00+00:00"},
+            headers=auditor.headers,
+        )
+    ).json()["as_of"]
+    assert before["events"] == 0 and before["stage"] is None
+
+
+async def test_an_auditor_of_every_authority_sees_all_and_uses_the_audit_pages(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    created = await _opened_with_requests(officer)
+    auditor = await _auditor(database, http, name="Welsh Government auditor")
+
+    assert created["id"] in [i["id"] for i in (await auditor.get("/api/incidents")).json()]
+
+    page = await http.get("/signin")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed_in = await http.post(
+        "/signin", data={"token": auditor.token, "csrf_token": csrf, "next": "/incidents"}
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/audit"
+    listing = await http.get("/audit")
+    assert created["reference"] in listing.text
+    incident_page = await http.get(
+        f"/audit/incidents/{created['id']}", params={"as_of": "2099-01-01T00:00:00"}
+    )
+    assert incident_page.status_code == 200
+    assert "the current code reproduces every recorded decision" in incident_page.text
+    assert "Chain: intact" in incident_page.text
+    exported = await http.get(f"/audit/incidents/{created['id']}/export.csv")
+    assert exported.status_code == 200
+    assert exported.text.splitlines()[0].startswith("sequence,occurred_at,kind")
+    # The officer's pages are closed to an auditor's session.
+    assert (await http.get("/incidents/new")).status_code == 403
+    bad_moment = await http.get(f"/audit/incidents/{created['id']}", params={"as_of": "soon"})
+    assert bad_moment.status_code == 422
+    http.cookies.clear()

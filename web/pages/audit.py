@@ -1,0 +1,102 @@
+"""The auditor's pages: every readable incident, each one's replayed timeline, and exports.
+
+Read-only by construction: no form here changes anything, and an auditor's session is refused
+by every page that does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+
+from audit.rebuild import NoHistory, rebuild_from_database, rebuild_incident
+from audit.report import IncidentReplay, to_csv, to_html, to_json
+from domain.clock import UK_TIME, span, uk_time
+from services import incidents as incident_service
+from web.deps import SessionDep, TemporalDep
+from web.pages.common import AnyPageCaller, render
+
+router = APIRouter(include_in_schema=False)
+
+_EXPORTS = {
+    "json": ("application/json", to_json),
+    "csv": ("text/csv; charset=utf-8", to_csv),
+    "html": ("text/html; charset=utf-8", lambda r: to_html(r, generated_at=datetime.now(UTC))),
+}
+
+
+@router.get("/audit")
+async def audit_list(request: Request, caller: AnyPageCaller, session: SessionDep):
+    rows = await incident_service.list_incidents(
+        authority_ids=caller.readable, limit=500, offset=0, session=session
+    )
+    return render(request, "audit_list.html.j2", rows=rows)
+
+
+async def _replay(
+    incident_id: str,
+    caller: AnyPageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    as_of: str | None,
+) -> IncidentReplay:
+    incident = await incident_service.get_incident(incident_id, authority_id=None, session=session)
+    if incident is None or not caller.may_read(incident.authority_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such incident.")
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"{as_of!r} is not a date and time like 2026-11-21T14:30.",
+            ) from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UK_TIME)
+    try:
+        return await rebuild_incident(incident, client=temporal, session=session, as_of=moment)
+    except NoHistory:
+        return await rebuild_from_database(incident, session=session, as_of=moment)
+
+
+@router.get("/audit/incidents/{incident_id}")
+async def audit_incident(
+    request: Request,
+    incident_id: str,
+    caller: AnyPageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    as_of: Annotated[str | None, Query(max_length=40)] = None,
+):
+    replay = await _replay(incident_id, caller, session, temporal, as_of)
+    return render(
+        request,
+        "audit_incident.html.j2",
+        replay=replay,
+        as_of_value=as_of or "",
+        uk_seconds=lambda moment: uk_time(moment, seconds=True),
+        span=span,
+    )
+
+
+@router.get("/audit/incidents/{incident_id}/export.{kind}")
+async def audit_export(
+    incident_id: str,
+    kind: Literal["json", "csv", "html"],
+    caller: AnyPageCaller,
+    session: SessionDep,
+    temporal: TemporalDep,
+    as_of: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    replay = await _replay(incident_id, caller, session, temporal, as_of)
+    media_type, render_as = _EXPORTS[kind]
+    return Response(
+        render_as(replay),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{replay.reference}-timeline.{kind}"'
+        },
+    )

@@ -39,6 +39,8 @@ class Acknowledge(BaseModel):
 class AddNote(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
     actor: str
+    corrects: int | None = None
+    """The timeline event this note corrects: history is never edited, it is corrected."""
 
 
 class Reassess(BaseModel):

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.obligations import Assessment, PersonalDataRisk
+from domain.directory import AuthoritySnapshot
+from domain.obligations import Assessment, Obligation, PersonalDataRisk
+from domain.state import Acknowledgement, ChainState
 from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
 
 
@@ -47,6 +49,36 @@ class OpenIncident(BaseModel):
     """The one input of `IncidentWorkflow`, so fields can be added without breaking histories."""
 
     details: IncidentDetails
+    history_limit: int = 10_000
+    """History events after which a quiet incident continues as a new run (Temporal suggests
+    it earlier for very large histories)."""
+    carryover: IncidentCarryover | None = None
+    """Everything a previous run knew, when this run continues it."""
+
+
+class IncidentCarryover(BaseModel):
+    """An incident's state handed from one run of its workflow to the next (continue-as-new).
+
+    Handed over only when both escalation chains have settled, so no acknowledgement timer is
+    in flight; the obligation clocks restart from their deadlines.
+    """
+
+    snapshot: AuthoritySnapshot
+    stage: Stage
+    chains: list[ChainState]
+    acknowledgements: list[Acknowledgement]
+    told_member_ids: list[int]
+    obligations: list[Obligation]
+    obligation_starts: dict[str, int]
+    last_reassessment_reason: str | None = None
+    risk_assessment: tuple[str, str, datetime] | None = None
+    ever_personal_data: bool = False
+    contained_at: datetime | None = None
+    recovered_at: datetime | None = None
+    sequence: int
+    """The last timeline position used; the next run continues the same timeline."""
+    run: int = 1
+    """Which run handed over (1 for the incident's first run)."""
 
 
 class IncidentOutcome(BaseModel):

@@ -159,6 +159,8 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     UNACKNOWLEDGED = "unacknowledged"
     NOTE_ADDED = "note_added"
+    CORRECTION = "correction"
+    """A later statement that an earlier event was wrong; the earlier event is kept."""
     REASSESSED = "reassessed"
     OBLIGATION_DUE = "obligation_due"
     OBLIGATION_REMINDER = "obligation_reminder"

@@ -18,8 +18,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
+from domain.commands import Acknowledge, AddNote
 from domain.incident import OpenIncident
 from domain.obligations import Body
 from domain.vocabulary import EventKind, IncidentType, Language, MemberRole, NcscCategory, Tlp
@@ -272,3 +273,28 @@ async def wait_for_events(
         return found if len(found) >= count else None
 
     return await eventually(enough, timeout=timeout)
+
+
+async def acknowledge_both_chains(handle: WorkflowHandle, council: CouncilUnderTest) -> None:
+    """The executive member and the senior management member acknowledge, in that order."""
+    for role in (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER):
+        await handle.execute_update(
+            IncidentWorkflow.acknowledge,
+            Acknowledge(member_id=council.members[role], actor=role.value),
+        )
+
+
+async def add_notes(handle: WorkflowHandle, count: int) -> None:
+    """What makes a real incident's history long. A run handing over to its successor asks
+    for a moment; the note is then sent again, to the new run."""
+    for number in range(1, count + 1):
+        while True:
+            try:
+                await handle.execute_update(
+                    IncidentWorkflow.add_note,
+                    AddNote(actor="On-call Officer", text=f"Update {number}"),
+                )
+                break
+            except WorkflowUpdateFailedError as refused:
+                assert "try again in a moment" in str(refused.cause)
+                await asyncio.sleep(0.05)

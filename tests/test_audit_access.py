@@ -50,11 +50,31 @@ async def test_an_auditor_reads_granted_timelines_only_and_changes_nothing(
     listed = [i["id"] for i in (await auditor.get("/api/incidents")).json()]
     assert granted["id"] in listed and other["id"] not in listed
 
-    response = await auditor.get(f"/api/incidents/{granted['id']}/timeline")
-    assert response.status_code == 200
-    body = response.json()
+    # History is never edited: a mistake is corrected by a later event that names it.
+    path = f"/api/incidents/{granted['id']}/notes"
+    noted = await cardiff.post(path, {"text": "Backups last ran on Monday"})
+    assert noted.status_code == 200
+
+    async def noted_event() -> int | None:
+        events = (await cardiff.get(f"/api/incidents/{granted['id']}/timeline")).json()["events"]
+        return next((e["sequence"] for e in events if e["kind"] == "note_added"), None)
+
+    mistaken = await eventually(noted_event)
+    corrected = await cardiff.post(path, {"text": "Backups ran on Sunday", "corrects": mistaken})
+    assert corrected.status_code == 200
+    nowhere = await cardiff.post(path, {"text": "x", "corrects": 9999})
+    assert nowhere.status_code == 422 and "no event #9999" in nowhere.text
+
+    async def with_correction() -> dict | None:
+        body = (await auditor.get(f"/api/incidents/{granted['id']}/timeline")).json()
+        return body if any(e["kind"] == "correction" for e in body["events"]) else None
+
+    body = await eventually(with_correction)
     assert body["reference"] == granted["reference"] and body["chain"]["intact"]
     opened_at = body["events"][0]["occurred_at"]
+    correction = next(e for e in body["events"] if e["kind"] == "correction")
+    assert correction["detail"]["corrects"] == mistaken
+    assert any(e["sequence"] == mistaken and e["kind"] == "note_added" for e in body["events"])
     assert all(len(event["hash"]) == 64 for event in body["events"])
 
     # Existence of another authority's incident is not revealed.

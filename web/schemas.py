@@ -178,6 +178,9 @@ class AcknowledgeBody(Strict):
 
 class NoteBody(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    corrects: int | None = Field(
+        default=None, gt=0, le=1_000_000, description="The event number this note corrects."
+    )
 
 
 class AssessmentBody(Strict):

@@ -36,7 +36,12 @@ with workflow.unsafe.imports_passed_through():
         WaiveObligation,
     )
     from domain.directory import AuthoritySnapshot, MemberContact
-    from domain.incident import IncidentDetails, IncidentOutcome, OpenIncident
+    from domain.incident import (
+        IncidentCarryover,
+        IncidentDetails,
+        IncidentOutcome,
+        OpenIncident,
+    )
     from domain.obligations import (
         Body,
         Obligation,
@@ -105,8 +110,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._obligation_starts = dict.fromkeys(Body, 0)
         self._last_reassessment_reason: str | None = None
         self._risk_assessment: tuple[str, str, datetime] | None = None
-        self._reassessments_in_flight = 0
         """The reason, person and time of the last change to the personal-data risk."""
+        self._reassessments_in_flight = 0
         self._ever_personal_data = start.details.personal_data
         self._contained_at = None
         self._recovered_at = None
@@ -119,9 +124,51 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._recording = False
         self._closed_sequence: int | None = None
         self._crash: BaseException | None = None
+        self._handing_over = False
+        self._run = 1
+        if start.carryover is not None:
+            self._resume(start.carryover)
+
+    def _resume(self, carried: IncidentCarryover) -> None:
+        """Take up where the previous run of this incident's workflow handed over."""
+        self._snapshot = carried.snapshot
+        self._stage = carried.stage
+        self._chains = {state.chain: state for state in carried.chains}
+        self._acknowledgements = list(carried.acknowledgements)
+        self._told_member_ids = set(carried.told_member_ids)
+        self._obligations = {o.body: o for o in carried.obligations}
+        self._obligation_starts = {Body(b): n for b, n in carried.obligation_starts.items()}
+        self._last_reassessment_reason = carried.last_reassessment_reason
+        self._risk_assessment = carried.risk_assessment
+        self._ever_personal_data = carried.ever_personal_data
+        self._contained_at = carried.contained_at
+        self._recovered_at = carried.recovered_at
+        self._sequence = carried.sequence
+        self._run = carried.run + 1
+
+    def _carryover(self) -> IncidentCarryover:
+        assert self._snapshot is not None
+        return IncidentCarryover(
+            snapshot=self._snapshot,
+            stage=self._stage,
+            chains=list(self._chains.values()),
+            acknowledgements=self._acknowledgements,
+            told_member_ids=sorted(self._told_member_ids),
+            obligations=list(self._obligations.values()),
+            obligation_starts={b.value: n for b, n in self._obligation_starts.items()},
+            last_reassessment_reason=self._last_reassessment_reason,
+            risk_assessment=self._risk_assessment,
+            ever_personal_data=self._ever_personal_data,
+            contained_at=self._contained_at,
+            recovered_at=self._recovered_at,
+            sequence=self._sequence,
+            run=self._run,
+        )
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
+        if start.carryover is not None:
+            return await self._continue(start)
         incident = self._incident
         self._record(
             EventKind.OPENED,
@@ -154,12 +201,34 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._stage = Stage.NOTIFYING
         escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
         clocks = [self._spawn(self._track_obligation(body)) for body in Body]
+        return await self._until_closed(start, recorder, escalations, clocks)
 
+    async def _continue(self, start: OpenIncident) -> IncidentOutcome:
+        """A later run: the chains have settled; restart the recorder and the clocks."""
+        recorder = self._spawn(self._keep_timeline_recorded())
+        self._log("incident_continued", run=self._run)
+        clocks = [self._spawn(self._track_obligation(body, resumed=True)) for body in Body]
+        return await self._until_closed(start, recorder, [], clocks)
+
+    async def _until_closed(
+        self,
+        start: OpenIncident,
+        recorder: asyncio.Task[None],
+        escalations: list[asyncio.Task[None]],
+        clocks: list[asyncio.Task[None]],
+    ) -> IncidentOutcome:
+        incident = self._incident
         await workflow.wait_condition(
-            lambda: self._closed_at is not None or self._crash is not None
+            lambda: (
+                self._closed_at is not None
+                or self._crash is not None
+                or self._history_is_long(start, escalations)
+            )
         )
         if self._crash is not None:
             raise self._crash
+        if self._closed_at is None:
+            await self._hand_over(start, recorder, clocks)
         await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
         sealed = workflow.patched(AUDIT_AT_CLOSURE)
@@ -186,6 +255,41 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             reference=incident.reference,
             stage=self._stage,
             closed_at=self._closed_at,
+        )
+
+    # ---------------------------------------------------------------- continue-as-new
+
+    def _history_is_long(self, start: OpenIncident, escalations: list[asyncio.Task[None]]) -> bool:
+        """Time to continue as a new run: the history is long and the incident is quiet (both
+        chains settled, no reassessment being applied)."""
+        if not all(task.done() for task in escalations) or self._reassessments_in_flight:
+            return False
+        info = workflow.info()
+        return (
+            info.get_current_history_length() >= start.history_limit
+            or info.is_continue_as_new_suggested()
+        )
+
+    async def _hand_over(
+        self, start: OpenIncident, recorder: asyncio.Task[None], clocks: list[asyncio.Task[None]]
+    ) -> None:
+        """Stop the clocks, let every update, email and timeline write finish, then continue
+        as a new run with everything this one knows. Updates arriving meanwhile are asked to
+        try again in a moment; the new run takes them."""
+        self._handing_over = True
+        for clock in clocks:
+            clock.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._deliveries)
+        self._finished = True
+        await recorder
+        self._log("incident_continued_as_new", run=self._run, sequence=self._sequence)
+        workflow.continue_as_new(
+            OpenIncident(
+                details=self._incident,
+                history_limit=start.history_limit,
+                carryover=self._carryover(),
+            )
         )
 
     # ---------------------------------------------------------------- closure
@@ -249,7 +353,16 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @workflow.update
     async def add_note(self, command: AddNote) -> IncidentState:
-        self._record(EventKind.NOTE_ADDED, "Note added", actor=command.actor, text=command.text)
+        if command.corrects is None:
+            self._record(EventKind.NOTE_ADDED, "Note added", actor=command.actor, text=command.text)
+        else:
+            self._record(
+                EventKind.CORRECTION,
+                f"Correction to event #{command.corrects}",
+                actor=command.actor,
+                corrects=command.corrects,
+                text=command.text,
+            )
         return self.state()
 
     @add_note.validator
@@ -257,6 +370,11 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._require_open()
         if not command.text.strip():
             raise _reject("A note needs some text.")
+        if command.corrects is not None and not 1 <= command.corrects <= self._sequence:
+            raise _reject(
+                f"There is no event #{command.corrects} to correct: "
+                f"the timeline has {self._sequence} events."
+            )
 
     @workflow.update
     async def reassess(self, command: Reassess) -> IncidentState:
@@ -501,6 +619,11 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     def _require_open(self) -> None:
         if self._closed_at is not None:
             raise _reject(f"Incident {self._incident.reference} is closed.", Rejection.CLOSED)
+        if self._handing_over:
+            raise _reject(
+                "The incident is moving to a fresh history; try again in a moment.",
+                Rejection.NOT_READY,
+            )
         if self._snapshot is None:
             raise _reject(
                 "The incident is still being opened; try again in a moment.", Rejection.NOT_READY

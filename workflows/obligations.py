@@ -55,22 +55,16 @@ class ObligationClocks:
     def _rule_requires(self, rule: ObligationRule) -> bool:
         return rule.enabled and self._incident.assessment.triggers(rule.trigger)
 
-    async def _track_obligation(self, body: Body) -> None:
+    async def _track_obligation(self, body: Body, *, resumed: bool = False) -> None:
+        """Follow one body's obligation for the whole incident. A `resumed` run (after
+        continue-as-new) picks the obligation up in the state the previous run left it."""
         obligation = self._obligations[body]
+        if resumed and obligation.state is ObligationState.SUBMITTED:
+            return
+        running = resumed and obligation.state.open
+        waived = resumed and obligation.state is ObligationState.WAIVED
         while True:
-            await workflow.wait_condition(
-                lambda: (
-                    self._rule_requires(self._directory.obligation_rules[body])
-                    or self._closed_at is not None
-                )
-            )
-            if self._closed_at is not None:
-                return
-            reminders_due = self._start_clock(obligation)
-            await self._chase(obligation, reminders_due)
-            if self._closed_at is not None or obligation.state is ObligationState.SUBMITTED:
-                return
-            if obligation.state is ObligationState.WAIVED:
+            if waived:
                 # A decision not to report stands unless a reassessment reopens it.
                 await workflow.wait_condition(
                     lambda: (
@@ -78,6 +72,26 @@ class ObligationClocks:
                         or self._closed_at is not None
                     )
                 )
+                waived = False
+                continue
+            if running:
+                running = False
+                reminders_due = self._reminders_ahead(obligation)
+            else:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._rule_requires(self._directory.obligation_rules[body])
+                        or self._closed_at is not None
+                    )
+                )
+                if self._closed_at is not None:
+                    return
+                reminders_due = self._start_clock(obligation)
+            await self._chase(obligation, reminders_due)
+            if self._closed_at is not None or obligation.state is ObligationState.SUBMITTED:
+                return
+            if obligation.state is ObligationState.WAIVED:
+                waived = True
                 continue
             obligation.state = ObligationState.NOT_REQUIRED
             obligation.not_required_reason = self._last_reassessment_reason
@@ -122,8 +136,16 @@ class ObligationClocks:
             self._send(NotificationKind.OBLIGATION_DUE, owner, key=f"{key}/due", facts=facts)
         if rule.notify_address:
             self._tell_body(obligation, rule.notify_address, key)
-        # The clock may already be partly spent (aware-at in the past): skip passed reminders.
-        return [t for t in (start + at for at in sorted(set(rule.reminders_at))) if t > now]
+        return self._reminders_ahead(obligation)
+
+    def _reminders_ahead(self, obligation: Obligation) -> list[datetime]:
+        """The reminders still to come: the clock may be partly spent (aware-at in the past,
+        or a run that continues an earlier one), and passed reminders are not sent late."""
+        assert obligation.rule is not None and obligation.clock_started_at is not None
+        start, now = obligation.clock_started_at, workflow.now()
+        return [
+            t for t in (start + at for at in sorted(set(obligation.rule.reminders_at))) if t > now
+        ]
 
     def _tell_body(self, obligation: Obligation, address: str, key: str) -> None:
         body = obligation.body

@@ -4,11 +4,14 @@
 
 Run it when a new kind of incident should be protected against non-deterministic changes;
 commit the JSON it writes. `tests/test_replay.py` replays every file against the current code.
+Existing files are never overwritten: they stand for incidents already in flight, recorded by
+older code. A workflow that continued as new is written one file per run (`name.run2.json`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,8 +22,8 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from audit.history import fetch_from_server
 from domain.commands import (
-    Acknowledge,
     CloseIncident,
     MarkContained,
     MarkRecovered,
@@ -30,7 +33,7 @@ from domain.commands import (
 )
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
-from domain.vocabulary import MemberRole, NcscCategory
+from domain.vocabulary import NcscCategory
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
@@ -39,6 +42,8 @@ from services.incidents import details_of
 from tests.support import (
     CouncilUnderTest,
     MailServer,
+    acknowledge_both_chains,
+    add_notes,
     eventually,
     make_authority,
     open_test_incident,
@@ -73,11 +78,7 @@ async def _close(handle: WorkflowHandle) -> None:
 async def acknowledged_and_closed(
     env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
 ) -> None:
-    for role in (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER):
-        await handle.execute_update(
-            IncidentWorkflow.acknowledge,
-            Acknowledge(member_id=council.members[role], actor=role.value),
-        )
+    await acknowledge_both_chains(handle, council)
     await handle.execute_update(IncidentWorkflow.contain, MarkContained(actor="officer"))
     await handle.execute_update(IncidentWorkflow.recover, MarkRecovered(actor="officer"))
     await _close(handle)
@@ -124,6 +125,22 @@ async def ico_missed_then_reported_late(
     await _close(handle)
 
 
+async def closed_with_record_seal(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """The closure email quotes the record's seal and the history is archived (patched in)."""
+    await acknowledged_and_closed(env, handle, council)
+
+
+async def continued_as_new(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    await acknowledge_both_chains(handle, council)
+    await add_notes(handle, 30)
+    await env.sleep(timedelta(hours=25))  # the ICO's first reminder, in the later run
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -137,6 +154,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "ico_missed_then_reported_late": (
         {"category": NcscCategory.SUBSTANTIAL, "personal_data": True, "exercise": True},
         ico_missed_then_reported_late,
+    ),
+    "closed_with_record_seal": ({"category": NcscCategory.SUBSTANTIAL}, closed_with_record_seal),
+    "continued_as_new": (
+        {"category": NcscCategory.SUBSTANTIAL, "personal_data": True, "history_limit": 150},
+        continued_as_new,
     ),
 }
 
@@ -153,6 +175,15 @@ async def record() -> None:
         )
         try:
             for name, (incident, scenario) in SCENARIOS.items():
+                if (HERE / f"{name}.json").exists():
+                    print(f"kept {name}: already recorded")
+                    continue
+                incident = dict(incident)
+                limit = (
+                    {"history_limit": incident.pop("history_limit")}
+                    if ("history_limit" in incident)
+                    else {}
+                )
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=DATA_CONVERTER,
                     test_server_existing_path=bundled_binary("temporal-test-server"),
@@ -163,16 +194,20 @@ async def record() -> None:
                     async with build_worker(env.client, database, settings, task_queue=queue):
                         handle = await env.client.start_workflow(
                             IncidentWorkflow.run,
-                            OpenIncident(details=details_of(row, council.authority)),
+                            OpenIncident(details=details_of(row, council.authority), **limit),
                             id=row.workflow_id,
                             task_queue=queue,
                         )
                         await eventually(lambda handle=handle: _ready(handle))
                         await scenario(env, handle, council)
                         await handle.result()
-                        history = await handle.fetch_history()
-                    (HERE / f"{name}.json").write_text(history.to_json())
-                    print(f"recorded {name}: {len(history.events)} events")
+                        found = await fetch_from_server(env.client, handle.id)
+                    assert found is not None
+                    for number, run in enumerate(found.runs, start=1):
+                        suffix = "" if number == 1 else f".run{number}"
+                        document = {"workflow_id": handle.id, **run.to_json_dict()}
+                        (HERE / f"{name}{suffix}.json").write_text(json.dumps(document))
+                        print(f"recorded {name}{suffix}: {len(run.events)} events")
         finally:
             mail.stop()
             await database.dispose()

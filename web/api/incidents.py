@@ -215,8 +215,8 @@ async def acknowledge(
 async def add_note(
     body: NoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
 ) -> IncidentState:
-    """Add a note to the timeline."""
-    command = AddNote(text=body.text, actor=caller.name)
+    """Add a note to the timeline, or a correction of one of its events (`corrects`)."""
+    command = AddNote(text=body.text, actor=caller.name, corrects=body.corrects)
     return await run_update(incident, IncidentWorkflow.add_note, command, temporal=temporal)
 
 

@@ -52,7 +52,7 @@ async def _replay(
             moment = datetime.fromisoformat(as_of)
         except ValueError:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"{as_of!r} is not a date and time like 2026-11-21T14:30.",
             ) from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UK_TIME)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from audit.history import fetch_from_server, is_closed, store_archive
 from domain.records import ARCHIVE_HISTORY, ArchiveRequest
@@ -24,7 +25,15 @@ class ArchiveActivities:
     async def archive_history(self, request: ArchiveRequest) -> int:
         """Returns how many history events were archived."""
         client = activity.client()
-        if not await is_closed(client, request.workflow_id):
+        try:
+            closed = await is_closed(client, request.workflow_id)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise ApplicationError(
+                    "the server no longer has the history", non_retryable=True
+                ) from error
+            raise
+        if not closed:
             raise ApplicationError(
                 "the incident's workflow has not closed yet", type=NOT_CLOSED_YET
             )

@@ -5,9 +5,10 @@ editing, removing or reordering any row breaks every later link. An incident's f
 chains to the incident's *anchor*, which seals the report as it was opened and chains to the
 anchor of the authority's previous incident: deleting a whole incident breaks the next one.
 
-A chain anybody can recompute proves nothing against somebody who rewrites all of it, so the
-head (the newest hash) is exported and kept elsewhere: it is printed in the closure email and by
-`concordat audit head`, and `concordat audit verify --expect` checks a kept head still matches.
+A chain anybody can recompute proves nothing against somebody who rewrites an incident's events
+from some point on and recomputes the rest, so heads are kept elsewhere (the closure email's
+record seal, `concordat audit head`; `concordat audit verify --expect` checks them), and replay
+compares the events with Temporal's own history of the incident.
 
 The canonical form is JSON with sorted keys and UTC timestamps to the microsecond, computed from
 the values exactly as stored, so any auditor can recompute it without Concordat's code.

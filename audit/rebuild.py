@@ -7,6 +7,7 @@ from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from audit.as_of import state_as_of
 from audit.history import IncidentHistory, fetch_from_server, load_archive
@@ -32,7 +33,12 @@ async def find_history(
 ) -> IncidentHistory:
     """The live server's copy while it has one (it is the source of truth), else the archive."""
     if prefer != "archive" and client is not None:
-        found = await fetch_from_server(client, incident.workflow_id)
+        try:
+            found = await fetch_from_server(client, incident.workflow_id)
+        except RPCError:
+            if prefer == "server":
+                raise
+            found = None  # the server is unreachable: the archive may still answer
         if found is not None:
             return found
     if prefer != "server":
@@ -73,7 +79,11 @@ async def rebuild_incident(
 
 
 async def rebuild_from_database(
-    incident: Incident, *, session: AsyncSession, as_of: datetime | None = None
+    incident: Incident,
+    *,
+    session: AsyncSession,
+    as_of: datetime | None = None,
+    why: str = "no history was available",
 ) -> IncidentReplay:
     """The database's record alone, for an incident whose history is out of reach."""
     stored = await timeline_of(incident.id, session=session)
@@ -84,7 +94,7 @@ async def rebuild_from_database(
         incident_id=incident.id,
         authority=authority.code if authority else "",
         title=incident.title,
-        source="database alone (no history was available)",
+        source=f"database alone ({why})",
         entries=entries,
         hashes={event.sequence: event.hash for event in stored},
         chain=await verify(session=session, incident=incident),

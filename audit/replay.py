@@ -22,6 +22,7 @@ from audit.history import IncidentHistory
 from domain.records import RECORD_TIMELINE, TimelineBatch, TimelineEntry
 from models import TimelineEvent
 from runtime.temporal import DATA_CONVERTER
+from services.timeline import storable
 from workflows import IncidentWorkflow
 
 
@@ -96,7 +97,8 @@ async def replay_with_current_code(history: IncidentHistory) -> ReplayCheck:
 
 
 def _comparable(sequence: int, kind: str, occurred_at: datetime, actor: str, summary: str):  # type: ignore[no-untyped-def]
-    return (sequence, kind, timestamp(occurred_at), actor[:200], summary[:1000])
+    # Compared as stored: the database keeps the first 200/1000 characters, NUL replaced.
+    return (sequence, kind, timestamp(occurred_at), storable(actor)[:200], storable(summary)[:1000])
 
 
 def compare_with_database(recorded: HistoryTimeline, stored: list[TimelineEvent]) -> list[str]:

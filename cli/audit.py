@@ -10,15 +10,18 @@ from typing import Annotated
 
 import typer
 from temporalio.client import Client
+from temporalio.service import RPCError
 
+from audit.history import ArchiveDamaged
 from audit.rebuild import NoHistory, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json, to_text
 from audit.verify import Head, Verification, heads, verify
 from cli.common import exit_now, settings_with_logging, with_database
-from domain.clock import UK_TIME
+from domain.clock import uk_moment
 from runtime.database import Database
 from runtime.settings import Settings
 from runtime.temporal import connect
+from services.directory import authority_by_code
 from services.incidents import find_incident
 
 audit_app = typer.Typer(
@@ -57,6 +60,11 @@ def audit_verify(
 
     async def check(database: Database) -> Verification:
         target = await _incident_or_exit(database, incident) if incident else None
+        if authority is not None:
+            async with database.session() as session:
+                if await authority_by_code(authority, session=session) is None:
+                    typer.echo(f"No authority with code {authority!r}.", err=True)
+                    raise typer.Exit(2)
         async with database.session() as session:
             return await verify(
                 session=session, incident=target, authority_code=authority, expect=kept
@@ -100,12 +108,10 @@ class Format(StrEnum):
 
 
 def _moment(text: str) -> datetime:
-    """ISO 8601; a time without a zone is UK time, as people in Wales mean it."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date and time like 2026-11-21T14:30") from None
-    return moment.replace(tzinfo=UK_TIME) if moment.tzinfo is None else moment
+        return uk_moment(text)
+    except ValueError as bad:
+        raise typer.BadParameter(str(bad)) from None
 
 
 async def _temporal_or_none(settings: Settings) -> Client | None:
@@ -151,7 +157,7 @@ def audit_replay(
                     prefer=source,
                     as_of=moment,  # type: ignore[arg-type]
                 )
-            except NoHistory as missing:
+            except (NoHistory, ArchiveDamaged, RPCError) as missing:
                 typer.echo(f"No history: {missing}.", err=True)
                 raise typer.Exit(2) from None
 

@@ -149,12 +149,18 @@ def token_create(
         list[str] | None,
         typer.Option(help="Auditors: an authority whose timelines they may read; repeat."),
     ] = None,
+    all_authorities: Annotated[
+        bool, typer.Option(help="Auditors: every authority (the ICO, the Welsh Government).")
+    ] = False,
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
     from security.tokens import issue_token
 
-    if grant and role is not AccessRole.AUDITOR:
-        typer.echo("--grant is for auditors' tokens (--role auditor).", err=True)
+    if (grant or all_authorities) and role is not AccessRole.AUDITOR:
+        typer.echo("--grant and --all-authorities are for auditors (--role auditor).", err=True)
+        raise typer.Exit(2)
+    if role is AccessRole.AUDITOR and not (grant or all_authorities or authority):
+        typer.echo("Say what an auditor may read: --grant CODE or --all-authorities.", err=True)
         raise typer.Exit(2)
 
     async def create(database: Database) -> str:
@@ -168,6 +174,7 @@ def token_create(
                 expires_at=expires,
                 role=role,
                 grants=grants,
+                all_authorities=all_authorities,
                 session=session,
             )
         return token

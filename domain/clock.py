@@ -26,3 +26,17 @@ def span(delta: timedelta) -> str:
     parts += [f"{minutes} min"] if minutes or not parts else []
     text = " ".join(parts)
     return f"overdue by {text}" if delta < timedelta(0) else text
+
+
+def uk_moment(text: str) -> datetime:
+    """ISO 8601 as a person in Wales writes it: a time without a zone is UK time.
+
+    Raises ValueError with a message a person understands.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time like 2026-11-21T14:30") from None
+    if not 2000 <= moment.year <= 2200:
+        raise ValueError(f"{text!r} is not a moment of any incident (years 2000 to 2200)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UK_TIME)

@@ -19,9 +19,12 @@ class ApiToken(SQLModel, table=True):
     """Who holds it (a person or a system); recorded as the actor of what it does."""
     token_hash: str = Field(max_length=64, unique=True)
     authority_id: int | None = Field(default=None, foreign_key="authority.id")
-    """The authority it acts for; empty means every authority (the central team), or for an
-    auditor the authorities granted in `api_token_grant` (every authority if none)."""
+    """The authority it acts for; empty means every authority (the central team). An auditor
+    reads this authority and those granted in `api_token_grant`."""
     role: AccessRole = Field(default=AccessRole.ON_CALL_OFFICER, sa_column=enum_column(AccessRole))
+    all_authorities: bool = False
+    """An auditor of every authority (the ICO, the Welsh Government): said explicitly, so that
+    removing an auditor's last grant takes access away rather than widening it."""
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )

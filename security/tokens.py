@@ -28,6 +28,7 @@ async def issue_token(
     token: str | None = None,
     role: AccessRole = AccessRole.ON_CALL_OFFICER,
     grants: list[int] | None = None,
+    all_authorities: bool = False,
     session: AsyncSession,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the token itself, which is never stored."""
@@ -38,6 +39,7 @@ async def issue_token(
         authority_id=authority_id,
         expires_at=expires_at,
         role=role,
+        all_authorities=all_authorities,
     )
     session.add(row)
     await session.flush()

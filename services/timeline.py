@@ -19,7 +19,7 @@ class ChainNotReady(RuntimeError):
     """The event before this batch is not recorded yet; the activity retries."""
 
 
-def _storable(text: str) -> str:
+def storable(text: str) -> str:
     """Text PostgreSQL can store: a NUL that got past validation must not stall a timeline."""
     return text.replace("\x00", "\ufffd").replace("\\u0000", "\\ufffd")
 
@@ -44,9 +44,9 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             "sequence": entry.sequence,
             "kind": entry.kind.value,
             "occurred_at": entry.occurred_at,
-            "actor": _storable(entry.actor)[:200],
-            "summary": _storable(entry.summary)[:1000],
-            "detail": json.loads(_storable(json.dumps(entry.detail))),
+            "actor": storable(entry.actor)[:200],
+            "summary": storable(entry.summary)[:1000],
+            "detail": json.loads(storable(json.dumps(entry.detail))),
             "recorded_at": recorded_at,
             "previous_hash": previous_hash,
         }
@@ -108,10 +108,14 @@ async def _hash_before(incident_id: str, sequence: int, *, session: AsyncSession
         raise ChainNotReady(f"incident {incident_id} has no row")
     if incident.anchor is not None:
         return incident.anchor
-    # One incident at a time joins an authority's chain: lock the authority's row.
+    # One incident at a time joins an authority's chain: lock the authority's row, then read
+    # the incident again, since an overlapping attempt of this batch may have anchored it.
     await session.exec(
         select(Authority.id).where(Authority.id == incident.authority_id).with_for_update()
     )
+    await session.refresh(incident)
+    if incident.anchor is not None:
+        return incident.anchor
     head = (
         await session.exec(
             select(Incident.chain_position, Incident.anchor)

@@ -21,6 +21,7 @@ async def _auditor(
             authority_id=None,
             role=AccessRole.AUDITOR,
             grants=[officer.council.id for officer in grants],
+            all_authorities=not grants,
             session=session,
         )
     return Officer(http, token, grants[0].council if grants else None)  # type: ignore[arg-type]
@@ -105,6 +106,22 @@ async def test_an_auditor_reads_granted_timelines_only_and_changes_nothing(
         )
     ).json()["as_of"]
     assert before["events"] == 0 and before["stage"] is None
+    for nonsense in ("soon", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00"):
+        refused = await auditor.http.get(
+            f"/api/incidents/{granted['id']}/timeline",
+            params={"as_of": nonsense},
+            headers=auditor.headers,
+        )
+        assert refused.status_code == 422, nonsense
+
+    # An auditor whose grants were all taken away reads nothing, rather than everything.
+    async with database.session() as session:
+        _, bare = await issue_token(
+            "Former auditor", authority_id=None, role=AccessRole.AUDITOR, session=session
+        )
+    former = Officer(http, bare, cardiff.council)
+    assert (await former.get("/api/incidents")).json() == []
+    assert (await former.get(f"/api/incidents/{granted['id']}/timeline")).status_code == 404
 
 
 async def test_an_auditor_of_every_authority_sees_all_and_uses_the_audit_pages(
@@ -135,6 +152,7 @@ async def test_an_auditor_of_every_authority_sees_all_and_uses_the_audit_pages(
     assert exported.text.splitlines()[0].startswith("sequence,occurred_at,kind")
     # The officer's pages are closed to an auditor's session.
     assert (await http.get("/incidents/new")).status_code == 403
-    bad_moment = await http.get(f"/audit/incidents/{created['id']}", params={"as_of": "soon"})
-    assert bad_moment.status_code == 422
+    for nonsense in ("soon", "0001-01-01T00:00:00+14:00"):
+        bad_moment = await http.get(f"/audit/incidents/{created['id']}", params={"as_of": nonsense})
+        assert bad_moment.status_code == 422
     http.cookies.clear()

@@ -287,6 +287,8 @@ async def test_an_auditor_verifies_from_the_command_line(
     assert _concordat(database_url, "audit", "verify", first.reference).returncode == 0
     unknown = _concordat(database_url, "audit", "verify", "--expect", "nonsense")
     assert unknown.returncode == 2 and "not a chain head" in unknown.stderr
+    nowhere = _concordat(database_url, "audit", "verify", "--authority", "NOPE")
+    assert nowhere.returncode == 2 and "No authority" in nowhere.stderr
 
 
 def test_a_kept_head_reads_back_as_written() -> None:

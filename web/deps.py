@@ -35,7 +35,8 @@ class Caller:
         assert token.id is not None
         own = frozenset() if token.authority_id is None else frozenset({token.authority_id})
         if token.role is AccessRole.AUDITOR:
-            readable = own | await granted_authorities(token, session=session) or None
+            granted = own | await granted_authorities(token, session=session)
+            readable = None if token.all_authorities else frozenset(granted)
         else:
             readable = own or None
         return cls(
@@ -120,7 +121,7 @@ ApiCaller = Annotated[Caller, Depends(get_officer)]
 """An on-call officer: everything that runs or changes an incident."""
 
 
-async def _readable_incident(incident_id: str, caller: Caller, session: AsyncSession) -> Incident:
+async def readable_incident(incident_id: str, caller: Caller, session: AsyncSession) -> Incident:
     """404 whether it does not exist or belongs to another authority: existence is not shared."""
     incident = await get_incident(incident_id, authority_id=None, session=session)
     if incident is None or not caller.may_read(incident.authority_id):
@@ -132,14 +133,14 @@ async def get_visible_incident(
     incident_id: str, caller: ApiCaller, session: SessionDep
 ) -> Incident:
     """The incident named in the path, if the officer's authority may see it."""
-    return await _readable_incident(incident_id, caller, session)
+    return await readable_incident(incident_id, caller, session)
 
 
 async def get_auditable_incident(
     incident_id: str, caller: ReadingCaller, session: SessionDep
 ) -> Incident:
     """The incident named in the path, if the caller may read it (officers and auditors)."""
-    return await _readable_incident(incident_id, caller, session)
+    return await readable_incident(incident_id, caller, session)
 
 
 VisibleIncident = Annotated[Incident, Depends(get_visible_incident)]

@@ -74,6 +74,8 @@ SYSTEM_ACTOR = "concordat"
 
 #: Patch: closure emails quote the record's seal, and the history is archived at closure.
 AUDIT_AT_CLOSURE = "audit-at-closure"
+#: Patch: a long, quiet incident continues as a new run.
+CONTINUE_AS_NEW = "continue-as-new"
 
 # Database work is quick and safe to repeat; retry it for as long as the database is away.
 _DATABASE_ACTIVITY = {
@@ -218,11 +220,12 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         clocks: list[asyncio.Task[None]],
     ) -> IncidentOutcome:
         incident = self._incident
+        may_continue = workflow.patched(CONTINUE_AS_NEW)
         await workflow.wait_condition(
             lambda: (
                 self._closed_at is not None
                 or self._crash is not None
-                or self._history_is_long(start, escalations)
+                or (may_continue and self._time_to_hand_over(start, escalations))
             )
         )
         if self._crash is not None:
@@ -259,10 +262,18 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     # ---------------------------------------------------------------- continue-as-new
 
-    def _history_is_long(self, start: OpenIncident, escalations: list[asyncio.Task[None]]) -> bool:
-        """Time to continue as a new run: the history is long and the incident is quiet (both
-        chains settled, no reassessment being applied)."""
-        if not all(task.done() for task in escalations) or self._reassessments_in_flight:
+    def _time_to_hand_over(
+        self, start: OpenIncident, escalations: list[asyncio.Task[None]]
+    ) -> bool:
+        """Continue as a new run when the history is long and the incident is quiet: both
+        chains settled, no reassessment being applied, no email waiting to be delivered (an
+        SMTP outage must not hold updates off) and the timeline written."""
+        quiet = (
+            all(task.done() for task in escalations)
+            and all(delivery.done() for delivery in self._deliveries)
+            and not (self._reassessments_in_flight or self._unrecorded or self._recording)
+        )
+        if not quiet:
             return False
         info = workflow.info()
         return (

@@ -58,6 +58,9 @@ def upgrade() -> None:
                 "role", sa.String(length=40), nullable=False, server_default="on_call_officer"
             )
         )
+        batch.add_column(
+            sa.Column("all_authorities", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "api_token_grant",
         sa.Column("token_id", sa.Integer(), nullable=False),
@@ -71,6 +74,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("api_token_grant")
     with op.batch_alter_table("api_token") as batch:
+        batch.drop_column("all_authorities")
         batch.drop_column("role")
     bind = op.get_bind()
     for table in APPEND_ONLY:

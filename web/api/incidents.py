@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
 from audit.as_of import state_as_of
 from audit.verify import verify
-from domain.clock import UK_TIME
+from domain.clock import uk_moment
 from domain.commands import (
     Acknowledge,
     AcknowledgementChannel,
@@ -174,8 +173,12 @@ async def get_timeline(
     incident: AuditableIncident,
     session: SessionDep,
     as_of: Annotated[
-        datetime | None,
-        Query(description="Also give the incident's state at this moment (UK time if no zone)."),
+        str | None,
+        Query(
+            max_length=40,
+            description="Also give the incident's state at this moment (ISO 8601, UK time if "
+            "no zone), e.g. 2026-11-21T14:30.",
+        ),
     ] = None,
 ) -> AuditTimelineView:
     """Everything that happened, in order, with the workflow's time of each event, its hash
@@ -183,7 +186,10 @@ async def get_timeline(
     events = await timeline_of(incident.id, session=session)
     chain = await verify(session=session, incident=incident)
     authority = await session.get(Authority, incident.authority_id)
-    moment = None if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UK_TIME)
+    try:
+        moment = uk_moment(as_of) if as_of else None
+    except ValueError as bad:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(bad)) from None
     return AuditTimelineView(
         incident_id=incident.id,
         reference=incident.reference,

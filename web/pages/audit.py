@@ -11,12 +11,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
+from temporalio.service import RPCError
 
+from audit.history import ArchiveDamaged
 from audit.rebuild import NoHistory, rebuild_from_database, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json
-from domain.clock import UK_TIME, span, uk_time
+from domain.clock import span, uk_moment, uk_time
 from services import incidents as incident_service
-from web.deps import SessionDep, TemporalDep
+from web.deps import SessionDep, TemporalDep, readable_incident
 from web.pages.common import AnyPageCaller, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,23 +45,20 @@ async def _replay(
     temporal: TemporalDep,
     as_of: str | None,
 ) -> IncidentReplay:
-    incident = await incident_service.get_incident(incident_id, authority_id=None, session=session)
-    if incident is None or not caller.may_read(incident.authority_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such incident.")
-    moment = None
-    if as_of:
-        try:
-            moment = datetime.fromisoformat(as_of)
-        except ValueError:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"{as_of!r} is not a date and time like 2026-11-21T14:30.",
-            ) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UK_TIME)
+    incident = await readable_incident(incident_id, caller, session)
+    try:
+        moment = uk_moment(as_of) if as_of else None
+    except ValueError as bad:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(bad)) from None
     try:
         return await rebuild_incident(incident, client=temporal, session=session, as_of=moment)
-    except NoHistory:
-        return await rebuild_from_database(incident, session=session, as_of=moment)
+    except (NoHistory, ArchiveDamaged, RPCError) as unavailable:
+        why = (
+            "the archived history is damaged"
+            if isinstance(unavailable, ArchiveDamaged)
+            else ("no history was available")
+        )
+        return await rebuild_from_database(incident, session=session, as_of=moment, why=why)
 
 
 @router.get("/audit/incidents/{incident_id}")

@@ -7,6 +7,7 @@ from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from audit.as_of import state_as_of
@@ -53,13 +54,14 @@ async def rebuild_incident(
     incident: Incident,
     *,
     client: Client | None,
+    converter: DataConverter,
     session: AsyncSession,
     prefer: Preference = "auto",
     as_of: datetime | None = None,
     replay_code: bool = True,
 ) -> IncidentReplay:
     history = await find_history(incident, client=client, session=session, prefer=prefer)
-    recorded = await timeline_from_history(history)
+    recorded = await timeline_from_history(history, converter)
     stored = await timeline_of(incident.id, session=session)
     authority = await session.get(Authority, incident.authority_id)
     return IncidentReplay(
@@ -71,7 +73,7 @@ async def rebuild_incident(
         entries=recorded.entries,
         pending=recorded.pending,
         hashes={event.sequence: event.hash for event in stored},
-        check=await replay_with_current_code(history) if replay_code else None,
+        check=await replay_with_current_code(history, converter) if replay_code else None,
         differences=compare_with_database(recorded, stored),
         chain=await verify(session=session, incident=incident),
         as_of=state_as_of(recorded.entries, as_of) if as_of is not None else None,

@@ -21,7 +21,6 @@ from audit.chain import timestamp
 from audit.history import IncidentHistory
 from domain.records import RECORD_TIMELINE, TimelineBatch, TimelineEntry
 from models import TimelineEvent
-from runtime.temporal import DATA_CONVERTER
 from services.timeline import storable
 from workflows import IncidentWorkflow
 
@@ -48,7 +47,7 @@ class ReplayCheck:
 
 
 async def timeline_from_history(
-    history: IncidentHistory, converter: DataConverter = DATA_CONVERTER
+    history: IncidentHistory, converter: DataConverter
 ) -> HistoryTimeline:
     scheduled: dict[tuple[int, int], TimelineBatch] = {}
     completed: set[tuple[int, int]] = set()
@@ -85,9 +84,11 @@ async def timeline_from_history(
     )
 
 
-async def replay_with_current_code(history: IncidentHistory) -> ReplayCheck:
+async def replay_with_current_code(
+    history: IncidentHistory, converter: DataConverter
+) -> ReplayCheck:
     """Run every recorded run through today's workflow code; any divergence is a failure."""
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=converter)
     failures = []
     for number, run in enumerate(history.runs, start=1):
         result = await replayer.replay_workflow(run, raise_on_replay_failure=False)

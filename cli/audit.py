@@ -20,7 +20,7 @@ from cli.common import exit_now, settings_with_logging, with_database
 from domain.clock import uk_moment
 from runtime.database import Database
 from runtime.settings import Settings
-from runtime.temporal import connect
+from runtime.temporal import connect, converter_for
 from services.directory import authority_by_code
 from services.incidents import find_incident
 
@@ -152,6 +152,7 @@ def audit_replay(
             try:
                 return await rebuild_incident(
                     target,
+                    converter=converter_for(settings),
                     client=client,
                     session=session,
                     prefer=source,

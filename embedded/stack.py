@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,8 +24,9 @@ from embedded.demo import name_demo_members
 from embedded.mail_catcher import start_mail_catcher
 from runtime.database import Database
 from runtime.migrate import upgrade_database
+from runtime.payloads import PayloadKeys
 from runtime.settings import Settings
-from runtime.temporal import DATA_CONVERTER, bundled_binary, connect
+from runtime.temporal import bundled_binary, connect, converter_for
 from security.tokens import find_active_token, issue_token
 from services.councils import seed_councils
 from web.app import create_app
@@ -69,13 +71,24 @@ async def development_token(database: Database, token_file: Path) -> str:
     return token
 
 
+def development_payload_keys(settings: Settings, key_file: Path) -> Settings:
+    """Encrypt the embedded server's payloads too, with a key kept in var/ (created once), so
+    that its history survives restarts and reads back."""
+    if settings.payload_keys is not None:
+        return settings
+    if not key_file.exists():
+        key_file.write_text(PayloadKeys.generate("development-1") + "\n")
+        key_file.chmod(0o600)
+    return settings.model_copy(update={"payload_keys": SecretStr(key_file.read_text().strip())})
+
+
 async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Client, str | None]:
     """A client for the configured server, or for an embedded dev server started here."""
     if settings.temporal_address:
         return await connect(settings), None
     env = await WorkflowEnvironment.start_local(
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
         ip="127.0.0.1",
         port=TEMPORAL_PORT,
         ui=True,
@@ -127,6 +140,7 @@ async def run_embedded(settings: Settings) -> None:
         await seed_councils(session=session)
         await name_demo_members(session=session)
     token = await development_token(database, settings.var_dir / "dev-token")
+    settings = development_payload_keys(settings, settings.var_dir / "payload-keys")
 
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)

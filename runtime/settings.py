@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runtime.payloads import PayloadKeys
+
 #: Used only when no secret key is configured, and refused outside development.
 DEVELOPMENT_SECRET_KEY = "concordat-development-key-not-for-production"  # noqa: S105
 
@@ -58,6 +60,11 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     secret_key: SecretStr | None = None
+    payload_keys: SecretStr | None = Field(
+        None,
+        description="Keys that encrypt Temporal payloads: id:base64key, newest first, "
+        "comma-separated (`concordat keys new`).",
+    )
     environment: str = Field("development", description="development or production.")
     log_format: LogFormat | None = Field(
         None, description="console or json; by default json in production, console otherwise."
@@ -95,6 +102,15 @@ class Settings(BaseSettings):
         if self.is_production:
             raise RuntimeError("CONCORDAT_SECRET_KEY must be set in production")
         return DEVELOPMENT_SECRET_KEY
+
+    def payload_key_ring(self) -> PayloadKeys | None:
+        """The keys for Temporal payloads. Production refuses to run without them: histories
+        hold incident descriptions and people's names and addresses."""
+        if self.payload_keys is not None:
+            return PayloadKeys.parse(self.payload_keys.get_secret_value())
+        if self.is_production:
+            raise RuntimeError("CONCORDAT_PAYLOAD_KEYS must be set in production")
+        return None
 
 
 @lru_cache

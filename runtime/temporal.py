@@ -7,21 +7,23 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
+from runtime.payloads import data_converter
 from runtime.settings import Settings
 
-#: Pydantic models go in and out of workflows as JSON; the client, the worker, the tests and
-#: the Replayer must all use this converter.
-DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+def converter_for(settings: Settings) -> DataConverter:
+    """Pydantic models as JSON, encrypted with the configured keys. The client, the worker,
+    the tests and the Replayer must all use the same one."""
+    return data_converter(settings.payload_key_ring())
 
 
 async def connect(settings: Settings, address: str | None = None) -> Client:
     return await Client.connect(
         address or settings.temporal_address or "127.0.0.1:7233",
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
     )
 
 

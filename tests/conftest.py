@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
-from runtime.temporal import DATA_CONVERTER, bundled_binary
+from runtime.temporal import bundled_binary, converter_for
 from services.councils import seed_councils
 from tests.support import MailServer
 
@@ -28,6 +28,12 @@ POSTGRES_URL = os.environ.get(
     "CONCORDAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("CONCORDAT_REQUIRE_POSTGRES") == "1"
+
+#: Test data, not a secret: every test encrypts Temporal payloads as production does.
+TEST_PAYLOAD_KEYS = (
+    "tests-2:Thgm1zdTEVTCBYmsFhRWh9tCOtjEDgbrL+aywHNG/Rc=,"
+    "tests-1:zvkgy3KgIaAuwbugvvb/sfWylWUhoPWL/BH0olqxQ9o="
+)
 
 
 def _libpq(url: str) -> str:
@@ -86,14 +92,15 @@ def settings(database_url: str, mail_server: MailServer) -> Settings:
         secret_key="test-secret-key",
         mail_from="Concordat <concordat@concordat.test>",
         temporal_address="unused:7233",
+        payload_keys=TEST_PAYLOAD_KEYS,
     )
 
 
 @pytest.fixture(scope="session")
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+async def dev_server(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     """One Temporal dev server for the whole run (the same server `make run` embeds)."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
         dev_server_existing_path=bundled_binary("temporal"),
         dev_server_log_level="error",
     )
@@ -102,10 +109,10 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test: its virtual clock is shared by the whole server."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
         test_server_existing_path=bundled_binary("temporal-test-server"),
     )
     yield env

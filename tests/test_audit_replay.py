@@ -24,7 +24,8 @@ from domain.vocabulary import Chain, EventKind, MemberRole, NcscCategory, Stage
 from models import HistoryArchive, Incident
 from runtime.database import Database
 from runtime.settings import Settings
-from runtime.temporal import DATA_CONVERTER, bundled_binary
+from runtime.temporal import bundled_binary
+from tests.conftest import TEST_PAYLOAD_KEYS
 from tests.support import MailServer, eventually, make_authority, start_incident, wait_for_events
 from worker import build_worker
 from workflows import IncidentWorkflow
@@ -71,7 +72,12 @@ async def test_the_state_at_any_moment_of_an_escalated_incident(
 
         incident = await _incident(database, handle)
         async with database.session() as session:
-            replay = await rebuild_incident(incident, client=time_skipping.client, session=session)
+            replay = await rebuild_incident(
+                incident,
+                client=time_skipping.client,
+                converter=time_skipping.client.data_converter,
+                session=session,
+            )
 
     assert replay.source == "server" and replay.sound, replay.findings()
     opened = next(
@@ -126,6 +132,7 @@ def _concordat(database_url: str, *args: str) -> subprocess.CompletedProcess[str
     env = os.environ | {
         "CONCORDAT_DATABASE_URL": database_url,
         "CONCORDAT_TEMPORAL_ADDRESS": "127.0.0.1:1",  # nothing listens: the archive must do
+        "CONCORDAT_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
     }
     return subprocess.run(  # noqa: S603 (our own command)
         [CONCORDAT, "audit", *args],
@@ -184,14 +191,19 @@ async def test_a_closed_incident_is_archived_and_replays_after_the_server_forget
 
     # A server that has never seen the incident, as after the retention period has passed.
     forgetful = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
+        data_converter=client.data_converter,
         dev_server_existing_path=bundled_binary("temporal"),
         dev_server_log_level="error",
     )
     try:
         assert await fetch_from_server(forgetful.client, handle.id) is None
         async with database.session() as session:
-            replay = await rebuild_incident(incident, client=forgetful.client, session=session)
+            replay = await rebuild_incident(
+                incident,
+                client=forgetful.client,
+                converter=forgetful.client.data_converter,
+                session=session,
+            )
             checked = await verify(session=session, incident=incident, expect=[seal])
     finally:
         await forgetful.shutdown()

@@ -66,7 +66,9 @@ async def test_a_long_incident_continues_as_new_and_keeps_its_clocks(
 
         incident = await _incident(database, row.id)
         async with database.session() as session:
-            replay = await rebuild_incident(incident, client=client, session=session)
+            replay = await rebuild_incident(
+                incident, client=client, converter=client.data_converter, session=session
+            )
             chain = await verify(session=session, incident=incident)
 
     assert latest.run_id != first_run

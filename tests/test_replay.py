@@ -13,7 +13,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from runtime.temporal import DATA_CONVERTER
+from runtime.payloads import PayloadKeys, data_converter
+from tests.histories.keys import RECORDING_PAYLOAD_KEYS
 from workflows import ALL_WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -29,5 +30,6 @@ async def test_recorded_history_replays_against_the_current_code(path: Path) -> 
     # Newer recordings keep their workflow id (child workflow ids derive from it).
     workflow_id = document.pop("workflow_id", f"incident-{path.stem}")
     history = WorkflowHistory.from_json(workflow_id, document)
-    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=DATA_CONVERTER)
+    converter = data_converter(PayloadKeys.parse(RECORDING_PAYLOAD_KEYS))
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=converter)
     await replayer.replay_workflow(history)

@@ -37,8 +37,9 @@ from domain.vocabulary import NcscCategory
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
-from runtime.temporal import DATA_CONVERTER, bundled_binary
+from runtime.temporal import bundled_binary, converter_for
 from services.incidents import details_of
+from tests.histories.keys import RECORDING_PAYLOAD_KEYS
 from tests.support import (
     CouncilUnderTest,
     MailServer,
@@ -171,7 +172,11 @@ async def record() -> None:
         mail = MailServer()
         mail.start()
         settings = Settings(
-            database_url=url, smtp_host="127.0.0.1", smtp_port=mail.port, secret_key="record"
+            database_url=url,
+            smtp_host="127.0.0.1",
+            smtp_port=mail.port,
+            secret_key="record",
+            payload_keys=RECORDING_PAYLOAD_KEYS,
         )
         try:
             for name, (incident, scenario) in SCENARIOS.items():
@@ -185,7 +190,7 @@ async def record() -> None:
                     else {}
                 )
                 async with await WorkflowEnvironment.start_time_skipping(
-                    data_converter=DATA_CONVERTER,
+                    data_converter=converter_for(settings),
                     test_server_existing_path=bundled_binary("temporal-test-server"),
                 ) as env:
                     queue = f"record-{uuid.uuid4()}"

@@ -51,7 +51,13 @@ async def _replay(
     except ValueError as bad:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(bad)) from None
     try:
-        return await rebuild_incident(incident, client=temporal, session=session, as_of=moment)
+        return await rebuild_incident(
+            incident,
+            client=temporal,
+            converter=temporal.data_converter,
+            session=session,
+            as_of=moment,
+        )
     except (NoHistory, ArchiveDamaged, RPCError) as unavailable:
         why = (
             "the archived history is damaged"

@@ -1,0 +1,129 @@
+"""Temporal payloads encrypted at rest: AES-256-GCM, with the key id beside each payload.
+
+Everything a workflow receives or returns (incident descriptions, names, addresses, timeline
+entries) travels through Temporal's history, which its operators can read. The codec encrypts each
+payload before it leaves the process; failures are encrypted too, because the failure converter
+moves their messages and stack traces into an encoded payload.
+
+Keys come from configuration (`CONCORDAT_PAYLOAD_KEYS`), newest first, as `id:base64key` pairs
+separated by commas. New payloads use the first key; older ones are read with the key their
+metadata names, so rotating is: add a new key in front, restart, and keep the old one for as long
+as any history written with it is kept. Payloads written before encryption was turned on (or the
+recorded histories in `tests/histories/`) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+_NONCE_BYTES = 12
+
+
+class PayloadKeyError(ValueError):
+    """A key is missing, malformed, or does not open a payload."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PayloadKeys:
+    """Named AES-256 keys, the one new payloads use first."""
+
+    keys: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def parse(cls, configured: str) -> PayloadKeys:
+        keys = []
+        for item in filter(None, (part.strip() for part in configured.split(","))):
+            key_id, _, encoded = item.partition(":")
+            try:
+                key = base64.b64decode(encoded, validate=True)
+            except binascii.Error:
+                key = b""
+            if not key_id or len(key) != 32:
+                raise PayloadKeyError(
+                    f"payload key {key_id or '?'!r} must be written as id:<32 bytes in base64>"
+                )
+            keys.append((key_id, key))
+        if not keys:
+            raise PayloadKeyError("no payload key is configured")
+        return cls(tuple(keys))
+
+    @staticmethod
+    def generate(key_id: str) -> str:
+        """A new key in the configured form, for `concordat keys new` and the embedded set-up."""
+        return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+    @property
+    def active_id(self) -> str:
+        return self.keys[0][0]
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, keys: PayloadKeys) -> None:
+        super().__init__()
+        self._active = keys.active_id
+        self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.keys}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        cipher = self._ciphers[self._active]
+        encoded = []
+        for payload in payloads:
+            nonce = os.urandom(_NONCE_BYTES)
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), self._active.encode())
+            encoded.append(
+                Payload(
+                    metadata={"encoding": ENCODING, KEY_ID: self._active.encode()},
+                    data=nonce + sealed,
+                )
+            )
+        return encoded
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._open(payload) for payload in payloads]
+
+    def _open(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload  # written before encryption, or never encrypted
+        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise PayloadKeyError(
+                f"payload was encrypted with key {key_id!r}, which is not configured "
+                "(keep retired keys in CONCORDAT_PAYLOAD_KEYS while their histories are kept)"
+            )
+        nonce, sealed = payload.data[:_NONCE_BYTES], payload.data[_NONCE_BYTES:]
+        try:
+            return Payload.FromString(cipher.decrypt(nonce, sealed, key_id.encode()))
+        except InvalidTag:
+            raise PayloadKeyError(f"payload does not open with key {key_id!r}") from None
+
+
+def data_converter(keys: PayloadKeys | None) -> DataConverter:
+    """Pydantic models as JSON, encrypted when keys are given; failures encoded alike."""
+    if keys is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def all_encrypted(payloads: Iterable[Payload]) -> bool:
+    return all(p.metadata.get("encoding") == ENCODING for p in payloads)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 from temporalio import activity, workflow
@@ -33,7 +34,9 @@ def _temporal_fields(
     return event
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Send every log line (structlog's and the standard library's) to `stream` (stderr)."""
+    stream = stream or sys.stderr
     renderer: structlog.typing.Processor
     if settings.effective_log_format is LogFormat.JSON:
         renderer = structlog.processors.JSONRenderer()
@@ -45,19 +48,22 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # structlog's events go through the standard library's handler, like Temporal's, so one
+    # handler (and one stream) carries every line, and reconfiguring moves them all.
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
-            renderer,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_fields],

@@ -152,6 +152,9 @@ class CouncilUnderTest:
     def email(self, role: MemberRole) -> str:
         return f"{role.value}@{self.domain}"
 
+    def emails(self) -> list[str]:
+        return [self.email(role) for role in self.members]
+
 
 async def make_authority(
     database: Database,

@@ -13,7 +13,8 @@ from cli.audit import audit_app
 from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
-from domain.access import AccessRole
+from cli.users import user_app
+from domain.access import AccessRole, TokenScope
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
@@ -27,6 +28,7 @@ from services.directory import (
     set_policy,
     set_reporting_rule,
 )
+from services.users import user_by_email
 
 app = typer.Typer(help="Concordat: cyber-incident reporting and escalation.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -44,6 +46,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(reporting_app, name="reporting")
 app.add_typer(authority_app, name="authority")
 app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
 
 
 @app.command()
@@ -152,14 +155,24 @@ def token_create(
     all_authorities: Annotated[
         bool, typer.Option(help="Auditors: every authority (the ICO, the Welsh Government).")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(help="A person's own token (their email): it acts as them, in their role."),
+    ] = None,
+    scope: Annotated[TokenScope, typer.Option(help="read: it can change nothing.")] = (
+        TokenScope.WRITE
+    ),
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
     from security.tokens import issue_token
 
+    if user and (authority or grant or all_authorities):
+        typer.echo("A person's token takes their role and authority; give only --user.", err=True)
+        raise typer.Exit(2)
     if (grant or all_authorities) and role is not AccessRole.AUDITOR:
         typer.echo("--grant and --all-authorities are for auditors (--role auditor).", err=True)
         raise typer.Exit(2)
-    if role is AccessRole.AUDITOR and not (grant or all_authorities or authority):
+    if not user and role is AccessRole.AUDITOR and not (grant or all_authorities or authority):
         typer.echo("Say what an auditor may read: --grant CODE or --all-authorities.", err=True)
         raise typer.Exit(2)
 
@@ -168,6 +181,10 @@ def token_create(
         grants = [await _authority_id(database, code) for code in grant or []]
         expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         async with database.session() as session:
+            holder = await user_by_email(user, session=session) if user else None
+            if user and holder is None:
+                typer.echo(f"No user {user!r}.", err=True)
+                raise typer.Exit(2)
             _, token = await issue_token(
                 name,
                 authority_id=authority_id,
@@ -175,11 +192,28 @@ def token_create(
                 role=role,
                 grants=grants,
                 all_authorities=all_authorities,
+                user_id=holder.id if holder else None,
+                scope=scope,
                 session=session,
             )
         return token
 
     typer.echo(_with_database(create))
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number.")]) -> None:
+    """Revoke a token at once; requests with it are refused from now on."""
+    from security.tokens import revoke_token
+
+    async def revoke(database: Database) -> bool:
+        async with database.session() as session:
+            return await revoke_token(token_id, session=session) is not None
+
+    if not _with_database(revoke):
+        typer.echo(f"No token {token_id}.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Token {token_id} revoked.")
 
 
 @member_app.command("set")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
 import socket
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.access import AccessRole
 from embedded.demo import name_demo_members
 from embedded.mail_catcher import start_mail_catcher
 from runtime.database import Database
@@ -29,6 +31,8 @@ from runtime.settings import Settings
 from runtime.temporal import bundled_binary, connect, converter_for
 from security.tokens import find_active_token, issue_token
 from services.councils import seed_councils
+from services.directory import authority_by_code
+from services.users import create_user, user_by_email
 from web.app import create_app
 from worker import build_worker
 
@@ -69,6 +73,30 @@ async def development_token(database: Database, token_file: Path) -> str:
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
     return token
+
+
+#: The development sign-in: an on-call officer of Cardiff, whose demo members get the mail.
+DEVELOPMENT_USER = "oncall@cdf.council.example"
+
+
+async def development_user(database: Database, password_file: Path) -> str:
+    """The development sign-in's password, made once and kept in var/ (never a fixed one)."""
+    async with database.session() as session:
+        if await user_by_email(DEVELOPMENT_USER, session=session) is None:
+            password = secrets.token_urlsafe(12)
+            cardiff = await authority_by_code("CDF", session=session)
+            assert cardiff is not None
+            await create_user(
+                email=DEVELOPMENT_USER,
+                name="On-call Officer (CDF)",
+                password=password,
+                role=AccessRole.ON_CALL_OFFICER,
+                authority_id=cardiff.id,
+                session=session,
+            )
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+    return password_file.read_text().strip() if password_file.exists() else "(see var/)"
 
 
 def development_payload_keys(settings: Settings, key_file: Path) -> Settings:
@@ -140,6 +168,7 @@ async def run_embedded(settings: Settings) -> None:
         await seed_councils(session=session)
         await name_demo_members(session=session)
     token = await development_token(database, settings.var_dir / "dev-token")
+    password = await development_user(database, settings.var_dir / "dev-password")
     settings = development_payload_keys(settings, settings.var_dir / "payload-keys")
 
     async with AsyncExitStack() as stack:
@@ -168,8 +197,8 @@ async def run_embedded(settings: Settings) -> None:
             f"  Temporal Web UI:      {ui_url or settings.temporal_address}\n"
             f"  Mail catcher:         {mail_line}\n"
             f"  Database:             {settings.database_url}\n"
-            f"  Development API token (also signs you in to the pages):\n"
-            f"    {token}\n"
+            f"  Sign in to the pages as {DEVELOPMENT_USER}, password {password}\n"
+            f"  Development API token (every council): {token}\n"
             "Press Ctrl+C to stop.\n",
             flush=True,
         )

@@ -1,4 +1,8 @@
-"""API access tokens. Only a hash is stored: a database dump yields no usable token."""
+"""People, their roles, and their API tokens.
+
+Only hashes are stored: argon2 for passwords, SHA-256 for tokens (256 random bits each), so a
+database dump yields no way in.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,51 @@ from datetime import datetime
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from domain.access import AccessRole
+from domain.access import AccessRole, TokenScope
+from domain.vocabulary import MemberRole
 from models.columns import UtcDateTime, enum_column, utc_now
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: an on-call officer, a named member, an administrator, an auditor
+    or one of the central team."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    """Stored in lower case; the sign-in name."""
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: AccessRole = Field(sa_column=enum_column(AccessRole))
+    authority_id: int | None = Field(default=None, foreign_key="authority.id")
+    """The authority they belong to; empty for the central team and national auditors."""
+    all_authorities: bool = False
+    """An auditor of every authority, said explicitly (see `ApiToken.all_authorities`)."""
+    member_role: MemberRole | None = Field(
+        default=None, sa_column=enum_column(MemberRole, nullable=True)
+    )
+    """For a responsible member: the role they hold, whose acknowledgements are theirs."""
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    last_sign_in_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class UserGrant(SQLModel, table=True):
+    """An authority whose incidents an auditor may read."""
+
+    __tablename__ = "user_grant"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    authority_id: int = Field(foreign_key="authority.id", primary_key=True)
 
 
 class ApiToken(SQLModel, table=True):
@@ -18,6 +65,10 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=200)
     """Who holds it (a person or a system); recorded as the actor of what it does."""
     token_hash: str = Field(max_length=64, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    """A person's own token acts as them, with their role and authority; a token without a
+    user is a system's, with the role and authority below."""
+    scope: TokenScope = Field(default=TokenScope.WRITE, sa_column=enum_column(TokenScope))
     authority_id: int | None = Field(default=None, foreign_key="authority.id")
     """The authority it acts for; empty means every authority (the central team). An auditor
     reads this authority and those granted in `api_token_grant`."""

@@ -36,6 +36,9 @@ class ResponsibleMember(SQLModel, table=True):
     name: str = Field(max_length=200)
     work_email: str = Field(max_length=320)
     out_of_band_email: str | None = Field(default=None, max_length=320)
+    """A personal address outside the council's mail, used when its email may be compromised."""
+    phone: str | None = Field(default=None, max_length=40)
+    """For the on-call officer to ring when email cannot be trusted."""
     language: Language = Field(default=Language.UNKNOWN, sa_column=enum_column(Language))
     updated_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)

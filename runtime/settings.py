@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     ack_link_lifetime_hours: int = Field(
         72, description="How long an acknowledge link in an email stays valid."
     )
+    rate_limit_sign_in: str = Field(
+        "10/minute", description="Sign-in attempts allowed per address and per account."
+    )
+    rate_limit_api: str = Field("600/minute", description="API requests allowed per token.")
+    rate_limit_incidents: str = Field(
+        "60/minute", description="Incidents an authority may open (a runaway script, not a crisis)."
+    )
+    rate_limit_storage: str = Field(
+        "async+memory://", description="Where rate limits are counted (async+redis://... to share)."
+    )
     max_cached_workflows: int = 1000
     max_concurrent_activities: int = 50
 

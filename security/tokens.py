@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.access import AccessRole
+from domain.access import AccessRole, TokenScope
 from models import ApiToken, ApiTokenGrant
 
 TOKEN_PREFIX = "cnc_"  # noqa: S105 (a prefix that makes leaked tokens easy to spot)
@@ -29,9 +29,12 @@ async def issue_token(
     role: AccessRole = AccessRole.ON_CALL_OFFICER,
     grants: list[int] | None = None,
     all_authorities: bool = False,
+    user_id: int | None = None,
+    scope: TokenScope = TokenScope.WRITE,
     session: AsyncSession,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the token itself, which is never stored."""
+    """Create a token; returns the row and the token itself, which is never stored. A token
+    with a user acts as that person (their role and authority); one without is a system's."""
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name,
@@ -40,6 +43,8 @@ async def issue_token(
         expires_at=expires_at,
         role=role,
         all_authorities=all_authorities,
+        user_id=user_id,
+        scope=scope,
     )
     session.add(row)
     await session.flush()
@@ -67,3 +72,12 @@ async def find_active_token(token: str, *, session: AsyncSession) -> ApiToken | 
         await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     ).first()
     return row if row is not None and is_active(row, datetime.now(UTC)) else None
+
+
+async def revoke_token(token_id: int, *, session: AsyncSession) -> ApiToken | None:
+    token = await session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+        session.add(token)
+        await session.commit()
+    return token

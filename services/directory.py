@@ -148,6 +148,20 @@ async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> Aut
     )
 
 
+async def member_holding(
+    authority_id: int, role: MemberRole | None, *, session: AsyncSession
+) -> ResponsibleMember | None:
+    if role is None:
+        return None
+    return (
+        await session.exec(
+            select(ResponsibleMember).where(
+                ResponsibleMember.authority_id == authority_id, ResponsibleMember.role == role
+            )
+        )
+    ).first()
+
+
 async def name_member(
     authority_id: int,
     role: MemberRole,
@@ -156,6 +170,7 @@ async def name_member(
     work_email: str,
     language: Language = Language.UNKNOWN,
     out_of_band_email: str | None = None,
+    phone: str | None = None,
     session: AsyncSession,
 ) -> ResponsibleMember:
     """Name (or rename) the authority's member in a role; one person holds each role."""
@@ -166,17 +181,11 @@ async def name_member(
         out_of_band_email = validate_email(
             out_of_band_email, check_deliverability=False, globally_deliverable=False
         ).normalized
-    member = (
-        await session.exec(
-            select(ResponsibleMember).where(
-                ResponsibleMember.authority_id == authority_id, ResponsibleMember.role == role
-            )
-        )
-    ).first() or ResponsibleMember(
+    member = await member_holding(authority_id, role, session=session) or ResponsibleMember(
         authority_id=authority_id, role=role, name=name, work_email=work_email
     )
     member.name, member.work_email, member.language = name, work_email, language
-    member.out_of_band_email = out_of_band_email
+    member.out_of_band_email, member.phone = out_of_band_email, phone
     member.updated_at = datetime.now(UTC)
     session.add(member)
     await session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
@@ -51,11 +52,11 @@ async def update_breach(
 
 
 async def breach_register(
-    *, authority_id: int | None, include_exercises: bool, session: AsyncSession
+    *, authority_ids: Collection[int] | None, include_exercises: bool, session: AsyncSession
 ) -> list[tuple[BreachRecord, Incident]]:
     query = select(BreachRecord, Incident).join(Incident)
-    if authority_id is not None:
-        query = query.where(BreachRecord.authority_id == authority_id)
+    if authority_ids is not None:
+        query = query.where(col(BreachRecord.authority_id).in_(authority_ids))
     if not include_exercises:
         query = query.where(col(Incident.exercise).is_(False))
     return list((await session.exec(query.order_by(col(BreachRecord.created_at).desc()))).all())

@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
+from domain.access import AccessRole
 from domain.commands import Acknowledge, AddNote
 from domain.incident import OpenIncident
 from domain.obligations import Body
@@ -30,9 +32,10 @@ from models import (
     Incident,
     ReportingRuleOverride,
     TimelineEvent,
+    User,
 )
 from runtime.database import Database
-from services import directory, incidents
+from services import directory, incidents, users
 from services.incidents import details_of
 from services.timeline import timeline_of
 from workflows import IncidentWorkflow
@@ -301,3 +304,34 @@ async def add_notes(handle: WorkflowHandle, count: int) -> None:
             except WorkflowUpdateFailedError as refused:
                 assert "try again in a moment" in str(refused.cause)
                 await asyncio.sleep(0.05)
+
+
+async def make_user(
+    database: Database,
+    council: CouncilUnderTest | None,
+    role: AccessRole = AccessRole.ON_CALL_OFFICER,
+    **details: Any,
+) -> tuple[User, str]:
+    """A person who signs in, and their password."""
+    password = f"test password {uuid.uuid4().hex}"
+    domain = council.domain if council else "gov.test"
+    async with database.session() as session:
+        user = await users.create_user(
+            email=f"{role.value}.{uuid.uuid4().hex[:8]}@{domain}",
+            name=details.pop("name", f"{role.value.replace('_', ' ').title()} of the test"),
+            password=password,
+            role=role,
+            authority_id=council.id if council else None,
+            session=session,
+            **details,
+        )
+    return user, password
+
+
+async def sign_in(http: httpx.AsyncClient, email: str, password: str, next: str = "/") -> Any:
+    """Sign in to the pages as a person would: the form, its CSRF token, the password."""
+    page = await http.get("/signin", params={"next": next})
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return await http.post(
+        "/signin", data={"csrf_token": csrf, "email": email, "password": password, "next": next}
+    )

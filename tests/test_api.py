@@ -11,11 +11,18 @@ import pytest
 from sqlmodel import func, select
 
 from domain.vocabulary import Language, MemberRole, Stage
-from models import Incident
+from models import Incident, User
 from runtime.database import Database
-from security.tokens import find_active_token, issue_token
+from security.tokens import issue_token
 from services.directory import name_member
-from tests.support import CouncilUnderTest, MailServer, eventually, make_authority
+from tests.support import (
+    CouncilUnderTest,
+    MailServer,
+    eventually,
+    make_authority,
+    make_user,
+    sign_in,
+)
 
 NOW = datetime.now(UTC)
 
@@ -288,12 +295,11 @@ async def test_an_officer_opens_an_incident_through_the_form(
 ) -> None:
     officer = await officer_for(database, http)
     assert (await http.get("/incidents/new")).status_code == 303
+    person, password = await make_user(database, officer.council)
 
-    sign_in_page = await http.get("/signin?next=/incidents/new")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', sign_in_page.text).group(1)  # type: ignore[union-attr]
-    signed_in = await http.post(
-        "/signin", data={"csrf_token": csrf, "token": officer.token, "next": "/incidents/new"}
-    )
+    wrong = await sign_in(http, person.email, "not the password at all", next="/incidents/new")
+    assert wrong.status_code == 401 and "do not match" in wrong.text
+    signed_in = await sign_in(http, person.email, password, next="/incidents/new")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/incidents/new"
 
     form = await http.get("/incidents/new")
@@ -329,22 +335,22 @@ async def test_an_officer_opens_an_incident_through_the_form(
     assert await count_incidents(database, officer.council) == 1
 
 
-async def test_a_page_session_ends_when_its_token_expires(
+async def test_a_page_session_ends_when_the_user_is_disabled(
     http: httpx.AsyncClient, database: Database
 ) -> None:
     officer = await officer_for(database, http)
-    page = await http.get("/signin")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    await http.post("/signin", data={"csrf_token": csrf, "token": officer.token, "next": "/"})
+    person, password = await make_user(database, officer.council)
+    await sign_in(http, person.email, password)
     assert (await http.get("/incidents")).status_code == 200
     async with database.session() as session:
-        token = await find_active_token(officer.token, session=session)
-        assert token is not None
-        token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
-        session.add(token)
+        stored = await session.get(User, person.id)
+        assert stored is not None
+        stored.disabled_at = datetime.now(UTC)
+        session.add(stored)
         await session.commit()
-    expired = await http.get("/incidents")
-    assert expired.status_code == 303 and expired.headers["location"].startswith("/signin")
+    ended = await http.get("/incidents")
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/signin")
+    http.cookies.clear()
 
 
 async def test_health_reports_database_and_temporal(http: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ from domain.access import AccessRole
 from domain.vocabulary import EventKind
 from runtime.database import Database
 from security.tokens import issue_token
-from tests.support import eventually
+from tests.support import eventually, make_user, sign_in
 from tests.test_api import Officer, officer_for
 
 
@@ -133,11 +133,10 @@ async def test_an_auditor_of_every_authority_sees_all_and_uses_the_audit_pages(
 
     assert created["id"] in [i["id"] for i in (await auditor.get("/api/incidents")).json()]
 
-    page = await http.get("/signin")
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    signed_in = await http.post(
-        "/signin", data={"token": auditor.token, "csrf_token": csrf, "next": "/incidents"}
+    person, password = await make_user(
+        database, None, AccessRole.AUDITOR, name="Welsh Government auditor", all_authorities=True
     )
+    signed_in = await sign_in(http, person.email, password, next="/incidents")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/audit"
     listing = await http.get("/audit")
     assert created["reference"] in listing.text

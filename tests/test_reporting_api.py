@@ -14,7 +14,7 @@ from domain.vocabulary import MemberRole
 from models import ReportingRuleOverride
 from runtime.database import Database
 from services import directory
-from tests.support import eventually
+from tests.support import eventually, make_user, sign_in
 from tests.test_api import Officer, officer_for, report
 
 
@@ -216,10 +216,8 @@ async def test_an_officer_runs_an_exercise_from_the_pages(
     http: httpx.AsyncClient, database: Database
 ) -> None:
     officer = await personal_data_officer(database, http)
-    sign_in = await http.get("/signin")
-    await http.post(
-        "/signin", data={"csrf_token": _csrf(sign_in), "token": officer.token, "next": "/"}
-    )
+    person, password = await make_user(database, officer.council)
+    await sign_in(http, person.email, password)
     form = await http.get("/incidents/new")
     fields = {
         "csrf_token": _csrf(form),

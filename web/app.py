@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from runtime.database import Database
 from runtime.settings import Settings
+from web.api.admin import router as admin_api
 from web.api.incidents import router as incidents_api
 from web.api.reporting import router as reporting_api
 from web.limits import RequestSizeLimit
@@ -27,6 +28,8 @@ from web.pages.audit import router as audit_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
 from web.pages.incidents import router as incident_pages
 from web.pages.session import router as session_pages
+from web.rate_limits import RateLimits
+from web.security_headers import SecurityHeaders
 
 log = structlog.get_logger(__name__)
 
@@ -61,16 +64,19 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.state.settings = settings
     app.state.database = database
     app.state.temporal = temporal
+    app.state.rate_limits = RateLimits.from_settings(settings)
+    https = settings.base_url.startswith("https://")
 
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),
         session_cookie="concordat_session",
         max_age=8 * 3600,
-        same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
+        same_site="lax",  # "strict" would lose the session when a member opens an email link
+        https_only=https,
     )
     app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES)
+    app.add_middleware(SecurityHeaders, https=https)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -132,6 +138,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         )
 
     app.include_router(incidents_api)
+    app.include_router(admin_api)
     app.include_router(reporting_api)
     app.include_router(session_pages)
     app.include_router(incident_pages)

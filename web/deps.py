@@ -1,8 +1,14 @@
-"""What routes declare in their signatures: a database session, Temporal, and who is asking."""
+"""What routes declare in their signatures: a database session, Temporal, and who is asking.
+
+Every route names the permission it needs (`Allowed[...]`, `IncidentFor[...]`): the caller's
+role must carry it, a read-only token never carries a write, and the incident must belong to an
+authority the caller may see. Another authority's incident is a 404, never a 403: its existence
+is not shared.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,53 +17,106 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from domain.access import AccessRole
-from models import ApiToken, Incident
+from domain.access import ROLE_PERMISSIONS, WRITES, AccessRole, Permission, TokenScope
+from domain.vocabulary import MemberRole
+from models import ApiToken, Incident, User
 from runtime.database import Database
 from runtime.settings import Settings
 from security.tokens import find_active_token, granted_authorities
+from services.directory import member_holding
 from services.incidents import get_incident
+from services.users import granted_to
+from web.rate_limits import client_address, rate_limits
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking, in which role, and for which authority (`None`: every authority)."""
+    """Who is asking, in which role, and over which authorities."""
 
-    token_id: int
     name: str
+    role: AccessRole
     authority_id: int | None
-    role: AccessRole = AccessRole.ON_CALL_OFFICER
-    readable: frozenset[int] | None = None
-    """The authorities whose incidents it may read; `None` means every authority."""
+    """The authority they act for; `None` for every authority (the central team, systems)."""
+    readable: frozenset[int] | None
+    """The authorities whose incidents they may see; `None` means every authority."""
+    scope: TokenScope = TokenScope.WRITE
+    user_id: int | None = None
+    token_id: int | None = None
+    member_role: MemberRole | None = None
 
     @classmethod
-    async def of(cls, token: ApiToken, *, session: AsyncSession) -> Caller:
-        assert token.id is not None
-        own = frozenset() if token.authority_id is None else frozenset({token.authority_id})
-        if token.role is AccessRole.AUDITOR:
-            granted = own | await granted_authorities(token, session=session)
-            readable = None if token.all_authorities else frozenset(granted)
-        else:
-            readable = own or None
+    async def of_user(
+        cls,
+        user: User,
+        *,
+        session: AsyncSession,
+        scope: TokenScope = TokenScope.WRITE,
+        token_id: int | None = None,
+    ) -> Caller:
+        own = frozenset() if user.authority_id is None else frozenset({user.authority_id})
         return cls(
-            token_id=token.id,
+            name=user.name,
+            role=user.role,
+            authority_id=user.authority_id,
+            readable=await _readable(
+                user.role, own, user.all_authorities, lambda: granted_to(user, session=session)
+            ),
+            scope=scope,
+            user_id=user.id,
+            token_id=token_id,
+            member_role=user.member_role,
+        )
+
+    @classmethod
+    async def of_token(cls, token: ApiToken, *, session: AsyncSession) -> Caller | None:
+        """The caller a token stands for; `None` if it belongs to a disabled user."""
+        if token.user_id is not None:
+            user = await session.get(User, token.user_id)
+            if user is None or user.disabled_at is not None:
+                return None
+            return await cls.of_user(user, session=session, scope=token.scope, token_id=token.id)
+        own = frozenset() if token.authority_id is None else frozenset({token.authority_id})
+        return cls(
             name=token.name,
-            authority_id=token.authority_id,
             role=token.role,
-            readable=readable,
+            authority_id=token.authority_id,
+            readable=await _readable(
+                token.role,
+                own,
+                token.all_authorities,
+                lambda: granted_authorities(token, session=session),
+            ),
+            scope=token.scope,
+            token_id=token.id,
         )
 
     @property
     def is_auditor(self) -> bool:
         return self.role is AccessRole.AUDITOR
 
-    def may_act_for(self, authority_id: int) -> bool:
-        return not self.is_auditor and (
-            self.authority_id is None or self.authority_id == authority_id
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role] and (
+            self.scope is TokenScope.WRITE or permission not in WRITES
         )
+
+    def may_act_for(self, authority_id: int) -> bool:
+        return self.authority_id is None or self.authority_id == authority_id
 
     def may_read(self, authority_id: int) -> bool:
         return self.readable is None or authority_id in self.readable
+
+
+async def _readable(
+    role: AccessRole,
+    own: frozenset[int],
+    all_authorities: bool,
+    grants: Callable[[], Awaitable[frozenset[int]]],
+) -> frozenset[int] | None:
+    if role is AccessRole.CENTRAL_TEAM:
+        return None
+    if role is AccessRole.AUDITOR:
+        return None if all_authorities else own | await grants()
+    return own or None
 
 
 def get_settings(request: Request) -> Settings:
@@ -89,36 +148,74 @@ _bearer = HTTPBearer(
 
 
 async def get_api_caller(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     token = (
         await find_active_token(credentials.credentials, session=session) if credentials else None
     )
+    limits = rate_limits(request)
     if token is None:
+        # Guessing tokens is throttled per address, like guessing passwords.
+        await limits.enforce(limits.sign_in, "attempts with a wrong token", client_address(request))
+    else:
+        await limits.enforce(limits.api, "requests with this token", f"token-{token.id}")
+    caller = await Caller.of_token(token, session=session) if token is not None else None
+    if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "A valid API token is required: send it as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return await Caller.of(token, session=session)
-
-
-ReadingCaller = Annotated[Caller, Depends(get_api_caller)]
-"""Anybody with a valid token, auditors included: for read-only routes."""
-
-
-async def get_officer(caller: ReadingCaller) -> Caller:
-    if caller.is_auditor:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "Auditors have read-only access to timelines: this needs an on-call officer's token.",
-        )
     return caller
 
 
-ApiCaller = Annotated[Caller, Depends(get_officer)]
-"""An on-call officer: everything that runs or changes an incident."""
+AnyCaller = Annotated[Caller, Depends(get_api_caller)]
+
+
+def refuse_without(caller: Caller, *permissions: Permission) -> None:
+    """403 unless the caller holds one of the permissions (with a token scope that allows it)."""
+    if not any(caller.can(p) for p in permissions):
+        wanted = " or ".join(p.value.replace("_", " ") for p in permissions)
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"Your role ({caller.role.value.replace('_', ' ')}"
+            + (", read-only token" if caller.scope is TokenScope.READ else "")
+            + f") does not allow this: it needs permission to {wanted}.",
+        )
+
+
+def requires(*permissions: Permission) -> Callable[[Caller], Awaitable[Caller]]:
+    async def check(caller: AnyCaller) -> Caller:
+        refuse_without(caller, *permissions)
+        return caller
+
+    return check
+
+
+OpensIncidents = Annotated[Caller, Depends(requires(Permission.OPEN_INCIDENTS))]
+RunsIncidents = Annotated[Caller, Depends(requires(Permission.RUN_INCIDENTS))]
+Acknowledges = Annotated[Caller, Depends(requires(Permission.ACKNOWLEDGE))]
+ReadsIncidents = Annotated[Caller, Depends(requires(Permission.READ_INCIDENTS))]
+ListsIncidents = Annotated[
+    Caller, Depends(requires(Permission.READ_INCIDENTS, Permission.READ_TIMELINES))
+]
+Administers = Annotated[Caller, Depends(requires(Permission.ADMINISTER))]
+
+
+async def refuse_unless_acknowledging_for_self(
+    caller: Caller, incident: Incident, member_id: int, *, session: AsyncSession
+) -> None:
+    """A named member acknowledges only for themselves; an on-call officer records an
+    acknowledgement given by telephone for anyone in the chain."""
+    if caller.role is not AccessRole.RESPONSIBLE_MEMBER:
+        return
+    own = await member_holding(incident.authority_id, caller.member_role, session=session)
+    if own is None or own.id != member_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "A named member can acknowledge only for themselves."
+        )
 
 
 async def readable_incident(incident_id: str, caller: Caller, session: AsyncSession) -> Incident:
@@ -129,19 +226,18 @@ async def readable_incident(incident_id: str, caller: Caller, session: AsyncSess
     return incident
 
 
-async def get_visible_incident(
-    incident_id: str, caller: ApiCaller, session: SessionDep
-) -> Incident:
-    """The incident named in the path, if the officer's authority may see it."""
-    return await readable_incident(incident_id, caller, session)
+def incident_for(permission: Permission) -> Callable[..., Awaitable[Incident]]:
+    async def resolve(incident_id: str, caller: AnyCaller, session: SessionDep) -> Incident:
+        refuse_without(caller, permission)
+        incident = await readable_incident(incident_id, caller, session)
+        if permission in WRITES and not caller.may_act_for(incident.authority_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No incident {incident_id}.")
+        return incident
+
+    return resolve
 
 
-async def get_auditable_incident(
-    incident_id: str, caller: ReadingCaller, session: SessionDep
-) -> Incident:
-    """The incident named in the path, if the caller may read it (officers and auditors)."""
-    return await readable_incident(incident_id, caller, session)
-
-
-VisibleIncident = Annotated[Incident, Depends(get_visible_incident)]
-AuditableIncident = Annotated[Incident, Depends(get_auditable_incident)]
+IncidentToRun = Annotated[Incident, Depends(incident_for(Permission.RUN_INCIDENTS))]
+IncidentToAcknowledge = Annotated[Incident, Depends(incident_for(Permission.ACKNOWLEDGE))]
+IncidentToRead = Annotated[Incident, Depends(incident_for(Permission.READ_INCIDENTS))]
+IncidentTimeline = Annotated[Incident, Depends(incident_for(Permission.READ_TIMELINES))]

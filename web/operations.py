@@ -26,6 +26,7 @@ from services import reporting
 from services.directory import authority_by_code
 from services.incidents import details_of
 from web.deps import Caller
+from web.rate_limits import RateLimits
 from web.schemas import IncidentCreate
 from workflows import IncidentWorkflow
 
@@ -49,6 +50,7 @@ async def open_incident(
     session: AsyncSession,
     temporal: Client,
     settings: Settings,
+    limits: RateLimits,
 ) -> tuple[Incident, bool]:
     """Record the incident and start its workflow; returns it and whether it is new.
 
@@ -60,6 +62,10 @@ async def open_incident(
     authority = await authority_by_code(request.authority, session=session)
     if authority is None or not caller.may_act_for(authority.id or 0):
         raise OperationError(422, f"Unknown authority code {request.authority!r}.")
+    if not await limits.allow(limits.incidents, "open", authority.code):
+        raise OperationError(
+            429, "Too many incidents opened for this authority in the last minute; try again."
+        )
     payload = request.model_dump(mode="json")
     aware_at = request.aware_at or datetime.now(UTC)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
 from audit.as_of import state_as_of
 from audit.verify import verify
@@ -26,15 +26,21 @@ from services import incidents as incident_service
 from services.timeline import entry_of, timeline_of
 from web.api.responses import COMMON, UPDATE
 from web.deps import (
-    ApiCaller,
-    AuditableIncident,
-    ReadingCaller,
+    Acknowledges,
+    IncidentTimeline,
+    IncidentToAcknowledge,
+    IncidentToRead,
+    IncidentToRun,
+    ListsIncidents,
+    OpensIncidents,
+    RunsIncidents,
     SessionDep,
     SettingsDep,
     TemporalDep,
-    VisibleIncident,
+    refuse_unless_acknowledging_for_self,
 )
 from web.operations import live_state, open_incident, run_update
+from web.rate_limits import rate_limits
 from web.schemas import (
     AcknowledgeBody,
     AssessmentBody,
@@ -96,8 +102,9 @@ def _summary(incident: Incident, authority: Authority) -> dict[str, Any]:
     },
 )
 async def create_incident(
+    request: Request,
     body: IncidentCreate,
-    caller: ApiCaller,
+    caller: OpensIncidents,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -112,6 +119,7 @@ async def create_incident(
         session=session,
         temporal=temporal,
         settings=settings,
+        limits=rate_limits(request),
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -127,7 +135,7 @@ async def create_incident(
 
 @router.get("", response_model=list[IncidentSummary])
 async def list_incidents(
-    caller: ReadingCaller,
+    caller: ListsIncidents,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -149,7 +157,7 @@ async def list_incidents(
 
 @router.get("/{incident_id}", response_model=IncidentView)
 async def get_incident(
-    incident: VisibleIncident, session: SessionDep, temporal: TemporalDep
+    incident: IncidentToRead, session: SessionDep, temporal: TemporalDep
 ) -> IncidentView:
     """The incident with its live state: stage, who has acknowledged, the NCSC step."""
     authority = await session.get(Authority, incident.authority_id)
@@ -170,7 +178,7 @@ async def get_incident(
 
 @router.get("/{incident_id}/timeline", response_model=AuditTimelineView)
 async def get_timeline(
-    incident: AuditableIncident,
+    incident: IncidentTimeline,
     session: SessionDep,
     as_of: Annotated[
         str | None,
@@ -208,9 +216,16 @@ async def get_timeline(
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=UPDATE)
 async def acknowledge(
-    body: AcknowledgeBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: AcknowledgeBody,
+    incident: IncidentToAcknowledge,
+    caller: Acknowledges,
+    temporal: TemporalDep,
+    session: SessionDep,
 ) -> IncidentState:
-    """Record that a named member has seen the incident; it stops their chain escalating."""
+    """Record that a named member has seen the incident; it stops their chain escalating.
+    A named member acknowledges for themselves; an on-call officer records an acknowledgement
+    given by telephone."""
+    await refuse_unless_acknowledging_for_self(caller, incident, body.member_id, session=session)
     command = Acknowledge(
         member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API
     )
@@ -219,7 +234,7 @@ async def acknowledge(
 
 @router.post("/{incident_id}/notes", response_model=IncidentState, responses=UPDATE)
 async def add_note(
-    body: NoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: NoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Add a note to the timeline, or a correction of one of its events (`corrects`)."""
     command = AddNote(text=body.text, actor=caller.name, corrects=body.corrects)
@@ -228,7 +243,7 @@ async def add_note(
 
 @router.post("/{incident_id}/assessment", response_model=IncidentState, responses=UPDATE)
 async def reassess(
-    body: AssessmentBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: AssessmentBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Change the category or flags; becoming significant opens the NCSC step."""
     command = Reassess(**body.model_dump(), actor=caller.name)
@@ -237,7 +252,7 @@ async def reassess(
 
 @router.post("/{incident_id}/ncsc-report", response_model=IncidentState, responses=UPDATE)
 async def record_ncsc_report(
-    body: NcscReportBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: NcscReportBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Record the NCSC's case reference: the initial submission of the NCSC obligation."""
     command = RecordSubmission(
@@ -253,7 +268,7 @@ async def record_ncsc_report(
 
 @router.post("/{incident_id}/contain", response_model=IncidentState, responses=UPDATE)
 async def contain(
-    body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: StageNoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Mark the incident contained."""
     command = MarkContained(note=body.note, actor=caller.name)
@@ -262,7 +277,7 @@ async def contain(
 
 @router.post("/{incident_id}/recover", response_model=IncidentState, responses=UPDATE)
 async def recover(
-    body: StageNoteBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: StageNoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Mark services recovered; the incident must be contained first."""
     command = MarkRecovered(note=body.note, actor=caller.name)
@@ -271,7 +286,7 @@ async def recover(
 
 @router.post("/{incident_id}/close", response_model=IncidentState, responses=UPDATE)
 async def close(
-    body: CloseBody, incident: VisibleIncident, caller: ApiCaller, temporal: TemporalDep
+    body: CloseBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
 ) -> IncidentState:
     """Close the incident with a summary; a significant one needs its NCSC reference first."""
     command = CloseIncident(summary=body.summary, actor=caller.name)

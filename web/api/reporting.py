@@ -15,7 +15,14 @@ from domain.state import IncidentState
 from models import BreachRecord, Incident
 from services import reporting
 from web.api.responses import COMMON, UPDATE
-from web.deps import ApiCaller, SessionDep, TemporalDep, VisibleIncident
+from web.deps import (
+    IncidentToRead,
+    IncidentToRun,
+    ReadsIncidents,
+    RunsIncidents,
+    SessionDep,
+    TemporalDep,
+)
 from web.operations import draft_response, live_state, run_update
 from web.schemas import BreachBody, BreachView, SubmissionBody, WaiverBody
 from workflows import IncidentWorkflow
@@ -37,7 +44,7 @@ async def _live(incident: Incident, temporal: TemporalDep) -> IncidentState:
 
 
 @router.get("/incidents/{incident_id}/obligations", response_model=list[Obligation])
-async def list_obligations(incident: VisibleIncident, temporal: TemporalDep) -> list[Obligation]:
+async def list_obligations(incident: IncidentToRead, temporal: TemporalDep) -> list[Obligation]:
     """Every body, with its state, deadline, and the evidence of what was submitted."""
     return (await _live(incident, temporal)).obligations
 
@@ -50,8 +57,8 @@ async def list_obligations(incident: VisibleIncident, temporal: TemporalDep) -> 
 async def record_submission(
     body: Body,
     submission: SubmissionBody,
-    incident: VisibleIncident,
-    caller: ApiCaller,
+    incident: IncidentToRun,
+    caller: RunsIncidents,
     temporal: TemporalDep,
 ) -> IncidentState:
     """Record that the body was told (the initial submission closes its clock, late or not),
@@ -70,8 +77,8 @@ async def record_submission(
 async def waive(
     body: Body,
     waiver: WaiverBody,
-    incident: VisibleIncident,
-    caller: ApiCaller,
+    incident: IncidentToRun,
+    caller: RunsIncidents,
     temporal: TemporalDep,
 ) -> IncidentState:
     """Record a decision not to tell the body, with its reason and who took it."""
@@ -86,7 +93,7 @@ async def waive(
 )
 async def draft(
     body: Body,
-    incident: VisibleIncident,
+    incident: IncidentToRead,
     session: SessionDep,
     temporal: TemporalDep,
     format: Annotated[Literal["text", "html"], Query()] = "text",
@@ -104,7 +111,7 @@ def _breach_view(record: BreachRecord, incident: Incident) -> BreachView:
 
 
 @router.get("/incidents/{incident_id}/breach", response_model=BreachView)
-async def get_breach(incident: VisibleIncident, session: SessionDep) -> BreachView:
+async def get_breach(incident: IncidentToRead, session: SessionDep) -> BreachView:
     """The incident's entry in the breach register."""
     record = await reporting.breach_of(incident.id, session=session)
     if record is None:
@@ -114,7 +121,7 @@ async def get_breach(incident: VisibleIncident, session: SessionDep) -> BreachVi
 
 @router.put("/incidents/{incident_id}/breach", response_model=BreachView)
 async def update_breach(
-    changes: BreachBody, incident: VisibleIncident, session: SessionDep
+    changes: BreachBody, incident: IncidentToRun, session: SessionDep
 ) -> BreachView:
     """Record the breach's facts, effects and remedial action (UK GDPR Article 33(5)); the ICO
     draft uses the numbers and categories given here."""
@@ -131,18 +138,19 @@ async def update_breach(
 
 @router.get("/breaches", response_model=list[BreachView])
 async def breach_register(
-    caller: ApiCaller,
+    caller: ReadsIncidents,
     session: SessionDep,
     include_exercises: Annotated[bool, Query()] = False,
 ) -> list[BreachView]:
-    """The breach register of the caller's authority (every authority for the central team)."""
+    """The breach register of the authorities the caller may read (every authority for the
+    central team)."""
     rows = await reporting.breach_register(
-        authority_id=caller.authority_id, include_exercises=include_exercises, session=session
+        authority_ids=caller.readable, include_exercises=include_exercises, session=session
     )
     return [_breach_view(record, incident) for record, incident in rows]
 
 
 @router.get("/incidents/{incident_id}/scorecard", response_model=Scorecard)
-async def get_scorecard(incident: VisibleIncident, temporal: TemporalDep) -> Scorecard:
+async def get_scorecard(incident: IncidentToRead, temporal: TemporalDep) -> Scorecard:
     """Each deadline met or missed, and each acknowledgement time: the debrief of an exercise."""
     return scorecard(await _live(incident, temporal), datetime.now(UTC))

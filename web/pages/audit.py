@@ -19,7 +19,7 @@ from audit.report import IncidentReplay, to_csv, to_html, to_json
 from domain.clock import span, uk_moment, uk_time
 from services import incidents as incident_service
 from web.deps import SessionDep, TemporalDep, readable_incident
-from web.pages.common import AnyPageCaller, render
+from web.pages.common import PageReadsTimelines, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +31,7 @@ _EXPORTS = {
 
 
 @router.get("/audit")
-async def audit_list(request: Request, caller: AnyPageCaller, session: SessionDep):
+async def audit_list(request: Request, caller: PageReadsTimelines, session: SessionDep):
     rows = await incident_service.list_incidents(
         authority_ids=caller.readable, limit=500, offset=0, session=session
     )
@@ -40,7 +40,7 @@ async def audit_list(request: Request, caller: AnyPageCaller, session: SessionDe
 
 async def _replay(
     incident_id: str,
-    caller: AnyPageCaller,
+    caller: PageReadsTimelines,
     session: SessionDep,
     temporal: TemporalDep,
     as_of: str | None,
@@ -71,7 +71,7 @@ async def _replay(
 async def audit_incident(
     request: Request,
     incident_id: str,
-    caller: AnyPageCaller,
+    caller: PageReadsTimelines,
     session: SessionDep,
     temporal: TemporalDep,
     as_of: Annotated[str | None, Query(max_length=40)] = None,
@@ -91,7 +91,7 @@ async def audit_incident(
 async def audit_export(
     incident_id: str,
     kind: Literal["json", "csv", "html"],
-    caller: AnyPageCaller,
+    caller: PageReadsTimelines,
     session: SessionDep,
     temporal: TemporalDep,
     as_of: Annotated[str | None, Query(max_length=40)] = None,

@@ -11,10 +11,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from domain.access import Permission
 from domain.clock import UK_TIME, uk_time
-from models import ApiToken
-from security.tokens import is_active
-from web.deps import Caller, SessionDep
+from models import User
+from web.deps import Caller, SessionDep, refuse_without
 
 _environment = Environment(
     loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
@@ -32,43 +32,46 @@ class SignInRequired(Exception):
 SESSION_LIFETIME = timedelta(hours=8)
 
 
-def start_session(request: Request, token: ApiToken) -> None:
+def start_session(request: Request, user: User) -> None:
     request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-    request.session["token_id"] = token.id
+    request.session["user_id"] = user.id
     request.session["signed_in_at"] = datetime.now(UTC).isoformat()
 
 
 async def get_page_caller(request: Request, session: SessionDep) -> Caller:
-    token_id = request.session.get("token_id")
+    user_id = request.session.get("user_id")
     signed_in_at = request.session.get("signed_in_at")
-    token = await session.get(ApiToken, token_id) if isinstance(token_id, int) else None
+    user = await session.get(User, user_id) if isinstance(user_id, int) else None
     now = datetime.now(UTC)
     if (
-        token is None
-        or not is_active(token, now)
+        user is None
+        or user.disabled_at is not None
         or not isinstance(signed_in_at, str)
         or datetime.fromisoformat(signed_in_at) + SESSION_LIFETIME < now
     ):
         request.session.clear()
         raise SignInRequired(request.url.path)
-    return await Caller.of(token, session=session)
+    return await Caller.of_user(user, session=session)
 
 
 AnyPageCaller = Annotated[Caller, Depends(get_page_caller)]
-"""Anybody signed in, auditors included: the audit pages."""
 
 
-async def get_officer_page_caller(caller: AnyPageCaller) -> Caller:
-    if caller.is_auditor:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "Auditors have read-only access: the audit pages are at /audit.",
-        )
-    return caller
+def page_requires(*permissions: Permission):  # type: ignore[no-untyped-def]
+    async def check(caller: AnyPageCaller) -> Caller:
+        refuse_without(caller, *permissions)
+        return caller
+
+    return check
 
 
-PageCaller = Annotated[Caller, Depends(get_officer_page_caller)]
-"""An on-call officer signed in: the pages that open and run incidents."""
+PageOpensIncidents = Annotated[Caller, Depends(page_requires(Permission.OPEN_INCIDENTS))]
+PageReadsIncidents = Annotated[Caller, Depends(page_requires(Permission.READ_INCIDENTS))]
+PageRunsIncidents = Annotated[Caller, Depends(page_requires(Permission.RUN_INCIDENTS))]
+PageActsOnIncidents = Annotated[
+    Caller, Depends(page_requires(Permission.RUN_INCIDENTS, Permission.ACKNOWLEDGE))
+]
+PageReadsTimelines = Annotated[Caller, Depends(page_requires(Permission.READ_TIMELINES))]
 
 
 def csrf_token(request: Request) -> str:
@@ -111,7 +114,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return templates.TemplateResponse(
         request,
         template,
-        {"csrf_token": csrf_token(request), "signed_in": "token_id" in request.session, **context},
+        {"csrf_token": csrf_token(request), "signed_in": "user_id" in request.session, **context},
         status_code=status_code,
     )
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import select
 
+from domain.access import Permission
 from domain.commands import (
     Acknowledge,
     AcknowledgementChannel,
@@ -30,9 +31,27 @@ from models import Authority, Incident, ResponsibleMember
 from services import incidents as incident_service
 from services import reporting
 from services.timeline import timeline_of
-from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
+from web.deps import (
+    Caller,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    readable_incident,
+    refuse_unless_acknowledging_for_self,
+    refuse_without,
+)
 from web.operations import OperationError, draft_response, live_state, open_incident, run_update
-from web.pages.common import UK_TIME, PageCaller, local_datetime, render, verified_form
+from web.pages.common import (
+    UK_TIME,
+    PageActsOnIncidents,
+    PageOpensIncidents,
+    PageReadsIncidents,
+    PageRunsIncidents,
+    local_datetime,
+    render,
+    verified_form,
+)
+from web.rate_limits import rate_limits
 from web.schemas import (
     AcknowledgeBody,
     AssessmentBody,
@@ -84,7 +103,7 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/incidents/new")
-async def new_incident_form(request: Request, caller: PageCaller, session: SessionDep):
+async def new_incident_form(request: Request, caller: PageOpensIncidents, session: SessionDep):
     return render(
         request,
         "incident_new.html.j2",
@@ -105,7 +124,7 @@ async def new_incident_form(request: Request, caller: PageCaller, session: Sessi
 @router.post("/incidents/new")
 async def submit_incident(
     request: Request,
-    caller: PageCaller,
+    caller: PageOpensIncidents,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -139,6 +158,7 @@ async def submit_incident(
             session=session,
             temporal=temporal,
             settings=settings,
+            limits=rate_limits(request),
         )
     except ValidationError as invalid:
         errors = _field_errors(invalid)
@@ -162,24 +182,25 @@ async def submit_incident(
 
 
 @router.get("/incidents")
-async def incident_list(request: Request, caller: PageCaller, session: SessionDep):
+async def incident_list(request: Request, caller: PageReadsIncidents, session: SessionDep):
     rows = await incident_service.list_incidents(
         authority_ids=caller.readable, limit=200, offset=0, session=session
     )
     return render(request, "incident_list.html.j2", rows=rows)
 
 
-async def _visible(incident_id: str, caller: Caller, session: SessionDep) -> Incident:
-    incident = await incident_service.get_incident(
-        incident_id, authority_id=caller.authority_id, session=session
-    )
-    if incident is None:
+async def _visible(
+    incident_id: str, caller: Caller, session: SessionDep, *, acting: bool = False
+) -> Incident:
+    incident = await readable_incident(incident_id, caller, session)
+    if acting and not caller.may_act_for(incident.authority_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such incident.")
     return incident
 
 
 async def _status_page(
     request: Request,
+    caller: Caller,
     incident: Incident,
     session: SessionDep,
     temporal: TemporalDep,
@@ -208,6 +229,8 @@ async def _status_page(
         risks=list(PersonalDataRisk),
         members=members,
         categories=list(NcscCategory),
+        can_run=caller.can(Permission.RUN_INCIDENTS),
+        can_acknowledge=caller.can(Permission.ACKNOWLEDGE),
         error=error,
     )
 
@@ -216,12 +239,12 @@ async def _status_page(
 async def incident_status(
     request: Request,
     incident_id: str,
-    caller: PageCaller,
+    caller: PageReadsIncidents,
     session: SessionDep,
     temporal: TemporalDep,
 ):
     return await _status_page(
-        request, await _visible(incident_id, caller, session), session, temporal
+        request, caller, await _visible(incident_id, caller, session), session, temporal
     )
 
 
@@ -280,7 +303,7 @@ def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
 async def draft_download(
     incident_id: str,
     body: Body,
-    caller: PageCaller,
+    caller: PageReadsIncidents,
     session: SessionDep,
     temporal: TemporalDep,
     format: Literal["text", "html"] = "text",
@@ -294,24 +317,25 @@ async def draft_download(
 async def breach_form(
     request: Request,
     incident_id: str,
-    caller: PageCaller,
+    caller: PageRunsIncidents,
     session: SessionDep,
     temporal: TemporalDep,
     form: FormData,
 ):
     """The breach register entry, edited from the status page."""
-    incident = await _visible(incident_id, caller, session)
+    incident = await _visible(incident_id, caller, session, acting=True)
     text = {key: (str(value).strip() or None) for key, value in form.items()}
     try:
         changes = BreachBody(**{field: text.get(field) for field in reporting.BREACH_FIELDS})
     except ValidationError as invalid:
         message = _describe(invalid)
         return await _status_page(
-            request, incident, session, temporal, error=message, status_code=422
+            request, caller, incident, session, temporal, error=message, status_code=422
         )
     if not incident.personal_data:
         return await _status_page(
             request,
+            caller,
             incident,
             session,
             temporal,
@@ -327,23 +351,30 @@ async def incident_action(
     request: Request,
     incident_id: str,
     action: str,
-    caller: PageCaller,
+    caller: PageActsOnIncidents,
     session: SessionDep,
     temporal: TemporalDep,
     form: FormData,
 ):
-    incident = await _visible(incident_id, caller, session)
+    acknowledging = action == "acknowledge"
+    refuse_without(caller, Permission.ACKNOWLEDGE if acknowledging else Permission.RUN_INCIDENTS)
+    incident = await _visible(incident_id, caller, session, acting=True)
+    if acknowledging:
+        await refuse_unless_acknowledging_for_self(
+            caller, incident, int(str(form.get("member_id") or 0) or 0), session=session
+        )
     try:
         update, command = _command(action, form, caller.name)
         await run_update(incident, update, command, temporal=temporal)
     except ValidationError as invalid:
         message = _describe(invalid)
         return await _status_page(
-            request, incident, session, temporal, error=message, status_code=422
+            request, caller, incident, session, temporal, error=message, status_code=422
         )
     except ValueError:
         return await _status_page(
             request,
+            caller,
             incident,
             session,
             temporal,
@@ -353,6 +384,7 @@ async def incident_action(
     except OperationError as refused:
         return await _status_page(
             request,
+            caller,
             incident,
             session,
             temporal,

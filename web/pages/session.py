@@ -1,4 +1,4 @@
-"""Signing in to the pages with an access token, and signing out."""
+"""Signing in to the pages with an email address and a password, and signing out."""
 
 from __future__ import annotations
 
@@ -8,34 +8,50 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from domain.access import AccessRole
-from security.tokens import find_active_token
+from services.users import SignInRefused, authenticate
 from web.deps import SessionDep
 from web.pages.common import render, safe_next, start_session, verified_form
+from web.rate_limits import client_address, rate_limits
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/signin")
 async def sign_in_page(request: Request, next: str | None = None):
-    return render(request, "signin.html.j2", next=safe_next(next), error=None)
+    return render(request, "signin.html.j2", next=safe_next(next), error=None, email="")
 
 
 @router.post("/signin")
 async def sign_in(
     request: Request, session: SessionDep, form: Annotated[dict, Depends(verified_form)]
 ):
-    token = await find_active_token(str(form.get("token", "")).strip(), session=session)
+    email = str(form.get("email", "")).strip()[:320]
     next_path = safe_next(str(form.get("next", "")))
-    if token is None:
+    limits = rate_limits(request)
+    if not (
+        await limits.allow(limits.sign_in, "sign-in-from", client_address(request))
+        and await limits.allow(limits.sign_in, "sign-in-as", email.lower())
+    ):
+        return render(
+            request,
+            "signin.html.j2",
+            status_code=429,
+            next=next_path,
+            email=email,
+            error="Too many sign-in attempts from here; wait a minute and try again.",
+        )
+    outcome = await authenticate(email, str(form.get("password", "")), session=session)
+    if isinstance(outcome, SignInRefused):
         return render(
             request,
             "signin.html.j2",
             status_code=401,
             next=next_path,
-            error="That token is not valid, has expired or was revoked.",
+            email=email,
+            error=outcome.message,
         )
-    start_session(request, token)
-    if token.role is AccessRole.AUDITOR and not next_path.startswith("/audit"):
+    start_session(request, outcome)
+    if outcome.role is AccessRole.AUDITOR and not next_path.startswith("/audit"):
         next_path = "/audit"
     return RedirectResponse(next_path, status_code=303)
 

@@ -1,0 +1,229 @@
+"""Every role against every API endpoint and page, for its own authority and another.
+
+The table below is the access policy written out; the test fails if an endpoint is added
+without a row. An allowed write is sent an empty body, so it proves the caller got past the
+checks (422) without changing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.access import AccessRole, Permission, TokenScope
+from domain.vocabulary import MemberRole
+from runtime.database import Database
+from security.tokens import issue_token
+from tests.support import make_user, sign_in
+from tests.test_api import Officer, officer_for, report
+
+P = Permission
+ANY_READ = (P.READ_INCIDENTS, P.READ_TIMELINES)
+
+#: (method, path) -> the permissions that allow it (any of them), and what it is scoped by.
+ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
+    ("POST", "/api/incidents"): ((P.OPEN_INCIDENTS,), "authority in body"),
+    ("GET", "/api/incidents"): (ANY_READ, "none"),
+    ("GET", "/api/incidents/{incident_id}"): ((P.READ_INCIDENTS,), "incident"),
+    ("GET", "/api/incidents/{incident_id}/timeline"): ((P.READ_TIMELINES,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/acknowledge"): ((P.ACKNOWLEDGE,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/notes"): ((P.RUN_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/assessment"): ((P.RUN_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/ncsc-report"): ((P.RUN_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/contain"): ((P.RUN_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/recover"): ((P.RUN_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/close"): ((P.RUN_INCIDENTS,), "incident"),
+    ("GET", "/api/incidents/{incident_id}/obligations"): ((P.READ_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/obligations/{body}/submissions"): (
+        (P.RUN_INCIDENTS,),
+        "incident",
+    ),
+    ("POST", "/api/incidents/{incident_id}/obligations/{body}/waiver"): (
+        (P.RUN_INCIDENTS,),
+        "incident",
+    ),
+    ("GET", "/api/incidents/{incident_id}/obligations/{body}/draft"): (
+        (P.READ_INCIDENTS,),
+        "incident",
+    ),
+    ("GET", "/api/incidents/{incident_id}/breach"): ((P.READ_INCIDENTS,), "incident"),
+    ("PUT", "/api/incidents/{incident_id}/breach"): ((P.RUN_INCIDENTS,), "incident"),
+    ("GET", "/api/breaches"): ((P.READ_INCIDENTS,), "none"),
+    ("GET", "/api/incidents/{incident_id}/scorecard"): ((P.READ_INCIDENTS,), "incident"),
+    ("GET", "/api/authorities/{code}/members"): ((P.ADMINISTER,), "authority"),
+    ("PUT", "/api/authorities/{code}/members/{role}"): ((P.ADMINISTER,), "authority"),
+    ("PUT", "/api/authorities/{code}/policy"): ((P.ADMINISTER,), "authority"),
+    ("POST", "/api/authorities/{code}/users"): ((P.ADMINISTER,), "authority"),
+    ("DELETE", "/api/authorities/{code}/users/{user_id}"): ((P.ADMINISTER,), "authority"),
+}
+
+#: What each role reads across authorities (beyond its own).
+READS_EVERY_AUTHORITY = {AccessRole.CENTRAL_TEAM}
+
+
+@dataclass
+class Council:
+    officer: Officer
+    incident: dict[str, Any]
+    user_id: int
+
+
+@dataclass
+class Caller:
+    label: str
+    role: AccessRole
+    token: str
+    scope: TokenScope
+    email: str
+    password: str
+
+
+@pytest.fixture
+async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+    councils = {}
+    for name in ("own", "other"):
+        officer = await officer_for(database, http)
+        incident = await officer.open()
+        someone, _ = await make_user(database, officer.council)
+        councils[name] = Council(officer, incident, someone.id or 0)
+    own = councils["own"].officer.council
+    people = {
+        AccessRole.ON_CALL_OFFICER: {},
+        AccessRole.RESPONSIBLE_MEMBER: {"member_role": MemberRole.EXECUTIVE_MEMBER},
+        AccessRole.AUTHORITY_ADMIN: {},
+        AccessRole.AUDITOR: {"grants": [own.id]},
+        AccessRole.CENTRAL_TEAM: {},
+    }
+    callers = []
+    for role, details in people.items():
+        national = role in (AccessRole.AUDITOR, AccessRole.CENTRAL_TEAM)
+        user, password = await make_user(database, None if national else own, role, **details)
+        scopes = [TokenScope.WRITE] + (
+            [TokenScope.READ] if role is AccessRole.ON_CALL_OFFICER else []
+        )
+        for scope in scopes:
+            async with database.session() as session:
+                _, token = await issue_token(
+                    "matrix", authority_id=None, user_id=user.id, scope=scope, session=session
+                )
+            label = role.value + ("" if scope is TokenScope.WRITE else " (read-only token)")
+            callers.append(Caller(label, role, token, scope, user.email, password))
+    return {"councils": councils, "callers": callers}
+
+
+def _expected(caller: Caller, permissions: tuple[Permission, ...], scoped: str, target: str) -> str:
+    from domain.access import ROLE_PERMISSIONS, WRITES
+
+    held = ROLE_PERMISSIONS[caller.role]
+    usable = [
+        p
+        for p in permissions
+        if p in held and (caller.scope is TokenScope.WRITE or p not in WRITES)
+    ]
+    if not usable:
+        return "forbidden"
+    if scoped == "none" or target == "own":
+        return "allowed"
+    reads_everywhere = caller.role in READS_EVERY_AUTHORITY and all(p not in WRITES for p in usable)
+    return "allowed" if reads_everywhere else "hidden"
+
+
+def _outcome(response: httpx.Response) -> str:
+    payload = (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else None
+    )
+    detail = str(payload.get("detail", "")) if isinstance(payload, dict) else ""
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 404 and detail.startswith(
+        ("No incident", "No authority", "No user")
+    ):
+        return "hidden"
+    if response.status_code == 422 and "Unknown authority" in detail:
+        return "hidden"
+    assert response.status_code not in (401, 500), (response.status_code, response.text)
+    return "allowed"
+
+
+async def test_every_api_endpoint_is_in_the_matrix(web_app) -> None:  # type: ignore[no-untyped-def]
+    routes = {
+        (method.upper(), path)
+        for path, operations in web_app.openapi()["paths"].items()
+        if path.startswith("/api")
+        for method in operations
+    }
+    assert routes == set(ENDPOINTS)
+
+
+async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
+    http: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    councils: dict[str, Council] = world["councils"]
+    mismatches = []
+    for caller in world["callers"]:
+        headers = {"Authorization": f"Bearer {caller.token}"}
+        for (method, template), (permissions, scoped) in ENDPOINTS.items():
+            for target in ("own", "other") if scoped != "none" else ("own",):
+                council = councils[target]
+                path = template.format(
+                    incident_id=council.incident["id"],
+                    body="ico",
+                    code=council.officer.council.code,
+                    role="executive_member",
+                    user_id=council.user_id,
+                )
+                body: Any = None
+                if method in ("POST", "PUT"):
+                    body = {}
+                if (method, template) == ("POST", "/api/incidents"):
+                    body = report(council.officer.council.code)
+                response = await http.request(method, path, json=body, headers=headers)
+                expected = _expected(caller, permissions, scoped, target)
+                got = _outcome(response)
+                if got != expected:
+                    mismatches.append(
+                        f"{caller.label} {method} {template} ({target}): expected {expected}, "
+                        f"got {got} ({response.status_code} {response.text[:120]})"
+                    )
+    assert not mismatches, "\n".join(mismatches)
+
+
+PAGES = {
+    "/incidents": (P.READ_INCIDENTS,),
+    "/incidents/new": (P.OPEN_INCIDENTS,),
+    "/incidents/{incident_id}": (P.READ_INCIDENTS,),
+    "/audit": (P.READ_TIMELINES,),
+    "/audit/incidents/{incident_id}": (P.READ_TIMELINES,),
+}
+
+
+async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    councils: dict[str, Council] = world["councils"]
+    mismatches = []
+    for caller in world["callers"]:
+        if caller.scope is TokenScope.READ:
+            continue  # pages are signed in to with a password, not a token
+        transport = httpx.ASGITransport(app=web_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as page:
+            signed_in = await sign_in(page, caller.email, caller.password)
+            assert signed_in.status_code == 303, signed_in.text
+            for template, permissions in PAGES.items():
+                scoped = "incident" if "{incident_id}" in template else "none"
+                for target in ("own", "other") if scoped != "none" else ("own",):
+                    path = template.format(incident_id=councils[target].incident["id"])
+                    response = await page.get(path)
+                    expected = _expected(caller, permissions, scoped, target)
+                    got = {403: "forbidden", 404: "hidden", 200: "allowed"}.get(
+                        response.status_code, str(response.status_code)
+                    )
+                    if got != expected:
+                        mismatches.append(
+                            f"{caller.label} page {template} ({target}): expected {expected}, "
+                            f"got {got}"
+                        )
+    assert not mismatches, "\n".join(mismatches)

@@ -1,0 +1,186 @@
+"""/api/authorities/{code}: an authority's administrator names members, sets the escalation
+policy and manages the authority's users. Nobody else may, and no administrator reaches
+another authority (404)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from sqlmodel import select
+
+from domain.access import AccessRole
+from domain.vocabulary import Language, MemberRole
+from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
+from security.passwords import WeakPassword
+from services.directory import authority_by_code, name_member, set_policy
+from services.users import UserExists, create_user
+from web.api.responses import COMMON
+from web.deps import Administers, SessionDep
+from web.schemas import OneLine, Strict
+
+router = APIRouter(prefix="/api/authorities", tags=["administration"], responses=COMMON)
+
+Code = Annotated[str, Path(min_length=2, max_length=8, pattern=r"^[A-Za-z0-9]+$")]
+
+#: The roles an authority's administrator may give; the central team and auditors are national.
+AUTHORITY_ROLES = (
+    AccessRole.ON_CALL_OFFICER,
+    AccessRole.RESPONSIBLE_MEMBER,
+    AccessRole.AUTHORITY_ADMIN,
+)
+
+
+class MemberBody(Strict):
+    name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
+    work_email: EmailStr
+    language: Language = Language.UNKNOWN
+    out_of_band_email: EmailStr | None = Field(
+        default=None, description="A personal address outside the council's mail."
+    )
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+
+
+class MemberView(BaseModel):
+    id: int
+    role: MemberRole
+    name: str
+    work_email: str
+    language: Language
+    out_of_band_email: str | None
+    phone: str | None
+
+
+class PolicyBody(Strict):
+    ack_timeout_category_1_3_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
+    ack_timeout_category_4_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
+    ack_timeout_category_5_6_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
+    reminders_before_escalation: int | None = Field(default=None, ge=0, le=5)
+
+
+class UserBody(Strict):
+    email: EmailStr
+    name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
+    role: AccessRole
+    member_role: MemberRole | None = None
+    password: Annotated[str, StringConstraints(min_length=12, max_length=200)]
+
+
+class UserView(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: AccessRole
+    member_role: MemberRole | None
+    disabled: bool
+
+
+async def _own_authority(code: Code, caller: Administers, session: SessionDep) -> Authority:
+    """The administrator's own authority; any other is a 404, checked before the body is read."""
+    authority = await authority_by_code(code, session=session)
+    if authority is None or authority.id is None or authority.id != caller.authority_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No authority {code}.")
+    return authority
+
+
+OwnAuthority = Annotated[Authority, Depends(_own_authority)]
+
+
+def _member_view(member: ResponsibleMember) -> MemberView:
+    return MemberView.model_validate(member, from_attributes=True)
+
+
+@router.get("/{code}/members", response_model=list[MemberView])
+async def list_members(authority: OwnAuthority, session: SessionDep) -> list[MemberView]:
+    members = await session.exec(
+        select(ResponsibleMember).where(ResponsibleMember.authority_id == authority.id)
+    )
+    return [_member_view(m) for m in members.all()]
+
+
+@router.put("/{code}/members/{role}", response_model=MemberView)
+async def put_member(
+    role: MemberRole, body: MemberBody, authority: OwnAuthority, session: SessionDep
+) -> MemberView:
+    """Name the person in a role (replacing whoever held it); new incidents use them."""
+    assert authority.id is not None
+    member = await name_member(
+        authority.id,
+        role,
+        name=body.name,
+        work_email=str(body.work_email),
+        language=body.language,
+        out_of_band_email=str(body.out_of_band_email) if body.out_of_band_email else None,
+        phone=body.phone,
+        session=session,
+    )
+    return _member_view(member)
+
+
+@router.put("/{code}/policy", response_model=PolicyBody)
+async def put_policy(body: PolicyBody, authority: OwnAuthority, session: SessionDep) -> PolicyBody:
+    """Override the national escalation timings for new incidents; empty fields are kept."""
+    assert authority.id is not None
+    saved = await set_policy(
+        authority.id,
+        EscalationPolicyOverride(authority_id=authority.id, **body.model_dump()),
+        session=session,
+    )
+    return PolicyBody.model_validate(saved.model_dump(exclude={"authority_id"}))
+
+
+@router.post("/{code}/users", response_model=UserView, status_code=status.HTTP_201_CREATED)
+async def add_user(body: UserBody, authority: OwnAuthority, session: SessionDep) -> UserView:
+    """Add a person to the authority: an on-call officer, a named member or an administrator."""
+    if body.role not in AUTHORITY_ROLES:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "An authority's administrator adds on-call officers, responsible members and "
+            "administrators; auditors and the central team are added nationally.",
+        )
+    try:
+        user = await create_user(
+            email=str(body.email),
+            name=body.name,
+            password=body.password,
+            role=body.role,
+            authority_id=authority.id,
+            member_role=body.member_role,
+            session=session,
+        )
+    except UserExists as exists:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exists)) from None
+    except (WeakPassword, ValueError) as refused:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None
+    return _user_view(user)
+
+
+@router.delete("/{code}/users/{user_id}", response_model=UserView)
+async def disable_user(
+    user_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
+    authority: OwnAuthority,
+    session: SessionDep,
+) -> UserView:
+    """Disable a person at once: their sessions and tokens stop working. Kept for the record."""
+    user = await session.get(User, user_id)
+    if user is None or user.authority_id != authority.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user {user_id}.")
+    if user.disabled_at is None:
+        user.disabled_at = datetime.now(UTC)
+        session.add(user)
+        await session.commit()
+    return _user_view(user)
+
+
+def _user_view(user: User) -> UserView:
+    assert user.id is not None
+    return UserView(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        member_role=user.member_role,
+        disabled=user.disabled_at is not None,
+    )

@@ -25,13 +25,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from audit.verify import Head
+from domain.directory import NAMED_ROLES
 from domain.records import (
     RECIPIENT_REJECTED,
     SEND_NOTIFICATION,
     NotificationReceipt,
     NotificationRequest,
 )
-from domain.vocabulary import NotificationKind
+from domain.vocabulary import NotificationKind, Tlp
 from models import SentNotification, TimelineEvent
 from models.notification import DeliveryStatus
 from notifications.compose import WIRE_POLICY, HeaderInjection, compose_email, message_id_for
@@ -175,8 +176,10 @@ class NotificationActivities:
 
     async def _compose(self, request: NotificationRequest, message_id: str) -> EmailMessage:
         incident, recipient = request.incident, request.recipient
+        address = delivery_address(request)
+        restricted = carries_no_detail(request)
         draft = None
-        if request.kind in _WITH_DRAFT and request.facts.body is not None:
+        if request.kind in _WITH_DRAFT and request.facts.body is not None and not restricted:
             async with self._database.session() as session:
                 facts = await draft_facts(
                     incident, request.facts.body, request.facts.deadline, session=session
@@ -185,7 +188,7 @@ class NotificationActivities:
         acknowledge_url = None
         if request.include_acknowledge_link and recipient.member_id is not None:
             acknowledge_url = self._signer.url_for(
-                self._base_url, incident.incident_id, recipient.member_id, recipient.email
+                self._base_url, incident.incident_id, recipient.member_id, address
             )
         rendered = self._renderer.render(
             request.kind,
@@ -196,12 +199,13 @@ class NotificationActivities:
             incident_url=f"{self._base_url}/incidents/{incident.incident_id}",
             draft=draft,
             record_seal=await self._record_seal(request),
+            restricted=restricted,
         )
         return compose_email(
             rendered,
             mail_from=self._mail_from,
             to_name=recipient.name,
-            to_address=recipient.email,
+            to_address=address,
             message_id=message_id,
             language=recipient.language.value,
         )
@@ -236,7 +240,7 @@ class NotificationActivities:
                         incident_id=request.incident.incident_id,
                         kind=request.kind,
                         member_id=request.recipient.member_id,
-                        recipient=request.recipient.email,
+                        recipient=delivery_address(request),
                         language=request.recipient.language.value,
                         message_id=message_id_for(key, self._mail_from),
                     )
@@ -284,3 +288,21 @@ class NotificationActivities:
                 select(SentNotification).where(SentNotification.idempotency_key == key)
             )
         ).first()
+
+
+def delivery_address(request: NotificationRequest) -> str:
+    """Where the message goes: the member's out-of-band address when the council's email may
+    be compromised (and they have one), otherwise their work address."""
+    recipient = request.recipient
+    if request.incident.email_compromised and recipient.out_of_band_email:
+        return recipient.out_of_band_email
+    return recipient.email
+
+
+def carries_no_detail(request: NotificationRequest) -> bool:
+    """Only the reference and links: when the council's email may be compromised, and for
+    anyone but the named members when the incident is marked TLP:RED."""
+    incident = request.incident
+    return incident.email_compromised or (
+        incident.tlp is Tlp.RED and request.recipient.role not in NAMED_ROLES
+    )

@@ -52,6 +52,7 @@ class Reassess(BaseModel):
     personal_data_risk: PersonalDataRisk | None = None
     breach_aware_at: datetime | None = None
     """When the council became aware that personal data was involved (starts the ICO's clock)."""
+    email_compromised: bool | None = None
     reason: str = Field(min_length=1, max_length=2000)
     actor: str
 

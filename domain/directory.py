@@ -26,6 +26,11 @@ CHAIN_ROLES: dict[Chain, tuple[MemberRole, ...]] = {
 }
 
 
+#: The two members every council names under Concordat commitment c; a TLP:RED incident's
+#: details go to them alone.
+NAMED_ROLES = (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER)
+
+
 class MemberContact(BaseModel):
     """Someone an incident's emails go to; the reporting officer has no member id or role."""
 
@@ -34,6 +39,8 @@ class MemberContact(BaseModel):
     name: str
     email: str
     language: Language
+    out_of_band_email: str | None = None
+    """A personal address outside the council's mail, for when that mail may be compromised."""
 
 
 class AuthoritySnapshot(BaseModel):

@@ -31,6 +31,9 @@ class IncidentDetails(BaseModel):
     breach_aware_at: datetime | None = None
     """When the council became aware that personal data was involved, if after `aware_at`."""
     tlp: Tlp
+    email_compromised: bool = False
+    """The council's email may be read by an attacker: messages go to out-of-band addresses
+    and carry nothing but the reference and a link."""
     reporter_name: str
     reporter_email: str
 

@@ -1,6 +1,6 @@
 """Every table Concordat keeps. Alembic migrations in `migrations/` create them."""
 
-from models.access import ApiToken, ApiTokenGrant, User, UserGrant
+from models.access import ApiToken, ApiTokenGrant, UsedAckLink, User, UserGrant
 from models.archive import HistoryArchive
 from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
 from models.incident import Incident, IncidentReferenceCounter
@@ -22,6 +22,7 @@ __all__ = [
     "ResponsibleMember",
     "SentNotification",
     "TimelineEvent",
+    "UsedAckLink",
     "User",
     "UserGrant",
 ]

@@ -90,3 +90,16 @@ class ApiTokenGrant(SQLModel, table=True):
 
     token_id: int = Field(foreign_key="api_token.id", primary_key=True)
     authority_id: int = Field(foreign_key="authority.id", primary_key=True)
+
+
+class UsedAckLink(SQLModel, table=True):
+    """An acknowledge link that has done its one job; a second use is refused."""
+
+    __tablename__ = "used_ack_link"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    """SHA-256 of the link's token: the token itself is not kept."""
+    incident_id: str = Field(foreign_key="incident.id", max_length=36)
+    used_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )

@@ -34,6 +34,8 @@ class Incident(SQLModel, table=True):
     personal_data_risk: PersonalDataRisk | None = Field(
         default=None, sa_column=enum_column(PersonalDataRisk, nullable=True)
     )
+    email_compromised: bool = False
+    """As reported; a reassessment may change it (the workflow's state is the live value)."""
     exercise: bool = Field(default=False, index=True)
     """Exercises run like real incidents but are left out of statistics."""
     tlp: Tlp = Field(sa_column=enum_column(Tlp))

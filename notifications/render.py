@@ -23,7 +23,7 @@ from domain.clock import UK_TIME
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.records import NotificationFacts
-from domain.vocabulary import Language, NotificationKind
+from domain.vocabulary import Language, NotificationKind, Tlp
 from notifications.labels import (
     BODY_NAMES,
     CATEGORY_NAMES,
@@ -43,6 +43,19 @@ EXERCISE_BANNER = (
     "*** EXERCISE / YMARFER: this is an exercise, not a real incident. "
     "Ymarfer yw hwn, nid digwyddiad go iawn. ***"
 )
+
+
+#: Handling notices for the stricter markings, shown at the top of the message in both languages.
+TLP_NOTICES = {
+    Tlp.RED: (
+        "TLP:RED: for the people named on this incident only; do not forward or share it. "
+        "I'r bobl a enwir ar y digwyddiad hwn yn unig; peidiwch ag anfon ymlaen na rhannu."
+    ),
+    Tlp.AMBER_STRICT: (
+        "TLP:AMBER+STRICT: share only within your own council, with those who need to know. "
+        "Rhannwch o fewn eich cyngor eich hun yn unig, gyda'r rhai sydd angen gwybod."
+    ),
+}
 
 
 class RenderedDraft(NamedTuple):
@@ -101,7 +114,12 @@ class MessageRenderer:
         incident_url: str,
         draft: RenderedDraft | None = None,
         record_seal: str | None = None,
+        restricted: bool = False,
     ) -> RenderedMessage:
+        """`restricted` renders a message with nothing but the reference and links: for a
+        recipient a TLP:RED marking leaves out, or when the council's email may be read by an
+        attacker."""
+        template_name = "restricted" if restricted else kind.value
         subjects, texts, htmls = [], [], []
         for language in recipient.language.message_languages:
             context = {
@@ -120,15 +138,16 @@ class MessageRenderer:
                 "acknowledge_url": acknowledge_url,
                 "incident_url": incident_url,
                 "body_name": BODY_NAMES[language][facts.body] if facts.body else "",
-                "draft": draft,
+                "draft": None if restricted else draft,
                 "record_seal": record_seal,
+                "email_compromised": incident.email_compromised,
             }
-            text_template = self._env.get_template(f"{language.value}/{kind.value}.txt.j2")
+            text_template = self._env.get_template(f"{language.value}/{template_name}.txt.j2")
             template_context = text_template.new_context(context)
             subjects.append(_one_line("".join(text_template.blocks["subject"](template_context))))
             texts.append(text_template.render(context).strip() + "\n")
             htmls.append(
-                self._env.get_template(f"{language.value}/{kind.value}.html.j2").render(context)
+                self._env.get_template(f"{language.value}/{template_name}.html.j2").render(context)
             )
         subject = f"[{incident.tlp.value}] {incident.reference} " + " / ".join(subjects)
         text = _LANGUAGE_SEPARATOR.join(texts)
@@ -136,9 +155,13 @@ class MessageRenderer:
             # Nobody may mistake an exercise for the real thing, whichever part they read.
             subject = f"{EXERCISE_SUBJECT} {subject}"
             text = f"{EXERCISE_BANNER}\n\n{text}\n{EXERCISE_BANNER}\n"
+        notice = TLP_NOTICES.get(incident.tlp)
+        if notice:
+            text = f"{notice}\n\n{text}"
         html = self._env.get_template("layout.html.j2").render(
             sections=list(zip(recipient.language.message_languages, htmls, strict=True)),
             title=subject,
             exercise_banner=EXERCISE_BANNER if incident.exercise else None,
+            tlp_notice=notice,
         )
         return RenderedMessage(_one_line(subject), text, html)

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         "async+memory://", description="Where rate limits are counted (async+redis://... to share)."
     )
+    codec_allowed_origins: list[str] = Field(
+        ["http://localhost:8233", "http://127.0.0.1:8233"],
+        description="Web UI origins that may call the codec server (/codec) from a browser.",
+    )
     max_cached_workflows: int = 1000
     max_concurrent_activities: int = 50
 

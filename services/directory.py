@@ -137,7 +137,12 @@ async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> Aut
         name_cy=authority.name_cy,
         members=[
             MemberContact(
-                member_id=m.id, role=m.role, name=m.name, email=m.work_email, language=m.language
+                member_id=m.id,
+                role=m.role,
+                name=m.name,
+                email=m.work_email,
+                language=m.language,
+                out_of_band_email=m.out_of_band_email,
             )
             for m in members
         ],

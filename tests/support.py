@@ -158,6 +158,10 @@ class CouncilUnderTest:
     def emails(self) -> list[str]:
         return [self.email(role) for role in self.members]
 
+    def out_of_band_email(self, role: MemberRole) -> str:
+        """Each member's personal address, outside the council's mail."""
+        return f"{role.value}.{self.code.lower()}@personal.example"
+
 
 async def make_authority(
     database: Database,
@@ -190,6 +194,7 @@ async def make_authority(
                 name=f"{role.value.replace('_', ' ').title()} {number}",
                 work_email=made.email(role),
                 language=(languages or {}).get(role, Language.ENGLISH),
+                out_of_band_email=made.out_of_band_email(role),
                 session=session,
             )
             assert member.id is not None

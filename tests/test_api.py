@@ -272,7 +272,9 @@ async def test_a_member_acknowledges_from_the_link_in_their_email(
     assert ack["member_id"] == officer.council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER]
     assert ack["via"] == "email_link"
     again = await http.get(link.group(1))
-    assert "was recorded at" in again.text
+    assert again.status_code == 410 and "each link works once" in again.text
+    replayed = await http.post(link.group(1))
+    assert replayed.status_code == 410
 
     tampered = await http.get(link.group(1)[:-3] + "abc")
     assert tampered.status_code == 400 and "not valid" in tampered.text

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -29,6 +29,7 @@ from domain.vocabulary import EventKind, NcscCategory, Stage
 from models import Incident
 from runtime.database import Database
 from runtime.grants import grant_application_role
+from runtime.migrate import upgrade_database
 from services.timeline import record_batch, timeline_of
 from tests.support import CouncilUnderTest, make_authority, open_test_incident
 
@@ -295,3 +296,63 @@ def test_a_kept_head_reads_back_as_written() -> None:
     head = Head.parse(f"CDF-2026-0001#42:{'a' * 64}")
     assert (head.subject, head.position, head.of_incident) == ("CDF-2026-0001", 42, True)
     assert str(Head.parse(f"CDF@7:{'b' * 64}")) == f"CDF@7:{'b' * 64}"
+
+
+async def test_timelines_recorded_before_the_chain_existed_are_sealed_by_the_migration(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    upgrade_database(url, "0002")
+    older = create_engine(url)
+    with older.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO authority (id, code, name_en, name_cy) VALUES (1, 'OLD', 'Old', 'Hen')"
+            )
+        )
+        for number in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO incident (id, authority_id, reference, year, number, workflow_id,"
+                    " title, description, incident_type, category, significant, personal_data,"
+                    " exercise, tlp, detected_at, aware_at, reporter_name, reporter_email,"
+                    " opened_by, stage, last_event_sequence, created_at) VALUES (:id, 1, :ref,"
+                    " 2026, :n, :wf, 'Title', 'Description', 'ransomware', 4, 0, 0, 0,"
+                    " 'TLP:AMBER', '2026-11-01 09:00:00.000000', '2026-11-01 09:05:00.000000',"
+                    " 'Officer', 'officer@old.example', 'tests', 'notifying', 2, :created)"
+                ),
+                {
+                    "id": f"00000000-0000-0000-0000-00000000000{number}",
+                    "ref": f"OLD-2026-000{number}",
+                    "n": number,
+                    "wf": f"incident-{number}",
+                    "created": f"2026-11-01 09:0{number}:00.000000",
+                },
+            )
+            for sequence in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO timeline_event (incident_id, sequence, kind, occurred_at,"
+                        " actor, summary, detail, recorded_at) VALUES (:incident, :seq,"
+                        " 'note_added', '2026-11-01 09:10:00.123456', 'Officer', :summary,"
+                        " '{\"text\": \"x\"}', '2026-11-01 09:10:01.000000')"
+                    ),
+                    {
+                        "incident": f"00000000-0000-0000-0000-00000000000{number}",
+                        "seq": sequence,
+                        "summary": f"Note {sequence}",
+                    },
+                )
+    older.dispose()
+
+    upgrade_database(url)
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            result = await verify(session=session, authority_code="OLD")
+        assert result.intact and (result.incidents, result.events) == (2, 4)
+        await _tamper(database, "UPDATE timeline_event SET summary = 'Changed' WHERE sequence = 2")
+        async with database.session() as session:
+            assert not (await verify(session=session, authority_code="OLD")).intact
+    finally:
+        await database.dispose()

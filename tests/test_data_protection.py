@@ -7,16 +7,21 @@ import io
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
+from google.protobuf.json_format import MessageToDict, ParseDict
+from temporalio.api.common.v1 import Payloads
 from temporalio.testing import WorkflowEnvironment
 
+from domain.access import AccessRole
 from domain.commands import Acknowledge, CloseIncident
 from domain.vocabulary import EventKind, MemberRole, NcscCategory
 from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.payloads import ENCODING, PayloadKeyError, PayloadKeys, data_converter
 from runtime.settings import LogFormat, Settings
-from tests.support import MailServer, make_authority, start_incident, wait_for_events
+from security.tokens import issue_token
+from tests.support import MailServer, make_authority, make_user, start_incident, wait_for_events
 from worker import build_worker
 from workflows import IncidentWorkflow
 
@@ -118,3 +123,33 @@ async def test_rotated_keys_still_open_old_payloads_and_a_missing_key_says_so() 
         await data_converter(old).decode(rewritten, [str])
     with pytest.raises(PayloadKeyError, match="32 bytes"):
         PayloadKeys.parse("short:c2hvcnQ=")
+
+
+async def test_the_codec_server_decodes_for_the_central_team_only(
+    http: httpx.AsyncClient, database: Database, web_app
+) -> None:  # type: ignore[no-untyped-def]
+    converter = web_app.state.temporal.data_converter
+    [sealed] = await converter.encode([DESCRIPTION])
+    assert sealed.metadata["encoding"] == ENCODING
+    body = MessageToDict(Payloads(payloads=[sealed]))
+
+    central, _ = await make_user(database, None, AccessRole.CENTRAL_TEAM)
+    officer_user, _ = await make_user(database, await make_authority(database))
+    tokens = {}
+    for label, person in (("central", central), ("officer", officer_user)):
+        async with database.session() as session:
+            _, tokens[label] = await issue_token(
+                "codec", authority_id=None, user_id=person.id, session=session
+            )
+
+    assert (await http.post("/codec/decode", json=body)).status_code == 401
+    refused = await http.post(
+        "/codec/decode", json=body, headers={"Authorization": f"Bearer {tokens['officer']}"}
+    )
+    assert refused.status_code == 403
+    opened = await http.post(
+        "/codec/decode", json=body, headers={"Authorization": f"Bearer {tokens['central']}"}
+    )
+    assert opened.status_code == 200
+    [plain] = ParseDict(opened.json(), Payloads()).payloads
+    assert DESCRIPTION.encode() in plain.data and plain.metadata["encoding"] != ENCODING

@@ -79,6 +79,7 @@ async def open_incident(
             personal_data=request.personal_data,
             personal_data_risk=request.personal_data_risk,
             exercise=request.exercise,
+            email_compromised=request.email_compromised,
             detected_at=request.detected_at,
             aware_at=aware_at,
             tlp=request.tlp,

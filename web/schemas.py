@@ -69,6 +69,11 @@ class IncidentCreate(Strict):
         description="Risk to people from a personal-data breach: risk (the default) or high. "
         "Assessing it unlikely, which means the ICO is not told, is a reassessment with a reason.",
     )
+    email_compromised: bool = Field(
+        False,
+        description="The council's email may be read by the attacker: messages go to members' "
+        "out-of-band addresses and carry only the reference and a link.",
+    )
     exercise: bool = Field(
         False, description="An exercise: every clock runs, no real body is told."
     )
@@ -190,6 +195,9 @@ class AssessmentBody(Strict):
     personal_data_risk: PersonalDataRisk | None = None
     breach_aware_at: Moment | None = Field(
         None, description="When the council became aware personal data was involved."
+    )
+    email_compromised: bool | None = Field(
+        None, description="Whether the council's email may be read by the attacker."
     )
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 

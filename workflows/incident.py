@@ -437,6 +437,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             "personal_data": command.personal_data,
             "personal_data_risk": command.personal_data_risk,
             "breach_aware_at": command.breach_aware_at,
+            "email_compromised": command.email_compromised,
         }
         return {
             field: value

@@ -99,11 +99,36 @@ def downgrade() -> None:
 
 def _seal_existing_timelines() -> None:
     """Chain what was recorded before the chain existed, in the order it was recorded."""
-    from models import Incident, TimelineEvent  # the tables, with their column types
+    # The tables as this revision knows them (later revisions add columns), with the column
+    # types that read timestamps back in UTC.
+    from models.columns import UtcDateTime
 
     bind = op.get_bind()
-    incidents = Incident.__table__
-    events = TimelineEvent.__table__
+    incidents = sa.table(
+        "incident",
+        *(
+            sa.column(name)
+            for name in (
+                "id", "authority_id", "reference", "title", "description", "incident_type",
+                "tlp", "exercise", "reporter_name", "reporter_email", "opened_by",
+                "chain_position", "previous_anchor", "anchor",
+            )
+        ),
+        sa.column("detected_at", UtcDateTime()),
+        sa.column("aware_at", UtcDateTime()),
+        sa.column("created_at", UtcDateTime()),
+    )
+    events = sa.table(
+        "timeline_event",
+        *(
+            sa.column(name)
+            for name in (
+                "id", "incident_id", "sequence", "kind", "actor", "summary", "previous_hash", "hash"
+            )
+        ),
+        sa.column("occurred_at", UtcDateTime()),
+        sa.column("detail", sa.JSON()),
+    )
     started = (
         sa.select(incidents)
         .where(sa.exists().where(events.c.incident_id == incidents.c.id))

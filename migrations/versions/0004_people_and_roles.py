@@ -1,4 +1,5 @@
-"""People who sign in, their roles and grants; personal tokens; members' telephone numbers.
+"""People who sign in, their roles and grants; personal tokens; members' telephone numbers;
+acknowledge links used once.
 
 Revision ID: 0004
 Revises: 0003
@@ -54,9 +55,24 @@ def upgrade() -> None:
         batch.create_index("ix_api_token_user_id", ["user_id"])
     with op.batch_alter_table("responsible_member") as batch:
         batch.add_column(sa.Column("phone", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("incident") as batch:
+        batch.add_column(
+            sa.Column("email_compromised", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.create_table(
+        "used_ack_link",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("incident_id", sa.String(length=36), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
+        sa.PrimaryKeyConstraint("digest"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("used_ack_link")
+    with op.batch_alter_table("incident") as batch:
+        batch.drop_column("email_compromised")
     with op.batch_alter_table("responsible_member") as batch:
         batch.drop_column("phone")
     with op.batch_alter_table("api_token") as batch:

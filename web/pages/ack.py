@@ -6,12 +6,14 @@ scanners open every link in a message, and an acknowledgement must mean a person
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 
+from domain.clock import uk_time
 from domain.commands import Acknowledge, AcknowledgementChannel
-from models import Authority, Incident, ResponsibleMember
+from models import Authority, Incident, ResponsibleMember, UsedAckLink
 from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
 from web.deps import SessionDep, SettingsDep, TemporalDep
 from web.operations import OperationError, live_state, run_update
@@ -55,15 +57,29 @@ async def _resolve(token: str, settings: SettingsDep, session: SessionDep) -> Ac
     member = await session.get(ResponsibleMember, grant.member_id)
     if incident is None or member is None or member.authority_id != incident.authority_id:
         raise AckLinkProblem(404, "This acknowledge link does not match an incident.")
-    if not grant.was_sent_to(member.work_email):
+    if not (
+        grant.was_sent_to(member.work_email)
+        or (member.out_of_band_email and grant.was_sent_to(member.out_of_band_email))
+    ):
         raise AckLinkProblem(
             403,
             "This acknowledge link was sent to a previous holder of the role. "
             "Use the link in your own email, or ask the on-call officer.",
         )
+    used = await session.get(UsedAckLink, _digest(token))
+    if used is not None:
+        raise AckLinkProblem(
+            410,
+            f"This acknowledge link was used on {uk_time(used.used_at)}; each link works once. "
+            "Your acknowledgement is recorded on the incident's timeline.",
+        )
     authority = await session.get(Authority, incident.authority_id)
     assert authority is not None
     return AckTarget(incident, member, authority)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _page(request: Request, target: AckTarget, token: str, **context):  # type: ignore[no-untyped-def]
@@ -114,5 +130,7 @@ async def acknowledge(
         return render(
             request, "ack.html.j2", status_code=refused.status_code, problem=refused.detail
         )
+    session.add(UsedAckLink(digest=_digest(token), incident_id=target.incident.id))
+    await session.commit()
     done = next(a for a in state.acknowledgements if a.member_id == target.member.id)
     return _page(request, target, token, done=done)

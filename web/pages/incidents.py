@@ -145,6 +145,7 @@ async def submit_incident(
             if "personal_data" in values
             else None,
             exercise="exercise" in values,
+            email_compromised="email_compromised" in values,
             detected_at=local_datetime(values.get("detected_at")) or "",
             aware_at=local_datetime(values.get("aware_at")),
             tlp=values.get("tlp") or Tlp.AMBER,

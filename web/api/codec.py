@@ -1,0 +1,62 @@
+"""A codec server, so Temporal's Web UI and CLI can show encrypted payloads to those allowed.
+
+`POST /codec/decode` and `/codec/encode` take and return `{"payloads": [...]}` in Temporal's
+JSON form. Decoding reveals any incident's data, so it needs a token (or signed-in session)
+that may read timelines of every authority: the central team, or an auditor of them all.
+
+    temporal workflow show -w incident-<id> \
+        --codec-endpoint http://127.0.0.1:8000/codec --codec-auth "Bearer cnc_..."
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
+from temporalio.api.common.v1 import Payloads
+
+from domain.access import Permission
+from runtime.payloads import PayloadKeyError
+from web.deps import AnyCaller
+
+router = APIRouter(prefix="/codec", tags=["codec"], include_in_schema=False)
+
+
+def _refuse_unless_national_reader(caller: AnyCaller) -> None:
+    if not (caller.can(Permission.READ_TIMELINES) and caller.readable is None):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Decoding payloads needs permission to read every authority's timelines.",
+        )
+
+
+async def _payloads(request: Request) -> Payloads:
+    try:
+        return ParseDict(await request.json(), Payloads(), ignore_unknown_fields=True)
+    except (ParseError, ValueError) as bad:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"Expected {{'payloads': [...]}}: {bad}"
+        ) from None
+
+
+def _answer(payloads: list) -> JSONResponse:  # type: ignore[type-arg]
+    return JSONResponse(MessageToDict(Payloads(payloads=payloads)))
+
+
+@router.post("/decode")
+async def decode(request: Request, caller: AnyCaller) -> JSONResponse:
+    _refuse_unless_national_reader(caller)
+    codec = request.app.state.temporal.data_converter.payload_codec
+    payloads = list((await _payloads(request)).payloads)
+    try:
+        return _answer(await codec.decode(payloads) if codec else payloads)
+    except PayloadKeyError as unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(unknown)) from None
+
+
+@router.post("/encode")
+async def encode(request: Request, caller: AnyCaller) -> JSONResponse:
+    _refuse_unless_national_reader(caller)
+    codec = request.app.state.temporal.data_converter.payload_codec
+    payloads = list((await _payloads(request)).payloads)
+    return _answer(await codec.encode(payloads) if codec else payloads)

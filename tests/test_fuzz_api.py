@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import schemathesis
 import uvicorn
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from temporalio.client import Client
@@ -32,7 +32,9 @@ from tests.support import free_port
 
 
 @pytest.fixture(scope="module")
-def live_api(dev_settings: Settings, dev_server: WorkflowEnvironment) -> Iterator[dict[str, Any]]:
+def live_api(
+    dev_settings: Settings, dev_server: WorkflowEnvironment, database: Database
+) -> Iterator[dict[str, Any]]:
     """The web app on a real port, in its own thread and event loop."""
     port, ready, found = free_port(), threading.Event(), {}
     target = dev_server.client.service_client.config.target_host
@@ -81,22 +83,31 @@ def live_api(dev_settings: Settings, dev_server: WorkflowEnvironment) -> Iterato
     thread.join(30)
 
 
-@pytest.fixture(scope="module")
-def api_schema(live_api: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return schemathesis.openapi.from_url(f"{live_api['base_url']}/openapi.json")
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_no_request_gets_a_server_error_or_an_undocumented_answer(
-    case: Any, live_api: dict[str, Any]
+    live_api: dict[str, Any],
 ) -> None:
-    case.call_and_validate(
-        base_url=live_api["base_url"],
-        headers={"Authorization": f"Bearer {live_api['token']}"},
-        checks=[not_a_server_error, response_schema_conformance],
-        timeout=30,
-    )
+    schema = schemathesis.openapi.from_url(f"{live_api['base_url']}/openapi.json")
+    headers = {"Authorization": f"Bearer {live_api['token']}"}
+    failures, operations = [], 0
+    for found in schema.get_all_operations():
+        operation = found.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
+        def exercise(case: Any) -> None:
+            case.call_and_validate(
+                base_url=live_api["base_url"],
+                headers=headers,
+                checks=[not_a_server_error, response_schema_conformance],
+                timeout=30,
+            )
+
+        try:
+            exercise()
+        except Exception as failure:
+            failures.append(f"{operation.method.upper()} {operation.path}: {failure}")
+    assert operations >= 20
+    assert not failures, "\n\n".join(failures)

@@ -39,6 +39,7 @@ reporting_app = typer.Typer(
     help="Reporting rules: which bodies, which windows.", no_args_is_help=True
 )
 authority_app = typer.Typer(help="Authorities.", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys that encrypt Temporal payloads.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(member_app, name="member")
@@ -47,6 +48,7 @@ app.add_typer(reporting_app, name="reporting")
 app.add_typer(authority_app, name="authority")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()
@@ -199,6 +201,17 @@ def token_create(
         return token
 
     typer.echo(_with_database(create))
+
+
+@keys_app.command("new")
+def keys_new(
+    key_id: Annotated[str, typer.Argument(help="A name for the key, e.g. 2026-11.")],
+) -> None:
+    """Print a new payload key. Put it first in CONCORDAT_PAYLOAD_KEYS and keep the old ones
+    after it for as long as histories written with them are kept."""
+    from runtime.payloads import PayloadKeys
+
+    typer.echo(PayloadKeys.generate(key_id))
 
 
 @token_app.command("revoke")

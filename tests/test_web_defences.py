@@ -157,3 +157,34 @@ async def test_input_that_would_reach_a_header_or_the_future_is_refused(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert smuggled.status_code == 422
+
+
+async def test_a_person_makes_and_revokes_their_own_tokens(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    council = await make_authority(database)
+    person, password = await make_user(database, council)
+    await sign_in(http, person.email, password)
+    page = await http.get("/account/tokens")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    too_long = await http.post(
+        "/account/tokens", data={"csrf_token": csrf, "name": "x", "days": "999", "scope": "read"}
+    )
+    assert "1 to 365 days" in too_long.text
+    made = await http.post(
+        "/account/tokens",
+        data={"csrf_token": csrf, "name": "dashboard", "days": "30", "scope": "read"},
+    )
+    token = made.text.split("<code>")[1].split("</code>")[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await http.get("/api/incidents", headers=headers)).status_code == 200
+    async with database.session() as session:
+        row = await find_active_token(token, session=session)
+    assert row is not None and row.expires_at is not None and row.scope is TokenScope.READ
+    assert row.expires_at - datetime.now(UTC) < timedelta(days=30, minutes=1)
+    revoked = await http.post(f"/account/tokens/{row.id}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 303
+    assert (await http.get("/api/incidents", headers=headers)).status_code == 401
+    forged = await http.post(f"/account/tokens/{row.id}/revoke", data={"csrf_token": "x"})
+    assert forged.status_code == 403
+    http.cookies.clear()

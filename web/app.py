@@ -24,6 +24,7 @@ from web.api.incidents import router as incidents_api
 from web.api.reporting import router as reporting_api
 from web.limits import RequestSizeLimit
 from web.operations import OperationError
+from web.pages.account import router as account_pages
 from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
 from web.pages.audit import router as audit_pages
@@ -155,5 +156,6 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(incident_pages)
     app.include_router(ack_pages)
     app.include_router(audit_pages)
+    app.include_router(account_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     return app

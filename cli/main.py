@@ -236,7 +236,10 @@ def member_set(
     name: Annotated[str, typer.Option()],
     email: Annotated[str, typer.Option(help="Work email.")],
     language: Annotated[Language, typer.Option()] = Language.UNKNOWN,
-    out_of_band_email: Annotated[str | None, typer.Option()] = None,
+    out_of_band_email: Annotated[
+        str | None, typer.Option(help="A personal address, for when council email is compromised.")
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="To ring when email cannot be trusted.")] = None,
 ) -> None:
     """Name the authority's member in a role (replacing whoever held it)."""
 
@@ -250,6 +253,7 @@ def member_set(
                 work_email=email,
                 language=language,
                 out_of_band_email=out_of_band_email,
+                phone=phone,
                 session=session,
             )
 

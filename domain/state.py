@@ -42,6 +42,7 @@ class IncidentState(BaseModel):
     personal_data: bool
     personal_data_risk: PersonalDataRisk | None = None
     exercise: bool = False
+    email_compromised: bool = False
     chains: list[ChainState]
     acknowledgements: list[Acknowledgement]
     obligations: list[Obligation] = []

@@ -656,6 +656,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             personal_data=incident.personal_data,
             personal_data_risk=incident.personal_data_risk,
             exercise=incident.exercise,
+            email_compromised=incident.email_compromised,
             chains=[state.model_copy() for state in self._chains.values()],
             acknowledgements=list(self._acknowledgements),
             obligations=[o.model_copy(deep=True) for o in self._obligations.values()],

@@ -186,7 +186,9 @@ class NotificationActivities:
                 )
             draft = render_draft(self._renderer, facts)
         acknowledge_url = None
-        if request.include_acknowledge_link and recipient.member_id is not None:
+        # A link in a mailbox the attacker may read could be used to silence the escalation.
+        exposed = incident.email_compromised and address == recipient.email
+        if request.include_acknowledge_link and recipient.member_id is not None and not exposed:
             acknowledge_url = self._signer.url_for(
                 self._base_url, incident.incident_id, recipient.member_id, address
             )
@@ -200,6 +202,7 @@ class NotificationActivities:
             draft=draft,
             record_seal=await self._record_seal(request),
             restricted=restricted,
+            out_of_band=address != recipient.email,
         )
         return compose_email(
             rendered,

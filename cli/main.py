@@ -174,6 +174,17 @@ def token_create(
     if (grant or all_authorities) and role is not AccessRole.AUDITOR:
         typer.echo("--grant and --all-authorities are for auditors (--role auditor).", err=True)
         raise typer.Exit(2)
+    if (
+        not user
+        and not authority
+        and role
+        in (
+            AccessRole.RESPONSIBLE_MEMBER,
+            AccessRole.AUTHORITY_ADMIN,
+        )
+    ):
+        typer.echo(f"A {role.value.replace('_', ' ')}'s token needs --authority.", err=True)
+        raise typer.Exit(2)
     if not user and role is AccessRole.AUDITOR and not (grant or all_authorities or authority):
         typer.echo("Say what an auditor may read: --grant CODE or --all-authorities.", err=True)
         raise typer.Exit(2)

@@ -61,6 +61,7 @@ class IncidentProjection(BaseModel):
     significant: bool
     personal_data: bool
     personal_data_risk: PersonalDataRisk | None = None
+    email_compromised: bool = False
     obligations: list[Obligation] = []
     ico_decision: IcoDecision | None = None
     closed_at: datetime | None = None

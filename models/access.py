@@ -36,6 +36,8 @@ class User(SQLModel, table=True):
         default=None, sa_column=enum_column(MemberRole, nullable=True)
     )
     """For a responsible member: the role they hold, whose acknowledgements are theirs."""
+    session_epoch: int = 0
+    """Raised at sign-out: every session cookie carrying an older value stops working."""
     failed_sign_ins: int = 0
     locked_until: datetime | None = Field(
         default=None, sa_column=Column(UtcDateTime, nullable=True)

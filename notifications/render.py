@@ -115,6 +115,7 @@ class MessageRenderer:
         draft: RenderedDraft | None = None,
         record_seal: str | None = None,
         restricted: bool = False,
+        out_of_band: bool = False,
     ) -> RenderedMessage:
         """`restricted` renders a message with nothing but the reference and links: for a
         recipient a TLP:RED marking leaves out, or when the council's email may be read by an
@@ -141,6 +142,7 @@ class MessageRenderer:
                 "draft": None if restricted else draft,
                 "record_seal": record_seal,
                 "email_compromised": incident.email_compromised,
+                "out_of_band": out_of_band,
             }
             text_template = self._env.get_template(f"{language.value}/{template_name}.txt.j2")
             template_context = text_template.new_context(context)

@@ -59,6 +59,8 @@ class PayloadKeys:
                 raise PayloadKeyError(
                     f"payload key {key_id or '?'!r} must be written as id:<32 bytes in base64>"
                 )
+            if any(known == key_id for known, _ in keys):
+                raise PayloadKeyError(f"payload key {key_id!r} is configured twice")
             keys.append((key_id, key))
         if not keys:
             raise PayloadKeyError("no payload key is configured")
@@ -100,7 +102,9 @@ class EncryptionCodec(PayloadCodec):
     def _open(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption, or never encrypted
-        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", errors="replace")
+        if len(payload.data) <= _NONCE_BYTES:
+            raise PayloadKeyError("an encrypted payload is too short to be one")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise PayloadKeyError(

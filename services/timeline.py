@@ -78,6 +78,7 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             personal_data=projection.personal_data,
             ncsc_reference=projection.ncsc_reference,
             personal_data_risk=projection.personal_data_risk,
+            email_compromised=projection.email_compromised,
             closed_at=projection.closed_at,
             last_event_sequence=last,
         )

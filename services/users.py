@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.access import AccessRole
@@ -57,7 +59,7 @@ async def create_user(
     user = User(
         email=email.strip().lower(),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),
         role=role,
         authority_id=authority_id,
         member_role=member_role,
@@ -73,36 +75,64 @@ async def create_user(
     return user
 
 
+#: The one answer to every refused sign-in, so that it reveals neither which addresses have
+#: accounts nor which are locked.
+REFUSED = SignInRefused(
+    "That email address and password do not match. After "
+    f"{MAX_FAILED_SIGN_INS} wrong passwords an account waits "
+    f"{LOCKOUT.seconds // 60} minutes before the next try."
+)
+
+
 async def authenticate(
     email: str, password: str, *, session: AsyncSession, now: datetime | None = None
 ) -> User | SignInRefused:
-    """The user, or why not. The same words for an unknown address and a wrong password, so
-    sign-in does not reveal who has an account."""
+    """The user, or the one refusal. Password hashing runs off the event loop (it is slow on
+    purpose), and the same work is done for an unknown address, so timing reveals nothing."""
     now = now or datetime.now(UTC)
     user = await user_by_email(email, session=session)
-    refused = SignInRefused("That email address and password do not match.")
-    if user is None or user.disabled_at is not None:
-        verify_password(None, password)  # the same effort, so timing reveals nothing either
-        return refused
-    if user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        minutes = max(1, round((user.locked_until - now) / timedelta(minutes=1)))
-        return SignInRefused(
-            f"Too many wrong passwords: this account is locked for {minutes} more minutes."
-        )
-    if not verify_password(user.password_hash, password):
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            user.locked_until, user.failed_sign_ins = now + LOCKOUT, 0
-        session.add(user)
-        await session.commit()
-        return refused
+    usable = user is not None and user.disabled_at is None
+    locked = usable and user.locked_until is not None and user.locked_until > now  # type: ignore[union-attr,operator]
+    checked_hash = user.password_hash if usable and not locked else None  # type: ignore[union-attr]
+    matches = await asyncio.to_thread(verify_password, checked_hash, password)
+    if user is None or not usable or locked:
+        return REFUSED
+    if not matches:
+        await _count_failure(user, now, session=session)
+        return REFUSED
     user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password, check=False)
+        user.password_hash = await asyncio.to_thread(hash_password, password, check=False)
     session.add(user)
     await session.commit()
     return user
+
+
+async def _count_failure(user: User, now: datetime, *, session: AsyncSession) -> None:
+    """Counted in the database, so parallel guesses cannot slip under the limit."""
+    failures = (
+        await session.exec(
+            update(User)
+            .where(col(User.id) == user.id)
+            .values(failed_sign_ins=User.failed_sign_ins + 1)
+            .returning(User.failed_sign_ins)  # type: ignore[arg-type]
+        )
+    ).scalar_one()
+    if failures >= MAX_FAILED_SIGN_INS:
+        await session.exec(
+            update(User)
+            .where(col(User.id) == user.id)
+            .values(locked_until=now + LOCKOUT, failed_sign_ins=0)
+        )
+    await session.commit()
+
+
+async def end_sessions(user: User, *, session: AsyncSession) -> None:
+    """Sign the person out everywhere: every session cookie issued before now stops working."""
+    await session.exec(
+        update(User).where(col(User.id) == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    await session.commit()
 
 
 async def granted_to(user: User, *, session: AsyncSession) -> frozenset[int]:

@@ -11,6 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import AccessRole, TokenScope
+from models import User
 from runtime.database import Database
 from runtime.settings import Settings
 from security.tokens import find_active_token, issue_token, revoke_token
@@ -68,13 +69,55 @@ async def test_repeated_wrong_passwords_lock_the_account(
 ) -> None:
     council = await make_authority(database)
     person, password = await make_user(database, council)
-    for _ in range(5):
-        refused = await sign_in(http, person.email, "a wrong password here")
-        assert refused.status_code == 401 and "do not match" in refused.text
-    locked = await sign_in(http, person.email, password)
-    assert locked.status_code == 401 and "locked for 15 more minutes" in locked.text
+    wrong = [await sign_in(http, person.email, "a wrong password here") for _ in range(5)]
+    assert {r.status_code for r in wrong} == {401}
+    locked = await sign_in(http, person.email, password)  # the right password, too late
+    assert locked.status_code == 401
+    async with database.session() as session:
+        stored = await session.get(User, person.id, populate_existing=True)
+    assert stored is not None and stored.locked_until is not None
     unknown = await sign_in(http, "nobody@nowhere.example", password)
-    assert "do not match" in unknown.text  # the same words: sign-in reveals no accounts
+    # The same words for a wrong password, a locked account and an unknown address.
+    assert _error(wrong[0].text) == _error(locked.text) == _error(unknown.text)
+
+
+def _error(page: str) -> str:
+    return page.split('role="alert">')[1].split("</div>")[0]
+
+
+async def test_signing_out_ends_every_copy_of_the_session(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    council = await make_authority(database)
+    person, password = await make_user(database, council)
+    await sign_in(http, person.email, password)
+    stolen = dict(http.cookies)
+    page = await http.get("/incidents")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    await http.post("/signout", data={"csrf_token": csrf})
+    http.cookies.clear()
+    http.cookies.update(stolen)
+    replayed = await http.get("/incidents")
+    assert replayed.status_code == 303 and replayed.headers["location"].startswith("/signin")
+    http.cookies.clear()
+
+
+async def test_only_the_codec_server_answers_the_web_ui_across_origins(
+    http: httpx.AsyncClient,
+) -> None:
+    origin = {"Origin": "http://localhost:8233"}
+    api = await http.get("/api/incidents", headers=origin)
+    assert "access-control-allow-origin" not in api.headers
+    preflight = await http.options(
+        "/codec/decode",
+        headers=origin
+        | {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:8233"
+    assert "access-control-allow-credentials" not in preflight.headers
 
 
 async def test_sign_in_token_use_and_incident_creation_are_rate_limited(
@@ -167,14 +210,14 @@ async def test_a_person_makes_and_revokes_their_own_tokens(
     await sign_in(http, person.email, password)
     page = await http.get("/account/tokens")
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    fields = {"csrf_token": csrf, "name": "dashboard", "days": "30", "scope": "read"}
+    no_password = await http.post("/account/tokens", data=fields | {"password": "guess"})
+    assert "Enter your password" in no_password.text and "<code>" not in no_password.text
     too_long = await http.post(
-        "/account/tokens", data={"csrf_token": csrf, "name": "x", "days": "999", "scope": "read"}
+        "/account/tokens", data=fields | {"days": "999", "password": password}
     )
     assert "1 to 365 days" in too_long.text
-    made = await http.post(
-        "/account/tokens",
-        data={"csrf_token": csrf, "name": "dashboard", "days": "30", "scope": "read"},
-    )
+    made = await http.post("/account/tokens", data=fields | {"password": password})
     token = made.text.split("<code>")[1].split("</code>")[0]
     headers = {"Authorization": f"Bearer {token}"}
     assert (await http.get("/api/incidents", headers=headers)).status_code == 200

@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 
 from runtime.database import Database
 from runtime.settings import Settings
 from web.api.admin import router as admin_api
+from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.incidents import router as incidents_api
 from web.api.reporting import router as reporting_api
@@ -80,14 +80,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     )
     app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES)
     app.add_middleware(SecurityHeaders, https=https)
-    # Only the Temporal Web UI may call across origins, and only the codec server.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.codec_allowed_origins,
-        allow_methods=["POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-        allow_credentials=True,
-    )
+    app.add_middleware(CodecCors, origins=settings.codec_allowed_origins)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

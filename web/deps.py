@@ -43,6 +43,7 @@ class Caller:
     user_id: int | None = None
     token_id: int | None = None
     member_role: MemberRole | None = None
+    email: str | None = None
 
     @classmethod
     async def of_user(
@@ -65,6 +66,7 @@ class Caller:
             user_id=user.id,
             token_id=token_id,
             member_role=user.member_role,
+            email=user.email,
         )
 
     @classmethod
@@ -212,7 +214,8 @@ async def refuse_unless_acknowledging_for_self(
     if caller.role is not AccessRole.RESPONSIBLE_MEMBER:
         return
     own = await member_holding(incident.authority_id, caller.member_role, session=session)
-    if own is None or own.id != member_id:
+    # The member in the role now, and this person: a role's previous holder is not them.
+    if own is None or own.id != member_id or own.work_email.lower() != caller.email:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "A named member can acknowledge only for themselves."
         )

@@ -749,6 +749,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             significant=self._incident.significant,
             personal_data=self._incident.personal_data,
             personal_data_risk=self._incident.personal_data_risk,
+            email_compromised=self._incident.email_compromised,
             obligations=[o.model_copy(deep=True) for o in self._obligations.values()],
             ico_decision=self._ico_decision(),
             closed_at=self._closed_at,

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("authority_id", sa.Integer(), nullable=True),
         sa.Column("all_authorities", sa.Boolean(), nullable=False),
         sa.Column("member_role", sa.String(length=40), nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
         sa.Column("failed_sign_ins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),

@@ -150,8 +150,10 @@ async def add_user(body: UserBody, authority: OwnAuthority, session: SessionDep)
             member_role=body.member_role,
             session=session,
         )
-    except UserExists as exists:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exists)) from None
+    except UserExists:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "That address cannot be used for a new user."
+        ) from None
     except (WeakPassword, ValueError) as refused:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None
     return _user_view(user)

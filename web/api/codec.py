@@ -13,6 +13,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
 from domain.access import Permission
@@ -20,6 +22,27 @@ from runtime.payloads import PayloadKeyError
 from web.deps import AnyCaller
 
 router = APIRouter(prefix="/codec", tags=["codec"], include_in_schema=False)
+
+
+class CodecCors:
+    """Cross-origin calls from the Temporal Web UI to the codec server, and to nothing else.
+    Without credentials: the codec takes a bearer token, never the page session's cookie."""
+
+    def __init__(self, app: ASGIApp, *, origins: list[str]) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_credentials=False,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/codec/"):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _refuse_unless_national_reader(caller: AnyCaller) -> None:
@@ -32,8 +55,11 @@ def _refuse_unless_national_reader(caller: AnyCaller) -> None:
 
 async def _payloads(request: Request) -> Payloads:
     try:
-        return ParseDict(await request.json(), Payloads(), ignore_unknown_fields=True)
-    except (ParseError, ValueError) as bad:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("the body is not a JSON object")
+        return ParseDict(body, Payloads(), ignore_unknown_fields=True)
+    except (ParseError, ValueError, TypeError) as bad:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"Expected {{'payloads': [...]}}: {bad}"
         ) from None

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 
 from domain.access import TokenScope
-from models import ApiToken
+from models import ApiToken, User
+from security.passwords import verify_password
 from security.tokens import issue_token, revoke_token
 from web.deps import SessionDep
 from web.pages.common import AnyPageCaller, render, verified_form
@@ -47,6 +49,10 @@ async def token_list(request: Request, caller: AnyPageCaller, session: SessionDe
 async def token_create(
     request: Request, caller: AnyPageCaller, session: SessionDep, form: FormData
 ):
+    user = await session.get(User, caller.user_id)
+    password = str(form.get("password", ""))
+    if user is None or not await asyncio.to_thread(verify_password, user.password_hash, password):
+        return await _page(request, caller, session, error="Enter your password to create a token.")
     name = str(form.get("name", "")).strip()
     try:
         days = int(str(form.get("days", "90")))
@@ -73,7 +79,10 @@ async def token_create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 async def token_revoke(
-    token_id: int, caller: AnyPageCaller, session: SessionDep, form: FormData
+    token_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
+    caller: AnyPageCaller,
+    session: SessionDep,
+    form: FormData,
 ) -> RedirectResponse:
     token = await session.get(ApiToken, token_id)
     if token is None or token.user_id is None or token.user_id != caller.user_id:

@@ -66,6 +66,12 @@ async def _resolve(token: str, settings: SettingsDep, session: SessionDep) -> Ac
             "This acknowledge link was sent to a previous holder of the role. "
             "Use the link in your own email, or ask the on-call officer.",
         )
+    if incident.email_compromised and grant.was_sent_to(member.work_email):
+        raise AckLinkProblem(
+            403,
+            "The council's email may be compromised, so links sent there no longer acknowledge. "
+            "Use the link sent to your personal address, or ring the on-call officer.",
+        )
     used = await session.get(UsedAckLink, _digest(token))
     if used is not None:
         raise AckLinkProblem(

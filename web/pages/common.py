@@ -35,6 +35,7 @@ SESSION_LIFETIME = timedelta(hours=8)
 def start_session(request: Request, user: User) -> None:
     request.session.clear()  # a fresh session (and CSRF token) at every sign-in
     request.session["user_id"] = user.id
+    request.session["epoch"] = user.session_epoch
     request.session["signed_in_at"] = datetime.now(UTC).isoformat()
 
 
@@ -46,6 +47,7 @@ async def get_page_caller(request: Request, session: SessionDep) -> Caller:
     if (
         user is None
         or user.disabled_at is not None
+        or request.session.get("epoch") != user.session_epoch
         or not isinstance(signed_in_at, str)
         or datetime.fromisoformat(signed_in_at) + SESSION_LIFETIME < now
     ):

@@ -361,8 +361,9 @@ async def incident_action(
     refuse_without(caller, Permission.ACKNOWLEDGE if acknowledging else Permission.RUN_INCIDENTS)
     incident = await _visible(incident_id, caller, session, acting=True)
     if acknowledging:
+        chosen = str(form.get("member_id") or "")
         await refuse_unless_acknowledging_for_self(
-            caller, incident, int(str(form.get("member_id") or 0) or 0), session=session
+            caller, incident, int(chosen) if chosen.isdigit() else 0, session=session
         )
     try:
         update, command = _command(action, form, caller.name)

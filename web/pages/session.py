@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from domain.access import AccessRole
-from services.users import SignInRefused, authenticate
+from models import User
+from services.users import SignInRefused, authenticate, end_sessions
 from web.deps import SessionDep
 from web.pages.common import render, safe_next, start_session, verified_form
 from web.rate_limits import client_address, rate_limits
@@ -57,6 +58,13 @@ async def sign_in(
 
 
 @router.post("/signout")
-async def sign_out(request: Request, form: Annotated[dict, Depends(verified_form)]):
+async def sign_out(
+    request: Request, session: SessionDep, form: Annotated[dict, Depends(verified_form)]
+):
+    """Signs out everywhere: a copy of this session's cookie stops working too."""
+    user_id = request.session.get("user_id")
+    user = await session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None:
+        await end_sessions(user, session=session)
     request.session.clear()
     return RedirectResponse("/signin", status_code=303)

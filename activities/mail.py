@@ -171,8 +171,13 @@ class NotificationActivities:
             bound.warning("notification_deferred", error=type(error).__name__)
             raise
         sent_at = await self._mark_sent(record.idempotency_key)
-        bound.info("notification_sent", message_id=record.message_id)
-        return NotificationReceipt(message_id=record.message_id, sent_at=sent_at)
+        bound.info("notification_sent", message_id=record.message_id, attempts=record.attempts)
+        return NotificationReceipt(
+            message_id=record.message_id,
+            sent_at=sent_at,
+            attempts=record.attempts,
+            last_error=record.last_error if record.attempts > 1 else None,
+        )
 
     async def _compose(self, request: NotificationRequest, message_id: str) -> EmailMessage:
         incident, recipient = request.incident, request.recipient

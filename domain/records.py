@@ -114,3 +114,7 @@ class NotificationReceipt(BaseModel):
     message_id: str
     sent_at: datetime
     already_sent: bool = False
+    attempts: int = 1
+    """How many tries it took; more than one means an outage the timeline should show."""
+    last_error: str | None = None
+    """Why the last failed try failed."""

@@ -80,6 +80,12 @@ class Inbox:
         self._lock = threading.Lock()
         self._messages: list[ReceivedMail] = []
         self.rejected_addresses: set[str] = set()
+        self.hold_seconds: dict[str, float] = {}
+        """Before answering DATA for this address, wait (once); if the sender has gone by then,
+        the message is not queued, as a real server drops an unfinished transaction."""
+        self.drop_after_accept: set[str] = set()
+        """Queue the message for this address, then drop the connection before replying
+        (once): the sender cannot know it was accepted."""
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -90,9 +96,18 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        address = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
+        if address in self.hold_seconds:
+            await asyncio.sleep(self.hold_seconds.pop(address))
+            if server.transport is None or server.transport.is_closing():
+                return "421 The sender went away"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if address in self.drop_after_accept:
+            self.drop_after_accept.discard(address)
+            if server.transport is not None:
+                server.transport.abort()
         return "250 Message accepted for delivery"
 
     def messages(

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
@@ -112,6 +113,15 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
+        message = "The database cannot be reached, so nothing was saved. Try again in a moment."
+        if _wants_html(request):
+            return render(request, "error.html.j2", status_code=503, message=message)
+        return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -846,10 +846,14 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 **detail,
             )
             return
+        retried = receipt.attempts > 1
         self._record(
             EventKind.NOTIFICATION_SENT,
-            f"Sent {request.kind.label} to {request.recipient.name}",
+            f"Sent {request.kind.label} to {request.recipient.name}"
+            + (f" after {receipt.attempts} attempts" if retried else ""),
             message_id=receipt.message_id,
+            attempts=receipt.attempts if retried else None,
+            last_error=receipt.last_error if retried else None,
             **detail,
         )
 

@@ -1,0 +1,120 @@
+"""Real processes the fault tests start, kill and restart: workers and a Temporal dev server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runtime.settings import Settings
+from runtime.temporal import bundled_binary
+from tests.support import free_port
+
+CONCORDAT = str(Path(sys.executable).parent / "concordat")
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+class WorkerProcess:
+    """`concordat worker` in its own process, as production runs it."""
+
+    def __init__(self, settings: Settings, *, temporal: str, queue: str, log: Path) -> None:
+        self.env = os.environ | {
+            "CONCORDAT_DATABASE_URL": settings.database_url,
+            "CONCORDAT_TEMPORAL_ADDRESS": temporal,
+            "CONCORDAT_TASK_QUEUE": queue,
+            "CONCORDAT_SMTP_HOST": settings.smtp_host or "127.0.0.1",
+            "CONCORDAT_SMTP_PORT": str(settings.smtp_port),
+            "CONCORDAT_SMTP_TIMEOUT_SECONDS": "5",
+            "CONCORDAT_SECRET_KEY": settings.signing_key(),
+            "CONCORDAT_PAYLOAD_KEYS": settings.payload_keys.get_secret_value()
+            if settings.payload_keys
+            else "",
+            "CONCORDAT_BASE_URL": settings.base_url,
+            "CONCORDAT_MAIL_FROM": settings.mail_from,
+            "CONCORDAT_LOG_FORMAT": "json",
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 (our own command)
+                [CONCORDAT, "worker"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no chance to finish anything."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def logged(self, event: str) -> int:
+        return self.log.read_text(errors="replace").count(f'"event": "{event}"')
+
+
+class DevServerProcess:
+    """The Temporal dev server with its state in a file, so it can be killed and restarted."""
+
+    def __init__(self, state: Path) -> None:
+        self.state, self.port = state, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> DevServerProcess:
+        self.process = subprocess.Popen(  # noqa: S603 (the bundled Temporal CLI)
+            [
+                bundled_binary("temporal"),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--db-filename",
+                str(self.state),
+                "--log-level",
+                "error",
+                "--dynamic-config-value",
+                "frontend.enableUpdateWorkflowExecution=true",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)

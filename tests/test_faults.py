@@ -1,0 +1,195 @@
+"""Faults made for real: workers killed with SIGKILL, the Temporal server killed and restarted,
+an SMTP server that drops the connection, a database that goes away. Nothing is lost, and
+nothing is sent twice (or, where SMTP makes that impossible to know, sent again with the same
+Message-ID so the receiver can drop the copy)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from domain.vocabulary import EventKind, MemberRole
+from models import EscalationPolicyOverride
+from runtime.database import Database
+from runtime.settings import Settings
+from runtime.temporal import converter_for
+from tests.processes import DevServerProcess, WorkerProcess
+from tests.support import (
+    CouncilUnderTest,
+    MailServer,
+    make_authority,
+    start_incident,
+    timeline,
+    wait_for_events,
+)
+from worker import build_worker
+
+#: Every step a few seconds apart: reminder, deputy, chief executive, then everyone.
+POLICY = dict(ack_timeout_category_4_seconds=4, reminders_before_escalation=1)
+#: Two requests, two reminders, three escalations (the chief executive once for both
+#: chains), and the final alert to the seven people of the directory and the reporter, per chain.
+EMAILS_PER_INCIDENT = 2 + 2 + 3 + 2 * 7
+
+
+def _target(dev_server: WorkflowEnvironment) -> str:
+    return dev_server.client.service_client.config.target_host
+
+
+def _each_step_once(mail_server: MailServer, council: CouncilUnderTest) -> dict:  # type: ignore[type-arg]
+    received = Counter((m.to, m.subject) for m in mail_server.inbox.to_domain(council.domain))
+    return {
+        key: count
+        for key, count in received.items()
+        if count != (2 if "NOT ACKNOWLEDGED" in key[1] else 1)
+    }
+
+
+async def test_a_worker_killed_between_sends_is_replaced_and_nothing_repeats(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    tmp_path: Path,
+) -> None:
+    council = await make_authority(
+        database, policy=EscalationPolicyOverride(**POLICY), reporting=False
+    )
+    queue = f"sigkill-{uuid.uuid4()}"
+    first = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "1")
+    second = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "2")
+    try:
+        first.start()
+        handle = await start_incident(dev_server.client, database, council, queue)
+        await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain), count=2)
+        first.kill()  # between level 1's requests and the reminders
+        second.start()
+        await wait_for_events(database, handle, EventKind.UNACKNOWLEDGED, count=2, timeout=120)
+        await mail_server.inbox.wait_for(
+            lambda m: m.to.endswith(council.domain), count=EMAILS_PER_INCIDENT, timeout=120
+        )
+    finally:
+        first.stop()
+        second.stop()
+    assert _each_step_once(mail_server, council) == {}
+    assert len(mail_server.inbox.to_domain(council.domain)) == EMAILS_PER_INCIDENT
+    assert second.logged("notification_sent") > 0
+
+
+async def test_two_workers_share_the_work_and_run_nothing_twice(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    tmp_path: Path,
+) -> None:
+    councils = [
+        await make_authority(database, policy=EscalationPolicyOverride(**POLICY), reporting=False)
+        for _ in range(4)
+    ]
+    queue = f"pair-{uuid.uuid4()}"
+    workers = [
+        WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / name)
+        for name in ("a", "b")
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        handles = [
+            await start_incident(dev_server.client, database, council, queue)
+            for council in councils
+        ]
+        for handle in handles:
+            await wait_for_events(database, handle, EventKind.UNACKNOWLEDGED, count=2, timeout=120)
+        for council in councils:
+            await mail_server.inbox.wait_for(
+                lambda m, c=council: m.to.endswith(c.domain), count=EMAILS_PER_INCIDENT
+            )
+    finally:
+        for worker in workers:
+            worker.stop()
+    for council in councils:
+        assert _each_step_once(mail_server, council) == {}
+    sent = [worker.logged("notification_sent") for worker in workers]
+    assert sum(sent) == EMAILS_PER_INCIDENT * len(councils)
+    assert all(count > 0 for count in sent), sent  # both took a share
+
+
+async def test_the_temporal_server_killed_and_restarted_keeps_every_timer(
+    database: Database, settings: Settings, mail_server: MailServer, tmp_path: Path
+) -> None:
+    council = await make_authority(
+        database,
+        policy=EscalationPolicyOverride(
+            ack_timeout_category_4_seconds=6, reminders_before_escalation=1
+        ),
+        reporting=False,
+    )
+    server = DevServerProcess(tmp_path / "temporal.db").start()
+    queue = f"restart-{uuid.uuid4()}"
+    try:
+        client = await Client.connect(server.address, data_converter=converter_for(settings))
+        async with build_worker(client, database, settings, task_queue=queue):
+            handle = await start_incident(client, database, council, queue)
+            await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain), count=2)
+            server.kill()  # every timer is now waiting in the state file only
+            await asyncio.sleep(2)
+            server.start()
+            await wait_for_events(database, handle, EventKind.UNACKNOWLEDGED, count=2, timeout=120)
+            await mail_server.inbox.wait_for(
+                lambda m: m.to.endswith(council.domain), count=EMAILS_PER_INCIDENT, timeout=120
+            )
+    finally:
+        server.stop()
+    assert _each_step_once(mail_server, council) == {}
+    kinds = Counter(e.kind for e in await timeline(database, handle))
+    assert kinds[EventKind.REMINDER_SENT] == 2 and kinds[EventKind.ESCALATED] == 4
+
+
+async def test_a_connection_dropped_after_the_server_accepted_repeats_the_same_message_id(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    dev_settings: Settings,
+    dev_worker: None,
+    mail_server: MailServer,
+) -> None:
+    council = await make_authority(database, reporting=False)
+    address = council.email(MemberRole.EXECUTIVE_MEMBER)
+    mail_server.inbox.drop_after_accept.add(address)
+    handle = await start_incident(dev_server.client, database, council, dev_settings.task_queue)
+    copies = await mail_server.inbox.wait_for(lambda m: m.to == address, count=2, timeout=60)
+    [sent] = [
+        e
+        for e in await wait_for_events(database, handle, EventKind.NOTIFICATION_SENT, count=2)
+        if e.detail.get("member_id") == council.members[MemberRole.EXECUTIVE_MEMBER]
+    ]
+    # SMTP cannot tell the sender that a message it never heard accepted was queued: the retry
+    # sends it again, under the same Message-ID, so the receiving system keeps one.
+    assert len({m.message["Message-ID"] for m in copies}) == 1
+    assert sent.detail["message_id"] == copies[0].message["Message-ID"]
+    assert sent.detail["attempts"] == 2 and "after 2 attempts" in sent.summary
+
+
+async def test_a_database_outage_answers_503_and_leaves_nothing_half_made(
+    http: httpx.AsyncClient,
+    database: Database,
+    web_app,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.test_api import count_incidents, officer_for, report
+
+    officer = await officer_for(database, http)
+    healthy = web_app.state.database
+    web_app.state.database = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        refused = await officer.post("/api/incidents", report(officer.council.code))
+    finally:
+        await web_app.state.database.dispose()
+        web_app.state.database = healthy
+    assert refused.status_code == 503
+    assert "nothing was saved" in refused.json()["detail"]
+    assert await count_incidents(database, officer.council) == 0

@@ -12,7 +12,16 @@ import sys
 from datetime import timedelta
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.worker import Worker
 
 from activities import build_activities
@@ -20,7 +29,7 @@ from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
-from workflows import ALL_WORKFLOWS
+from workflows import ALL_WORKFLOWS, ReconciliationWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +54,30 @@ def build_worker(
     )
 
 
+#: The schedule that repairs incidents whose workflow never started.
+RECONCILE_SCHEDULE = "concordat-reconcile-unstarted"
+RECONCILE_EVERY = timedelta(minutes=5)
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create Concordat's schedules if they are missing (any worker may; the first one does)."""
+    try:
+        await client.create_schedule(
+            RECONCILE_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    ReconciliationWorkflow.run,
+                    id=f"{RECONCILE_SCHEDULE}-run",
+                    task_queue=settings.task_queue,
+                ),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RECONCILE_EVERY)]),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def run_worker(settings: Settings) -> None:
     if settings.temporal_address is None:
         raise SystemExit(
@@ -56,6 +89,7 @@ async def run_worker(settings: Settings) -> None:
     log.info(
         "worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace
     )
+    await ensure_schedules(client, settings)
     try:
         await build_worker(client, database, settings).run()
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 from activities.archive import ArchiveActivities
 from activities.directory import DirectoryActivities
 from activities.mail import NotificationActivities, SmtpTransport
+from activities.reconcile import ReconcileActivities
 from activities.timeline import TimelineActivities
 from notifications.render import MessageRenderer
 from runtime.database import Database
@@ -34,4 +35,5 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         TimelineActivities(database).record_timeline,
         notifications.send_notification,
         ArchiveActivities(database).archive_history,
+        ReconcileActivities(database, settings.task_queue).reconcile,
     ]

@@ -114,6 +114,29 @@ def db_upgrade() -> None:
     typer.echo(f"Database is up to date; {added} councils added.")
 
 
+@app.command()
+def reconcile() -> None:
+    """Start the workflow of any incident whose row was saved but whose start never happened
+    (workers also do this every few minutes on a Temporal schedule)."""
+    from runtime.temporal import connect
+    from services.starts import reconcile_unstarted
+
+    settings = _settings()
+
+    async def repair(database: Database) -> list[str]:
+        client = await connect(settings)
+        async with database.session() as session:
+            return await reconcile_unstarted(
+                session=session, temporal=client, task_queue=settings.task_queue
+            )
+
+    started = _with_database(repair)
+    typer.echo(
+        f"Started {len(started)} incident(s)" + (": " + ", ".join(started) if started else ".")
+    )
+    _exit()
+
+
 @db_app.command("grant")
 def db_grant(
     role: Annotated[str, typer.Argument(help="The PostgreSQL role the application runs as.")],

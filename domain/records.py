@@ -18,6 +18,7 @@ LOAD_AUTHORITY_SNAPSHOT = "load_authority_snapshot"
 RECORD_TIMELINE = "record_timeline"
 SEND_NOTIFICATION = "send_notification"
 ARCHIVE_HISTORY = "archive_history"
+RECONCILE_UNSTARTED = "reconcile_unstarted"
 
 #: The failure type of a notification no retry can deliver (the server refused the address).
 RECIPIENT_REJECTED = "RecipientRejected"

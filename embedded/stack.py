@@ -34,7 +34,7 @@ from services.councils import seed_councils
 from services.directory import authority_by_code
 from services.users import create_user, user_by_email
 from web.app import create_app
-from worker import build_worker
+from worker import build_worker, ensure_schedules
 
 log = structlog.get_logger(__name__)
 
@@ -184,6 +184,7 @@ async def run_embedded(settings: Settings) -> None:
             mail_line = f"smtp://{settings.smtp_host}:{settings.smtp_port} (configured relay)"
         client, ui_url = await start_temporal(settings, stack)
         worker = build_worker(client, database, settings)
+        await ensure_schedules(client, settings)
         app = create_app(settings=settings, database=database, temporal=client)
         server = EmbeddedWebServer(
             uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning")

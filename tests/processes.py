@@ -118,3 +118,38 @@ class DevServerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
+
+
+class WebProcess:
+    """`concordat web` in its own process, so it can be killed in the middle of a request."""
+
+    def __init__(self, settings: Settings, *, temporal: str, queue: str, log: Path) -> None:
+        self.port = free_port()
+        self.env = WorkerProcess(settings, temporal=temporal, queue=queue, log=log).env | {
+            "CONCORDAT_WEB_PORT": str(self.port),
+            "CONCORDAT_RATE_LIMIT_INCIDENTS": "1000/minute",
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WebProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 (our own command)
+                [CONCORDAT, "web"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_for_port(self.port)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -193,3 +194,87 @@ async def test_a_database_outage_answers_503_and_leaves_nothing_half_made(
     assert refused.status_code == 503
     assert "nothing was saved" in refused.json()["detail"]
     assert await count_incidents(database, officer.council) == 0
+
+
+async def test_an_incident_saved_without_its_workflow_is_started_by_reconciliation(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    dev_settings: Settings,
+    dev_worker: None,
+    mail_server: MailServer,
+) -> None:
+    from sqlalchemy import update
+
+    from models import Incident
+    from services.starts import reconcile_unstarted
+    from tests.support import open_test_incident
+
+    council = await make_authority(database, reporting=False)
+    # The API process died after saving these rows and before starting their workflows.
+    orphan = await open_test_incident(database, council)
+    in_flight = await open_test_incident(database, council)  # a create still under way
+    async with database.session() as session:
+        await session.exec(
+            update(Incident)
+            .where(Incident.id == orphan.id)  # type: ignore[arg-type]
+            .values(created_at=orphan.created_at - timedelta(minutes=10))
+        )
+        await session.commit()
+
+    async def repair() -> list[str]:
+        async with database.session() as session:
+            return await reconcile_unstarted(
+                session=session, temporal=dev_server.client, task_queue=dev_settings.task_queue
+            )
+
+    assert await repair() == [orphan.reference]
+    await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain), count=2)
+    handle = dev_server.client.get_workflow_handle(orphan.workflow_id)
+    await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
+    assert await repair() == []  # started once, however often it runs
+    assert in_flight.reference not in await repair()
+
+
+async def test_a_create_retried_after_the_api_was_killed_opens_one_incident(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    dev_settings: Settings,
+    dev_worker: None,
+    tmp_path: Path,
+) -> None:
+    from security.tokens import issue_token
+    from tests.processes import WebProcess
+    from tests.test_api import count_incidents, report
+
+    council = await make_authority(database, reporting=False)
+    async with database.session() as session:
+        _, token = await issue_token("api restart", authority_id=council.id, session=session)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"once-{uuid.uuid4()}"}
+    body = report(council.code)
+    web = WebProcess(
+        dev_settings,
+        temporal=_target(dev_server),
+        queue=dev_settings.task_queue,
+        log=tmp_path / "w",
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=web.url, timeout=30) as client:
+            in_flight = asyncio.create_task(
+                client.post("/api/incidents", json=body, headers=headers)
+            )
+            await asyncio.sleep(0.15)
+            web.kill()  # mid-request: the answer, if any, never arrives
+            try:
+                await in_flight
+            except httpx.HTTPError:
+                pass
+        web.start()
+        async with httpx.AsyncClient(base_url=web.url, timeout=30) as client:
+            first = await client.post("/api/incidents", json=body, headers=headers)
+            again = await client.post("/api/incidents", json=body, headers=headers)
+    finally:
+        web.stop()
+    assert first.status_code in (200, 201) and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    assert await count_incidents(database, council) == 1
+    await dev_server.client.get_workflow_handle(first.json()["workflow_id"]).describe()

@@ -9,12 +9,10 @@ import structlog
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.commands import Rejection
-from domain.incident import OpenIncident
 from domain.obligations import Body
 from domain.state import IncidentState
 from models import Authority, Incident
@@ -25,6 +23,7 @@ from services import incidents as incident_service
 from services import reporting
 from services.directory import authority_by_code
 from services.incidents import details_of
+from services.starts import start_incident_workflow, workflow_exists
 from web.deps import Caller
 from web.rate_limits import RateLimits
 from web.schemas import IncidentCreate
@@ -98,10 +97,10 @@ async def open_incident(
         incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code
     )
     try:
-        await _start_workflow(incident, authority, temporal, settings)
+        await start_incident_workflow(incident, authority, temporal, settings.task_queue)
     except Exception as error:
         bound.error("incident_start_failed", error=type(error).__name__, new=created)
-        started = await _workflow_exists(incident, temporal)
+        started = await workflow_exists(incident, temporal)
         if started:  # the start reached the server although its answer did not reach us
             bound.info("incident_start_confirmed")
             return incident, created
@@ -126,34 +125,6 @@ async def open_incident(
         "incident_opened" if created else "incident_open_replayed", category=int(incident.category)
     )
     return incident, created
-
-
-async def _workflow_exists(incident: Incident, temporal: Client) -> bool | None:
-    """True or False when Temporal can say whether the workflow exists; None when it cannot."""
-    try:
-        await temporal.get_workflow_handle(incident.workflow_id).describe()
-    except RPCError as error:
-        return False if error.status == RPCStatusCode.NOT_FOUND else None
-    except Exception:  # the server is unreachable: nothing can be known
-        return None
-    return True
-
-
-async def _start_workflow(
-    incident: Incident, authority: Authority, temporal: Client, settings: Settings
-) -> None:
-    try:
-        await temporal.start_workflow(
-            IncidentWorkflow.run,
-            OpenIncident(details=incident_service.details_of(incident, authority)),
-            id=incident.workflow_id,
-            task_queue=settings.task_queue,
-            # A retried start joins the running workflow; a closed incident is never reopened.
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        pass
 
 
 _REJECTION_STATUS = {

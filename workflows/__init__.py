@@ -2,7 +2,8 @@
 
 from workflows.archive import HistoryArchiveWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.reconcile import ReconciliationWorkflow
 
-ALL_WORKFLOWS = [IncidentWorkflow, HistoryArchiveWorkflow]
+ALL_WORKFLOWS = [IncidentWorkflow, HistoryArchiveWorkflow, ReconciliationWorkflow]
 
-__all__ = ["ALL_WORKFLOWS", "HistoryArchiveWorkflow", "IncidentWorkflow"]
+__all__ = ["ALL_WORKFLOWS", "HistoryArchiveWorkflow", "IncidentWorkflow", "ReconciliationWorkflow"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from datetime import timedelta
 
@@ -90,8 +91,16 @@ async def run_worker(settings: Settings) -> None:
         "worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace
     )
     await ensure_schedules(client, settings)
+    # SIGTERM (systemd, Kubernetes) stops the worker as gracefully as Ctrl+C: in-flight sends
+    # get `GRACEFUL_SHUTDOWN` to finish and record themselves before the process exits.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, stopping.set)
     try:
-        await build_worker(client, database, settings).run()
+        async with build_worker(client, database, settings):
+            await stopping.wait()
+            log.info("worker_stopping", task_queue=settings.task_queue)
     finally:
         await database.dispose()
 

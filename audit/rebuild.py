@@ -61,7 +61,9 @@ async def rebuild_incident(
     replay_code: bool = True,
 ) -> IncidentReplay:
     history = await find_history(incident, client=client, session=session, prefer=prefer)
+    await session.commit()  # hold no database transaction through the slow part
     recorded = await timeline_from_history(history, converter)
+    check = await replay_with_current_code(history, converter) if replay_code else None
     stored = await timeline_of(incident.id, session=session)
     authority = await session.get(Authority, incident.authority_id)
     return IncidentReplay(
@@ -73,7 +75,7 @@ async def rebuild_incident(
         entries=recorded.entries,
         pending=recorded.pending,
         hashes={event.sequence: event.hash for event in stored},
-        check=await replay_with_current_code(history, converter) if replay_code else None,
+        check=check,
         differences=compare_with_database(recorded, stored),
         chain=await verify(session=session, incident=incident),
         as_of=state_as_of(recorded.entries, as_of) if as_of is not None else None,

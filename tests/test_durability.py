@@ -89,6 +89,12 @@ async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_
         assert all(1.5 <= (r.occurred_at - opened).total_seconds() < 10 for r in reminders)
         delivered = Counter((m.to, m.subject) for m in outage.inbox.to_domain(council.domain))
         assert len(delivered) >= 4 and set(delivered.values()) == {1}
+        # The timeline shows what the outage cost: the tries and why they failed.
+        retried = [
+            e for e in events if e.kind == EventKind.NOTIFICATION_SENT and e.detail.get("attempts")
+        ]
+        assert retried and all(e.detail["attempts"] > 1 for e in retried)
+        assert all(e.detail.get("last_error") for e in retried)
     finally:
         outage.stop()
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -106,7 +107,14 @@ async def test_two_workers_share_the_work_and_run_nothing_twice(
             for council in councils
         ]
         for handle in handles:
-            await wait_for_events(database, handle, EventKind.UNACKNOWLEDGED, count=2, timeout=120)
+            # Every email recorded as sent, so every worker has logged its share.
+            await wait_for_events(
+                database,
+                handle,
+                EventKind.NOTIFICATION_SENT,
+                count=EMAILS_PER_INCIDENT,
+                timeout=120,
+            )
         for council in councils:
             await mail_server.inbox.wait_for(
                 lambda m, c=council: m.to.endswith(c.domain), count=EMAILS_PER_INCIDENT
@@ -278,3 +286,67 @@ async def test_a_create_retried_after_the_api_was_killed_opens_one_incident(
     assert first.json()["id"] == again.json()["id"]
     assert await count_incidents(database, council) == 1
     await dev_server.client.get_workflow_handle(first.json()["workflow_id"]).describe()
+
+
+async def test_postgresql_connections_cut_by_the_server_are_replaced_unnoticed(
+    database: Database, database_url: str
+) -> None:
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("SQLite has no server to cut a connection")
+    async with database.session() as session:  # a pooled connection, now idle
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    admin_url = make_url(database_url).set(drivername="postgresql")
+    with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert cut is not None and cut[0] >= 1
+    async with database.session() as session:  # pre-ping notices, and reconnects
+        assert (await session.exec(text("SELECT 1"))).one()[0] == 1  # type: ignore[call-overload]
+
+
+async def test_a_worker_killed_in_the_middle_of_a_send_sends_it_once_later(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    mail_server: MailServer,
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("a process-level fault, slow to recover; the SQLite run covers it")
+    council = await make_authority(database, reporting=False)
+    address = council.email(MemberRole.EXECUTIVE_MEMBER)
+    mail_server.inbox.hold_seconds[address] = 6  # the server takes its time over DATA
+    queue = f"midsend-{uuid.uuid4()}"
+    first = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "1")
+    second = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "2")
+    try:
+        first.start()
+        handle = await start_incident(dev_server.client, database, council, queue)
+        for _ in range(300):  # until the message is in the middle of its DATA phase
+            if address not in mail_server.inbox.hold_seconds:
+                break
+            await asyncio.sleep(0.1)
+        first.kill()  # mid-send: the server has the message but never queued it
+        second.start()
+        # Temporal gives the lost attempt its whole start-to-close time, then retries.
+        [delivered] = await mail_server.inbox.wait_for(lambda m: m.to == address, timeout=150)
+        sent = await wait_for_events(database, handle, EventKind.NOTIFICATION_SENT, count=2)
+    finally:
+        mail_server.inbox.hold_seconds.pop(address, None)
+        first.stop()
+        second.stop()
+    await asyncio.sleep(2)
+    assert len(mail_server.inbox.messages(lambda m: m.to == address)) == 1
+    [record] = [
+        e for e in sent if e.detail.get("member_id") == council.members[MemberRole.EXECUTIVE_MEMBER]
+    ]
+    assert record.detail["message_id"] == delivered.message["Message-ID"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -316,7 +317,11 @@ async def run(args: argparse.Namespace) -> int:
     print(f"worker peak memory:   {peak:.0f} MiB (cache {args.cache_size} workflows)")
     for check, passed in checks.items():
         print(f"{'yes' if passed else 'NO '}  {check}")
-    return 0 if all(checks.values()) else 1
+    if all(checks.values()):
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 0
+    print(f"kept for a look: {scratch} (database, Temporal state, processes.log)")
+    return 1
 
 
 def main() -> None:

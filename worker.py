@@ -34,6 +34,10 @@ from workflows import ALL_WORKFLOWS, ReconciliationWorkflow
 
 log = structlog.get_logger(__name__)
 
+#: SQLite has one writer at a time: more activities at once only queue on its lock, hold it
+#: longer between statements and time each other out. PostgreSQL takes the configured number.
+SQLITE_CONCURRENT_ACTIVITIES = 8
+
 #: Longer than an SMTP send may take (`activities.mail.SEND_DEADLINE_SECONDS`).
 GRACEFUL_SHUTDOWN = timedelta(seconds=50)
 
@@ -47,7 +51,11 @@ def build_worker(
         workflows=ALL_WORKFLOWS,
         activities=build_activities(database, settings),
         max_cached_workflows=settings.max_cached_workflows,
-        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_activities=(
+            min(settings.max_concurrent_activities, SQLITE_CONCURRENT_ACTIVITIES)
+            if database.is_sqlite
+            else settings.max_concurrent_activities
+        ),
         # On a normal stop, let a send that is talking to the SMTP server finish and record
         # itself, rather than be cancelled after the server accepted the message (and then
         # be sent again by whichever worker retries it).

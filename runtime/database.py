@@ -50,7 +50,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # lock into a short wait instead of an error.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     # SQLAlchemy, not the driver, begins transactions (see `_begin_immediately`).
@@ -74,6 +74,7 @@ class Database:
         if target.get_backend_name() == "postgresql":
             options |= {"pool_size": pool_size, "max_overflow": pool_size}
         self.url = url
+        self.is_sqlite = target.get_backend_name() == "sqlite"
         self.engine: AsyncEngine = create_async_engine(target, **options)
         if target.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)

@@ -88,7 +88,9 @@ async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_
         # server only came back after they were recorded.
         assert all(1.5 <= (r.occurred_at - opened).total_seconds() < 10 for r in reminders)
         delivered = Counter((m.to, m.subject) for m in outage.inbox.to_domain(council.domain))
-        assert len(delivered) >= 4 and set(delivered.values()) == {1}
+        # Once each; the final alert comes once per chain if the chains got that far meanwhile.
+        expected = {key: 2 if "NOT ACKNOWLEDGED" in key[1] else 1 for key in delivered}
+        assert len(delivered) >= 4 and dict(delivered) == expected
         # The timeline shows what the outage cost: the tries and why they failed.
         retried = [
             e for e in events if e.kind == EventKind.NOTIFICATION_SENT and e.detail.get("attempts")

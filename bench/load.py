@@ -56,6 +56,7 @@ from models import (
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeys
+from runtime.ports import free_port, wait_for_port
 from runtime.temporal import bundled_binary
 from security.tokens import issue_token
 from services.councils import seed_councils
@@ -87,26 +88,6 @@ class Catcher:
     def count(self) -> int:
         with self.lock:
             return len(self.received)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 60) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def _spawn(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -224,10 +205,10 @@ async def run(args: argparse.Namespace) -> int:
     codes, token = await _prepare(database, ack_seconds)
 
     catcher = Catcher()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(catcher, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    temporal_port, web_port = _free_port(), _free_port()
+    temporal_port, web_port = free_port(), free_port()
     processes: list[subprocess.Popen[bytes]] = []
     env = os.environ | {
         "CONCORDAT_DATABASE_URL": url,
@@ -265,10 +246,10 @@ async def run(args: argparse.Namespace) -> int:
                 log,
             )
         )
-        _wait_for_port(temporal_port)
+        wait_for_port(temporal_port)
         worker = _spawn([CONCORDAT, "worker"], env, log)
         processes += [worker, _spawn([CONCORDAT, "web"], env, log)]
-        _wait_for_port(web_port)
+        wait_for_port(web_port)
 
         expected = args.incidents * (2 if args.waiting else EMAILS_PER_INCIDENT)
         started = time.perf_counter()

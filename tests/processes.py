@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from runtime.ports import free_port, wait_for_port
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary
-from tests.support import free_port
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
+class _Process:
+    """A process a test starts, kills (SIGKILL, no grace) and stops (SIGTERM, with grace)."""
+
+    process: subprocess.Popen[bytes] | None = None
+    stop_grace: float = 60
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(self.stop_grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
-class WorkerProcess:
+class WorkerProcess(_Process):
     """`concordat worker` in its own process, as production runs it."""
 
     def __init__(self, settings: Settings, *, temporal: str, queue: str, log: Path) -> None:
@@ -56,25 +64,11 @@ class WorkerProcess:
             )
         return self
 
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, no chance to finish anything."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
     def logged(self, event: str) -> int:
         return self.log.read_text(errors="replace").count(f'"event": "{event}"')
 
 
-class DevServerProcess:
+class DevServerProcess(_Process):
     """The Temporal dev server with its state in a file, so it can be killed and restarted."""
 
     def __init__(self, state: Path) -> None:
@@ -109,18 +103,8 @@ class DevServerProcess:
         wait_for_port(self.port)
         return self
 
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
-
-
-class WebProcess:
+class WebProcess(_Process):
     """`concordat web` in its own process, so it can be killed in the middle of a request."""
 
     def __init__(self, settings: Settings, *, temporal: str, queue: str, log: Path) -> None:
@@ -143,13 +127,3 @@ class WebProcess:
             )
         wait_for_port(self.port)
         return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)

@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import itertools
-import socket
 import threading
 import time
 import uuid
@@ -35,18 +34,13 @@ from models import (
     User,
 )
 from runtime.database import Database
+from runtime.ports import free_port
 from services import directory, incidents, users
 from services.incidents import details_of
 from services.timeline import timeline_of
 from workflows import IncidentWorkflow
 
 _authority_numbers = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

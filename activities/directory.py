@@ -16,5 +16,5 @@ class DirectoryActivities:
 
     @activity.defn(name=LOAD_AUTHORITY_SNAPSHOT)
     async def load_authority_snapshot(self, request: SnapshotRequest) -> AuthoritySnapshot:
-        async with self._database.session() as session:
+        async with self._database.reading() as session:
             return await snapshot_authority(request.authority_id, session=session)

@@ -19,8 +19,8 @@ from email.utils import parseaddr
 
 import aiosmtplib
 import structlog
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -38,7 +38,7 @@ from models.notification import DeliveryStatus
 from notifications.compose import WIRE_POLICY, HeaderInjection, compose_email, message_id_for
 from notifications.drafts import render_draft
 from notifications.render import MessageRenderer
-from runtime.database import Database
+from runtime.database import Database, insert_for
 from runtime.settings import Settings, SmtpTls
 from security.ack_links import AckLinkSigner
 from services.reporting import draft_facts
@@ -185,7 +185,7 @@ class NotificationActivities:
         restricted = carries_no_detail(request)
         draft = None
         if request.kind in _WITH_DRAFT and request.facts.body is not None and not restricted:
-            async with self._database.session() as session:
+            async with self._database.reading() as session:
                 facts = await draft_facts(
                     incident, request.facts.body, request.facts.deadline, session=session
                 )
@@ -223,7 +223,7 @@ class NotificationActivities:
         sequence = request.facts.sealed_at_event
         if sequence is None:
             return None
-        async with self._database.session() as session:
+        async with self._database.reading() as session:
             digest = (
                 await session.exec(
                     select(TimelineEvent.hash).where(
@@ -237,57 +237,56 @@ class NotificationActivities:
         return str(Head(request.incident.reference, sequence, digest, of_incident=True))
 
     async def _claim(self, request: NotificationRequest) -> SentNotification:
-        """Find or create the row for this notification and count the attempt."""
+        """Find or create the row for this notification and count the attempt, in one short
+        transaction (on SQLite every write transaction waits its turn for the one lock)."""
         key = request.idempotency_key
+        fresh = SentNotification(
+            idempotency_key=key,
+            incident_id=request.incident.incident_id,
+            kind=request.kind,
+            member_id=request.recipient.member_id,
+            recipient=delivery_address(request),
+            language=request.recipient.language.value,
+            message_id=message_id_for(key, self._mail_from),
+        )
         async with self._database.session() as session:
-            record = await self._find(key, session)
-            if record is None:
-                session.add(
-                    SentNotification(
-                        idempotency_key=key,
-                        incident_id=request.incident.incident_id,
-                        kind=request.kind,
-                        member_id=request.recipient.member_id,
-                        recipient=delivery_address(request),
-                        language=request.recipient.language.value,
-                        message_id=message_id_for(key, self._mail_from),
-                    )
+            await session.exec(
+                insert_for(session)(SentNotification)
+                .values(fresh.model_dump(exclude={"id"}))
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            await session.exec(
+                update(SentNotification)
+                .where(
+                    col(SentNotification.idempotency_key) == key,
+                    col(SentNotification.status) == DeliveryStatus.SENDING,
                 )
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    await session.rollback()
-                    record = await self._find(key, session)
-                    if record is None:  # not a concurrent attempt: a real integrity problem
-                        raise
-                else:
-                    record = await self._find(key, session)
-                assert record is not None
-            if record.status is DeliveryStatus.SENDING:
-                record.attempts += 1
-                session.add(record)
-                await session.commit()
-            return record
+                .values(attempts=col(SentNotification.attempts) + 1)
+            )
+            record = await self._find(key, session)
+            await session.commit()
+        assert record is not None
+        return record
 
     async def _note_failure(self, key: str, reason: str, permanent: bool) -> None:
-        async with self._database.session() as session:
-            record = await self._find(key, session)
-            assert record is not None
-            record.last_error = reason[:1000]
-            if permanent:
-                record.status = DeliveryStatus.REJECTED
-            session.add(record)
-            await session.commit()
+        changes: dict[str, object] = {"last_error": reason[:1000]}
+        if permanent:
+            changes["status"] = DeliveryStatus.REJECTED
+        await self._change(key, changes)
 
     async def _mark_sent(self, key: str) -> datetime:
+        sent_at = datetime.now(UTC)
+        await self._change(key, {"status": DeliveryStatus.SENT, "sent_at": sent_at})
+        return sent_at
+
+    async def _change(self, key: str, changes: dict[str, object]) -> None:
         async with self._database.session() as session:
-            record = await self._find(key, session)
-            assert record is not None
-            record.status = DeliveryStatus.SENT
-            record.sent_at = datetime.now(UTC)
-            session.add(record)
+            await session.exec(
+                update(SentNotification)
+                .where(col(SentNotification.idempotency_key) == key)
+                .values(**changes)
+            )
             await session.commit()
-            return record.sent_at
 
     @staticmethod
     async def _find(key: str, session) -> SentNotification | None:  # type: ignore[no-untyped-def]

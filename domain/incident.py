@@ -52,6 +52,10 @@ class OpenIncident(BaseModel):
     """The one input of `IncidentWorkflow`, so fields can be added without breaking histories."""
 
     details: IncidentDetails
+    snapshot: AuthoritySnapshot | None = None
+    """The authority's directory and policy, read by whoever opened the incident, so the first
+    alerts go out without a round trip to the database; the workflow loads it itself when
+    absent (a repaired start, or a history from before it was passed)."""
     history_limit: int = 10_000
     """History events after which a quiet incident continues as a new run (Temporal suggests
     it earlier for very large histories)."""

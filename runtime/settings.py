@@ -88,7 +88,11 @@ class Settings(BaseSettings):
         ["http://localhost:8233", "http://127.0.0.1:8233"],
         description="Web UI origins that may call the codec server (/codec) from a browser.",
     )
-    max_cached_workflows: int = 1000
+    max_cached_workflows: int = Field(
+        250,
+        description="Incidents a worker keeps in memory (about 0.7 MB each); the rest wait on the "
+        "server and replay from their history when a timer or an update wakes them.",
+    )
     max_concurrent_activities: int = 50
 
     @property

@@ -19,6 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.directory import AuthoritySnapshot
 from domain.incident import OpenIncident
 from models import Authority, Incident
 from services.incidents import details_of
@@ -31,12 +32,17 @@ GRACE = timedelta(minutes=2)
 
 
 async def start_incident_workflow(
-    incident: Incident, authority: Authority, temporal: Client, task_queue: str
+    incident: Incident,
+    authority: Authority,
+    temporal: Client,
+    task_queue: str,
+    *,
+    snapshot: AuthoritySnapshot | None = None,
 ) -> None:
     try:
         await temporal.start_workflow(
             IncidentWorkflow.run,
-            OpenIncident(details=details_of(incident, authority)),
+            OpenIncident(details=details_of(incident, authority), snapshot=snapshot),
             id=incident.workflow_id,
             task_queue=task_queue,
             # A retried start joins the running workflow; a closed incident is never reopened.

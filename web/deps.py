@@ -142,6 +142,18 @@ async def get_session(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def end_reading(session: AsyncSession) -> None:
+    """End the request's read transaction before the route calls Temporal.
+
+    On SQLite every transaction holds the database's one write lock until it ends, so a read
+    left open across a call to the server (which may wait for the worker, whose activities
+    need that lock) would stall every incident's writes for the length of the call.
+    """
+    await session.commit()
+
+
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 _bearer = HTTPBearer(
@@ -164,6 +176,7 @@ async def get_api_caller(
     else:
         await limits.enforce(limits.api, "requests with this token", f"token-{token.id}")
     caller = await Caller.of_token(token, session=session) if token is not None else None
+    await end_reading(session)
     if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -235,6 +248,7 @@ def incident_for(permission: Permission) -> Callable[..., Awaitable[Incident]]:
         incident = await readable_incident(incident_id, caller, session)
         if permission in WRITES and not caller.may_act_for(incident.authority_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No incident {incident_id}.")
+        await end_reading(session)
         return incident
 
     return resolve

@@ -21,7 +21,7 @@ from notifications.render import MessageRenderer
 from runtime.settings import Settings
 from services import incidents as incident_service
 from services import reporting
-from services.directory import authority_by_code
+from services.directory import authority_by_code, snapshot_authority
 from services.incidents import details_of
 from services.starts import start_incident_workflow, workflow_exists
 from web.deps import Caller
@@ -67,6 +67,8 @@ async def open_incident(
         )
     payload = request.model_dump(mode="json")
     aware_at = request.aware_at or datetime.now(UTC)
+    assert authority.id is not None
+    snapshot = await snapshot_authority(authority.id, session=session)
     try:
         incident, created = await incident_service.open_incident(
             authority,
@@ -97,7 +99,9 @@ async def open_incident(
         incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code
     )
     try:
-        await start_incident_workflow(incident, authority, temporal, settings.task_queue)
+        await start_incident_workflow(
+            incident, authority, temporal, settings.task_queue, snapshot=snapshot
+        )
     except Exception as error:
         bound.error("incident_start_failed", error=type(error).__name__, new=created)
         started = await workflow_exists(incident, temporal)

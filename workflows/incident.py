@@ -185,7 +185,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         recorder = self._spawn(self._keep_timeline_recorded())
         self._log("incident_started", category=int(incident.category))
 
-        self._snapshot = await self._take_snapshot()
+        self._snapshot = start.snapshot or await self._take_snapshot()
         self._stage = Stage.TRIAGED
         self._record(
             EventKind.TRIAGED,

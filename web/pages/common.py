@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from domain.access import Permission
 from domain.clock import UK_TIME, uk_time
 from models import User
-from web.deps import Caller, SessionDep, refuse_without
+from web.deps import Caller, SessionDep, end_reading, refuse_without
 
 _environment = Environment(
     loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
@@ -53,7 +53,9 @@ async def get_page_caller(request: Request, session: SessionDep) -> Caller:
     ):
         request.session.clear()
         raise SignInRequired(request.url.path)
-    return await Caller.of_user(user, session=session)
+    caller = await Caller.of_user(user, session=session)
+    await end_reading(session)
+    return caller
 
 
 AnyPageCaller = Annotated[Caller, Depends(get_page_caller)]

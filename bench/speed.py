@@ -271,6 +271,7 @@ async def throughput(drivers: Drivers, args: argparse.Namespace, report: Report)
         drivers.run_id = uuid.uuid4().hex[:8]
         before, sends_before = stack.mail.count(), await _sends_recorded(stack)
         cpu_before = stack.cpu_seconds()
+        drivers.answered = []
         started = time.monotonic()
         keys = await _as_fast_as_accepted(count, in_flight, fire)
         arrived = await stack.mail.wait_for(before + emails * count, within=args.timeout)
@@ -292,6 +293,8 @@ async def throughput(drivers: Drivers, args: argparse.Namespace, report: Report)
         )
         await asyncio.sleep(1)  # for any duplicate
         per_key = _per_key(stack.mail.arrivals()[before:], pattern)
+        if name == "Concordat":
+            report.say(f"    the API's answers: {Latencies(drivers.answered).line()}")
         report.check(
             arrived and recorded and set(per_key) == set(keys),
             f"{name}: nothing lost ({len(per_key)} of {len(keys)})",

@@ -48,21 +48,6 @@ class IncidentDetails(BaseModel):
         )
 
 
-class OpenIncident(BaseModel):
-    """The one input of `IncidentWorkflow`, so fields can be added without breaking histories."""
-
-    details: IncidentDetails
-    snapshot: AuthoritySnapshot | None = None
-    """The authority's directory and policy, read by whoever opened the incident, so the first
-    alerts go out without a round trip to the database; the workflow loads it itself when
-    absent (a repaired start, or a history from before it was passed)."""
-    history_limit: int = 10_000
-    """History events after which a quiet incident continues as a new run (Temporal suggests
-    it earlier for very large histories)."""
-    carryover: IncidentCarryover | None = None
-    """Everything a previous run knew, when this run continues it."""
-
-
 class IncidentCarryover(BaseModel):
     """An incident's state handed from one run of its workflow to the next (continue-as-new).
 
@@ -86,6 +71,21 @@ class IncidentCarryover(BaseModel):
     """The last timeline position used; the next run continues the same timeline."""
     run: int = 1
     """Which run handed over (1 for the incident's first run)."""
+
+
+class OpenIncident(BaseModel):
+    """The one input of `IncidentWorkflow`, so fields can be added without breaking histories."""
+
+    details: IncidentDetails
+    snapshot: AuthoritySnapshot | None = None
+    """The authority's directory and policy, read by whoever opened the incident, so the first
+    alerts go out without a round trip to the database; the workflow loads it itself when
+    absent (a repaired start, or a history from before it was passed)."""
+    history_limit: int = 10_000
+    """History events after which a quiet incident continues as a new run (Temporal suggests
+    it earlier for very large histories)."""
+    carryover: IncidentCarryover | None = None
+    """Everything a previous run knew, when this run continues it."""
 
 
 class IncidentOutcome(BaseModel):

@@ -78,6 +78,9 @@ AUDIT_AT_CLOSURE = "audit-at-closure"
 CONTINUE_AS_NEW = "continue-as-new"
 
 # Database work is quick and safe to repeat; retry it for as long as the database is away.
+#: How long a timeline batch waits for the emails being sent when its events happened.
+GATHER_SENDS = timedelta(seconds=2)
+
 _DATABASE_ACTIVITY = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
@@ -270,7 +273,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         SMTP outage must not hold updates off) and the timeline written."""
         quiet = (
             all(task.done() for task in escalations)
-            and all(delivery.done() for delivery in self._deliveries)
+            and not self._sending()
             and not (self._reassessments_in_flight or self._unrecorded or self._recording)
         )
         if not quiet:
@@ -723,11 +726,25 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     async def _keep_timeline_recorded(self) -> None:
         """Write timeline events in batches, one activity at a time, so order is kept and
-        a burst of events costs one round trip rather than one each."""
+        a burst of events costs one round trip rather than one each.
+
+        While emails are being sent, a batch waits for them (up to `GATHER_SENDS`), so an
+        incident's opening and its first alerts are written by one activity, not three: on a
+        busy server every activity and workflow task is history the server must write.
+        """
         while True:
             await workflow.wait_condition(lambda: bool(self._unrecorded) or self._finished)
             if not self._unrecorded:
                 return
+            if self._sending() and workflow.patched("timeline-gathers-sends"):
+                try:
+                    await workflow.wait_condition(
+                        lambda: not self._sending() or self._finished,
+                        timeout=GATHER_SENDS,
+                        timeout_summary="timeline/gather-sends",
+                    )
+                except TimeoutError:
+                    pass  # an email is slow (an SMTP outage): record what happened so far
             batch, self._unrecorded = self._unrecorded, []
             self._recording = True
             await workflow.execute_activity(
@@ -741,6 +758,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 **_DATABASE_ACTIVITY,
             )
             self._recording = False
+
+    def _sending(self) -> bool:
+        return not all(delivery.done() for delivery in self._deliveries)
 
     def _projection(self) -> IncidentProjection:
         return IncidentProjection(

@@ -38,6 +38,7 @@ from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, converter_for
+from services.directory import snapshot_authority
 from services.incidents import details_of
 from tests.histories.keys import RECORDING_PAYLOAD_KEYS
 from tests.support import (
@@ -161,6 +162,12 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
         {"category": NcscCategory.SUBSTANTIAL, "personal_data": True, "history_limit": 150},
         continued_as_new,
     ),
+    # Started with the directory in its input (as the API does), timeline batches gathering
+    # the emails in flight (patched in).
+    "opened_with_directory": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
+        acknowledged_and_closed,
+    ),
 }
 
 
@@ -184,11 +191,12 @@ async def record() -> None:
                     print(f"kept {name}: already recorded")
                     continue
                 incident = dict(incident)
-                limit = (
+                limit: dict[str, Any] = (
                     {"history_limit": incident.pop("history_limit")}
                     if ("history_limit" in incident)
                     else {}
                 )
+                with_directory = incident.pop("with_directory", False)
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=converter_for(settings),
                     test_server_existing_path=bundled_binary("temporal-test-server"),
@@ -196,6 +204,11 @@ async def record() -> None:
                     queue = f"record-{uuid.uuid4()}"
                     council = await make_authority(database)
                     row = await open_test_incident(database, council, **incident)
+                    if with_directory:
+                        async with database.reading() as session:
+                            limit["snapshot"] = await snapshot_authority(
+                                council.authority.id, session=session
+                            )
                     async with build_worker(env.client, database, settings, task_queue=queue):
                         handle = await env.client.start_workflow(
                             IncidentWorkflow.run,

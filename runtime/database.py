@@ -121,7 +121,8 @@ def _begin(turns: WriteTurns, connection: Any) -> None:
 
 
 def _end_turn(_dbapi_connection: Any, record: Any) -> None:
-    """A connection back in the pool has committed or rolled back: the next writer's turn."""
+    """A connection back in the pool has committed or rolled back, or a broken one was thrown
+    away: the next writer's turn (giving a turn back twice does nothing)."""
     WriteTurns.give_back(record.info)
 
 
@@ -142,6 +143,11 @@ class Database:
             turns = WriteTurns()
             event.listen(self.engine.sync_engine, "begin", functools.partial(_begin, turns))
             event.listen(self.engine.sync_engine.pool, "checkin", _end_turn)
+            event.listen(
+                self.engine.sync_engine.pool,
+                "invalidate",
+                lambda dbapi_connection, record, _error: _end_turn(dbapi_connection, record),
+            )
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -235,11 +235,13 @@ async def test_an_incident_saved_without_its_workflow_is_started_by_reconciliati
                 session=session, temporal=dev_server.client, task_queue=dev_settings.task_queue
             )
 
-    assert await repair() == [orphan.reference]
+    # The database is shared with other tests, whose own rows may be repaired alongside.
+    repaired = await repair()
+    assert orphan.reference in repaired and in_flight.reference not in repaired
     await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain), count=2)
     handle = dev_server.client.get_workflow_handle(orphan.workflow_id)
     await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
-    assert await repair() == []  # started once, however often it runs
+    assert orphan.reference not in await repair()  # started once, however often it runs
     assert in_flight.reference not in await repair()
 
 

@@ -14,6 +14,7 @@ from domain.obligations import Body
 from domain.vocabulary import MemberRole
 from models import Authority, BreachRecord, Incident, ResponsibleMember
 from notifications.drafts import DraftFacts
+from runtime.database import insert_for
 
 #: What a breach register entry records beyond the ICO decision (UK GDPR Art 33(3) and (5)).
 BREACH_FIELDS = (
@@ -34,13 +35,30 @@ async def breach_of(incident_id: str, *, session: AsyncSession) -> BreachRecord 
     ).first()
 
 
+async def ensure_breach_record(
+    incident_id: str, authority_id: int, *, session: AsyncSession
+) -> BreachRecord:
+    """The incident's register entry, created if it is missing.
+
+    Created with INSERT ... ON CONFLICT, because an officer saving the facts and the timeline
+    recording the ICO decision may both be the first to write it, at the same moment.
+    """
+    fresh = BreachRecord(authority_id=authority_id, incident_id=incident_id, ico_decision="pending")
+    await session.exec(
+        insert_for(session)(BreachRecord)
+        .values(fresh.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=["incident_id"])
+    )
+    record = await breach_of(incident_id, session=session)
+    assert record is not None
+    return record
+
+
 async def update_breach(
     incident: Incident, changes: dict[str, object], *, session: AsyncSession
 ) -> BreachRecord:
     """Record facts, effects and remedial action; the entry exists for every breach."""
-    record = await breach_of(incident.id, session=session) or BreachRecord(
-        authority_id=incident.authority_id, incident_id=incident.id, ico_decision="pending"
-    )
+    record = await ensure_breach_record(incident.id, incident.authority_id, session=session)
     for field in BREACH_FIELDS:
         if field in changes:
             setattr(record, field, changes[field])

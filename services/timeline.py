@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from audit.chain import GENESIS, anchor_of, event_hash
 from domain.records import TimelineBatch, TimelineEntry
-from models import Authority, BreachRecord, Incident, ObligationRecord, TimelineEvent
+from models import Authority, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for
+from services.reporting import ensure_breach_record
 
 
 class ChainNotReady(RuntimeError):
@@ -181,15 +182,9 @@ async def _project_breach(batch: TimelineBatch, session: AsyncSession) -> None:
     decision = batch.projection.ico_decision
     if decision is None:
         return
-    record = (
-        await session.exec(
-            select(BreachRecord).where(BreachRecord.incident_id == batch.incident_id)
-        )
-    ).first()
-    if record is None:
-        incident = await session.get(Incident, batch.incident_id)
-        assert incident is not None
-        record = BreachRecord(authority_id=incident.authority_id, incident_id=batch.incident_id)
+    incident = await session.get(Incident, batch.incident_id)
+    assert incident is not None
+    record = await ensure_breach_record(batch.incident_id, incident.authority_id, session=session)
     risk = batch.projection.personal_data_risk
     record.risk = risk.value if risk else "risk"
     record.ico_decision = decision.decision

@@ -36,7 +36,7 @@ from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeys
 from runtime.ports import free_port, wait_for_port
-from runtime.temporal import bundled_binary
+from runtime.temporal import dev_server_command
 from security.tokens import issue_token
 from services.councils import seed_councils
 from services.directory import set_policy, set_reporting_rule
@@ -212,21 +212,7 @@ class Stack:
         await self._prepare_councils()
         self.mail = self._start_sink()
         self.spawn(
-            "Temporal server",
-            [
-                bundled_binary("temporal"),
-                "server",
-                "start-dev",
-                "--headless",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(self.temporal_port),
-                "--db-filename",
-                str(self.scratch / "temporal.db"),
-                "--log-level",
-                "error",
-            ],
+            "Temporal server", dev_server_command(self.temporal_port, self.scratch / "temporal.db")
         )
         wait_for_port(self.temporal_port)
         self.worker = self.spawn("worker", [CONCORDAT, "worker"])

@@ -40,3 +40,22 @@ def bundled_binary(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} is not installed; install the project with `make`")
     return found
+
+
+def dev_server_command(port: int, state_file: Path) -> list[str]:
+    """The bundled dev server on loopback, headless, keeping its state in `state_file`: a
+    process of its own, so it can be killed and restarted, or measured, like a real server."""
+    return [
+        bundled_binary("temporal"),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db-filename",
+        str(state_file),
+        "--log-level",
+        "error",
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runtime.ports import free_port, wait_for_port
 from runtime.settings import Settings
-from runtime.temporal import bundled_binary
+from runtime.temporal import dev_server_command
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
 
@@ -82,18 +82,7 @@ class DevServerProcess(_Process):
     def start(self) -> DevServerProcess:
         self.process = subprocess.Popen(  # noqa: S603 (the bundled Temporal CLI)
             [
-                bundled_binary("temporal"),
-                "server",
-                "start-dev",
-                "--headless",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--db-filename",
-                str(self.state),
-                "--log-level",
-                "error",
+                *dev_server_command(self.port, self.state),
                 "--dynamic-config-value",
                 "frontend.enableUpdateWorkflowExecution=true",
             ],

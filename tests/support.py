@@ -186,7 +186,7 @@ async def make_authority(
     escalation's emails alone.
     """
     number = next(_authority_numbers)
-    code = f"T{uuid.uuid4().hex[:5].upper()}"
+    code = f"T{number:05X}"  # unique in the session: random codes did collide
     domain = f"{code.lower()}.council.example"
     async with database.session() as session:
         authority = Authority(

@@ -156,11 +156,13 @@ def _per_key(arrivals: list[Arrival], pattern: re.Pattern[str]) -> Counter[str]:
 class Drivers:
     """The three ways of raising an alert, each returning the key its emails' subjects carry."""
 
-    def __init__(self, stack: Stack, api: httpx.AsyncClient, temporal: Client) -> None:
+    def __init__(
+        self, stack: Stack, api: httpx.AsyncClient, temporal: Client, bare_queue: str
+    ) -> None:
         self.stack = stack
         self.api = api
         self.temporal = temporal
-        self.bare_queue = f"bare-{uuid.uuid4()}"
+        self.bare_queue = bare_queue
         self.run_id = uuid.uuid4().hex[:8]
         self.answered: list[float] = []  # how long the API took to answer each create
 
@@ -362,7 +364,10 @@ async def _wait_for_events(stack: Stack, incident_id: str, events: int, within: 
         await asyncio.sleep(0.2)
 
 
-async def replay(drivers: Drivers, args: argparse.Namespace, report: Report) -> None:
+async def replay(
+    drivers: Drivers, temporal: Client, args: argparse.Namespace, report: Report
+) -> None:
+    """`temporal` decodes with the product's payload keys, as an auditor's client does."""
     report.say(f"3. Replay of an incident with {args.replay_events} events")
     stack = drivers.stack
     incident = await _incident_with_events(drivers, args.replay_events, report)
@@ -374,7 +379,7 @@ async def replay(drivers: Drivers, args: argparse.Namespace, report: Report) -> 
         started = time.perf_counter()
         async with stack.database.session() as session:
             rebuilt = await rebuild_incident(
-                incident, client=drivers.temporal, converter=converter, session=session
+                incident, client=temporal, converter=converter, session=session
             )
         printed = to_text(rebuilt)
         timings.append((time.perf_counter() - started) * 1000)
@@ -455,8 +460,7 @@ async def run(args: argparse.Namespace) -> int:
         async with httpx.AsyncClient(
             base_url=stack.base_url, headers=headers, timeout=60, limits=limits
         ) as api:
-            drivers = Drivers(stack, api, drivers_client)
-            drivers.bare_queue = bare_queue
+            drivers = Drivers(stack, api, drivers_client, bare_queue)
             replay_client = await Client.connect(
                 stack.temporal_address,
                 data_converter=data_converter(PayloadKeys.parse(stack.payload_keys)),
@@ -468,9 +472,7 @@ async def run(args: argparse.Namespace) -> int:
             await _warm_up(drivers)
             await first_alert(drivers, args, report)
             await throughput(drivers, args, report)
-            drivers.temporal, bare_client = replay_client, drivers.temporal
-            await replay(drivers, args, report)
-            drivers.temporal = bare_client
+            await replay(drivers, replay_client, args, report)
             if args.open_incidents:
                 await memory(drivers, args, report)
         if report.failures or args.keep:

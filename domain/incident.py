@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from domain.directory import AuthoritySnapshot
-from domain.obligations import Assessment, Obligation, PersonalDataRisk
+from domain.obligations import Assessment, Body, Obligation, PersonalDataRisk
 from domain.state import Acknowledgement, ChainState
-from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
+from domain.vocabulary import Chain, IncidentType, NcscCategory, Stage, Tlp
 
 
 class IncidentDetails(BaseModel):
@@ -48,29 +49,64 @@ class IncidentDetails(BaseModel):
         )
 
 
-class IncidentCarryover(BaseModel):
-    """An incident's state handed from one run of its workflow to the next (continue-as-new).
+class IncidentFile(BaseModel):
+    """Everything an incident's workflow knows, in one place, and exactly what it hands to the
+    next run at continue-as-new: a field added here can never be forgotten at hand-over.
 
-    Handed over only when both escalation chains have settled, so no acknowledgement timer is
-    in flight; the obligation clocks restart from their deadlines.
+    Its field names are those of the hand-over recorded by earlier versions, so their
+    histories still decode.
     """
 
-    snapshot: AuthoritySnapshot
-    stage: Stage
-    chains: list[ChainState]
-    acknowledgements: list[Acknowledgement]
-    told_member_ids: list[int]
-    obligations: list[Obligation]
-    obligation_starts: dict[str, int]
+    details: IncidentDetails
+    """The incident as last assessed (a reassessment replaces it)."""
+    snapshot: AuthoritySnapshot | None = None
+    """The authority's directory and policy, once loaded."""
+    stage: Stage = Stage.DETECTED
+    chains: list[ChainState] = Field(default_factory=lambda: [ChainState(chain=c) for c in Chain])
+    acknowledgements: list[Acknowledgement] = []
+    told_member_ids: list[int] = []
+    """Members already sent an acknowledgement request: the chief executive heads both chains
+    and is asked once."""
+    obligations: list[Obligation] = Field(
+        default_factory=lambda: [Obligation(body=body) for body in Body]
+    )
+    obligation_starts: dict[Body, int] = Field(default_factory=lambda: dict.fromkeys(Body, 0))
+    """How many times each body's clock has started (it restarts after a reassessment)."""
     last_reassessment_reason: str | None = None
     risk_assessment: tuple[str, str, datetime] | None = None
+    """The reason, person and time of the last change to the personal-data risk."""
     ever_personal_data: bool = False
     contained_at: datetime | None = None
     recovered_at: datetime | None = None
-    sequence: int
-    """The last timeline position used; the next run continues the same timeline."""
+    closed_at: datetime | None = None
+    closing_summary: str | None = None
+    sequence: int = 0
+    """The last timeline position used; a later run continues the same timeline."""
     run: int = 1
-    """Which run handed over (1 for the incident's first run)."""
+    """Which run of the incident's workflow holds the file (1 for the first)."""
+
+    @classmethod
+    def opened(cls, details: IncidentDetails) -> IncidentFile:
+        return cls(details=details, ever_personal_data=details.personal_data)
+
+    def resumed(self) -> IncidentFile:
+        """The file as the next run takes it up."""
+        return self.model_copy(update={"run": self.run + 1})
+
+    @property
+    def directory(self) -> AuthoritySnapshot:
+        assert self.snapshot is not None, "the directory is loaded before anything reads it"
+        return self.snapshot
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    def chain(self, chain: Chain) -> ChainState:
+        return next(state for state in self.chains if state.chain is chain)
+
+    def obligation(self, body: Body) -> Obligation:
+        return next(o for o in self.obligations if o.body is body)
 
 
 class OpenIncident(BaseModel):
@@ -84,8 +120,17 @@ class OpenIncident(BaseModel):
     history_limit: int = 10_000
     """History events after which a quiet incident continues as a new run (Temporal suggests
     it earlier for very large histories)."""
-    carryover: IncidentCarryover | None = None
+    carryover: IncidentFile | None = None
     """Everything a previous run knew, when this run continues it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_names_its_incident(cls, data: Any) -> Any:
+        """Hand-overs recorded before the file held the details take them from `details`."""
+        if isinstance(data, dict) and isinstance(carried := data.get("carryover"), dict):
+            if "details" not in carried and "details" in data:
+                data = {**data, "carryover": {**carried, "details": data["details"]}}
+        return data
 
 
 class IncidentOutcome(BaseModel):

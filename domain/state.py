@@ -30,6 +30,8 @@ class ChainState(BaseModel):
     unacknowledged: bool = False
     """True once the last level has passed with nobody acknowledging."""
     respond_by: datetime | None = None
+    stopped_at: datetime | None = None
+    """When closing the incident stopped this chain's escalation with nobody acknowledging."""
 
 
 class IncidentState(BaseModel):

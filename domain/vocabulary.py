@@ -158,6 +158,8 @@ class EventKind(StrEnum):
     LEVEL_SKIPPED = "level_skipped"
     ACKNOWLEDGED = "acknowledged"
     UNACKNOWLEDGED = "unacknowledged"
+    ESCALATION_STOPPED = "escalation_stopped"
+    """Closing the incident ended a chain's escalation with nobody in it acknowledging."""
     NOTE_ADDED = "note_added"
     CORRECTION = "correction"
     """A later statement that an earlier event was wrong; the earlier event is kept."""

@@ -9,34 +9,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from workflows.process import IncidentProcess
+
 with workflow.unsafe.imports_passed_through():
     from domain.directory import MemberContact
-    from domain.state import ChainState
     from domain.vocabulary import Chain, EventKind, Language, NotificationKind
 
-if TYPE_CHECKING:
-    from domain.directory import AuthoritySnapshot
-    from domain.incident import IncidentDetails
 
-
-class EscalationChains:
-    """The acknowledgement half of `IncidentWorkflow`, on the workflow's record and send."""
-
-    _incident: IncidentDetails
-    _chains: dict[Chain, ChainState]
-    _told_member_ids: set[int]
-    _closed_at: datetime | None
-
-    # IncidentWorkflow provides `_directory`, `_record`, `_send`, `_facts` and `_log`.
-    _directory: AuthoritySnapshot
+class EscalationChains(IncidentProcess):
+    """The acknowledgement half of `IncidentWorkflow`."""
 
     async def _escalate(self, chain: Chain) -> None:
         """Tell each level of the chain in turn until somebody in it acknowledges."""
-        state = self._chains[chain]
+        state = self.file.chain(chain)
         previous: MemberContact | None = None
         for level, (role, member) in enumerate(self._directory.chain_levels(chain), start=1):
             if self._chain_settled(chain):
@@ -50,22 +38,24 @@ class EscalationChains:
                     role=role.value,
                 )
                 continue
+            assert member.member_id is not None, "members in a chain are in the directory"
             state.level = level
             self._log("chain_level_reached", chain=chain.value, level=level, role=role.value)
-            state.notified_member_ids.append(member.member_id)  # type: ignore[arg-type]
+            state.notified_member_ids.append(member.member_id)
             first = previous is None
             if first:
                 state.requested_at = workflow.now()
             # The chief executive heads both chains; one email answers for both.
-            already_told = member.member_id in self._told_member_ids
-            self._told_member_ids.add(member.member_id)  # type: ignore[arg-type]
+            already_told = member.member_id in self.file.told_member_ids
+            if not already_told:
+                self.file.told_member_ids.append(member.member_id)
             self._record(
                 EventKind.ACKNOWLEDGEMENT_REQUESTED if first else EventKind.ESCALATED,
                 (
                     f"Acknowledgement requested from {member.name}"
-                    if first
+                    if previous is None
                     else f"Escalated to {member.name}: {previous.name} did not acknowledge"
-                ),  # type: ignore[union-attr]
+                ),
                 chain=chain.value,
                 level=level,
                 member_id=member.member_id,
@@ -129,11 +119,11 @@ class EscalationChains:
             )
 
     def _respond_by(self) -> datetime:
-        return workflow.now() + self._directory.policy.ack_timeout(self._incident.category)
+        return workflow.now() + self._directory.policy.ack_timeout(self.file.details.category)
 
     async def _await_acknowledgement(self, chain: Chain, step: str) -> bool:
-        timeout = self._directory.policy.ack_timeout(self._incident.category)
-        self._chains[chain].respond_by = workflow.now() + timeout
+        timeout = self._directory.policy.ack_timeout(self.file.details.category)
+        self.file.chain(chain).respond_by = workflow.now() + timeout
         try:
             await workflow.wait_condition(
                 lambda: self._chain_settled(chain),
@@ -144,19 +134,19 @@ class EscalationChains:
             # An acknowledgement in the same instant as the timer still counts.
             if not self._chain_settled(chain):
                 return False
-        self._chains[chain].respond_by = None
+        self.file.chain(chain).respond_by = None
         return True
 
     def _chain_settled(self, chain: Chain) -> bool:
-        return self._chains[chain].acknowledged_by is not None or self._closed_at is not None
+        return self.file.chain(chain).acknowledged_by is not None or self.file.closed
 
     def _everyone_to_alert(self) -> list[MemberContact]:
         """The whole directory and the reporting officer: the last level failed, so be loud."""
         reporter = MemberContact(
             member_id=None,
             role=None,
-            name=self._incident.reporter_name,
-            email=self._incident.reporter_email,
+            name=self.file.details.reporter_name,
+            email=self.file.details.reporter_email,
             language=Language.UNKNOWN,
         )
         return [*self._directory.members, reporter]

@@ -10,38 +10,26 @@ the reason; one that brings it back starts a new clock from the rule's stated mo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from temporalio import workflow
+
+from workflows.process import IncidentProcess
 
 with workflow.unsafe.imports_passed_through():
     from domain.directory import MemberContact
     from domain.obligations import Body, ClockStart, Obligation, ObligationRule, ObligationState
+    from domain.records import NotificationFacts
     from domain.vocabulary import EventKind, Language, MemberRole, NotificationKind, Stage
 
-if TYPE_CHECKING:
-    from domain.directory import AuthoritySnapshot
-    from domain.incident import IncidentDetails
-    from domain.records import NotificationFacts
 
-
-class ObligationClocks:
-    """The reporting half of `IncidentWorkflow`; it relies on the workflow's record and send."""
-
-    _incident: IncidentDetails
-    _obligations: dict[Body, Obligation]
-    _obligation_starts: dict[Body, int]
-    _last_reassessment_reason: str | None
-    _closed_at: datetime | None
-    _stage: Stage
-
-    # IncidentWorkflow provides `_directory`, `_record`, `_send` and `_facts`.
-    _directory: AuthoritySnapshot
+class ObligationClocks(IncidentProcess):
+    """The reporting half of `IncidentWorkflow`."""
 
     def _reopen_waived_for_higher_risk(self, reason: str) -> None:
         """A waiver decided at a lower risk no longer stands once the risk is assessed higher."""
         for body in (Body.ICO, Body.AFFECTED_INDIVIDUALS):
-            obligation = self._obligations[body]
+            obligation = self.file.obligation(body)
             if obligation.state is ObligationState.WAIVED:
                 obligation.state = ObligationState.NOT_REQUIRED
                 obligation.not_required_reason = None
@@ -53,12 +41,12 @@ class ObligationClocks:
                 )
 
     def _rule_requires(self, rule: ObligationRule) -> bool:
-        return rule.enabled and self._incident.assessment.triggers(rule.trigger)
+        return rule.enabled and self.file.details.assessment.triggers(rule.trigger)
 
     async def _track_obligation(self, body: Body, *, resumed: bool = False) -> None:
         """Follow one body's obligation for the whole incident. A `resumed` run (after
         continue-as-new) picks the obligation up in the state the previous run left it."""
-        obligation = self._obligations[body]
+        obligation = self.file.obligation(body)
         if resumed and obligation.state is ObligationState.SUBMITTED:
             return
         running = resumed and obligation.state.open
@@ -67,10 +55,7 @@ class ObligationClocks:
             if waived:
                 # A decision not to report stands unless a reassessment reopens it.
                 await workflow.wait_condition(
-                    lambda: (
-                        obligation.state is not ObligationState.WAIVED
-                        or self._closed_at is not None
-                    )
+                    lambda: obligation.state is not ObligationState.WAIVED or self.file.closed
                 )
                 waived = False
                 continue
@@ -81,25 +66,25 @@ class ObligationClocks:
                 await workflow.wait_condition(
                     lambda: (
                         self._rule_requires(self._directory.obligation_rules[body])
-                        or self._closed_at is not None
+                        or self.file.closed
                     )
                 )
-                if self._closed_at is not None:
+                if self.file.closed:
                     return
                 reminders_due = self._start_clock(obligation)
             await self._chase(obligation, reminders_due)
-            if self._closed_at is not None or obligation.state is ObligationState.SUBMITTED:
+            if self.file.closed or obligation.state is ObligationState.SUBMITTED:
                 return
             if obligation.state is ObligationState.WAIVED:
                 waived = True
                 continue
             obligation.state = ObligationState.NOT_REQUIRED
-            obligation.not_required_reason = self._last_reassessment_reason
+            obligation.not_required_reason = self.file.last_reassessment_reason
             self._record(
                 EventKind.OBLIGATION_NOT_REQUIRED,
                 f"Reporting to {body.label} is no longer required",
                 body=body.value,
-                reason=self._last_reassessment_reason,
+                reason=self.file.last_reassessment_reason,
             )
 
     def _start_clock(self, obligation: Obligation) -> list[datetime]:
@@ -112,8 +97,8 @@ class ObligationClocks:
         if rule.clock_starts is ClockStart.AWARE_AT:
             # Art 33: 72 hours from becoming aware of the personal-data breach, which may come
             # after becoming aware of the incident.
-            start = self._incident.breach_aware_at or self._incident.aware_at
-        self._obligation_starts[body] += 1
+            start = self.file.details.breach_aware_at or self.file.details.aware_at
+        self.file.obligation_starts[body] = self.file.obligation_starts.get(body, 0) + 1
         obligation.rule = rule
         obligation.state = ObligationState.DUE
         obligation.required_since = now
@@ -121,7 +106,7 @@ class ObligationClocks:
         obligation.deadline = rule.deadline_from(start)
         obligation.overdue_since = None
         obligation.not_required_reason = None
-        self._stage = self._stage.advance(Stage.REPORTING)
+        self.file.stage = self.file.stage.advance(Stage.REPORTING)
         self._record(
             EventKind.OBLIGATION_DUE,
             f"Report to {body.label} required by {obligation.deadline:%Y-%m-%d %H:%M} UTC",
@@ -130,7 +115,7 @@ class ObligationClocks:
             deadline=obligation.deadline.isoformat(),
             owner=rule.owner.value,
         )
-        key = f"obligation/{body.value}/{self._obligation_starts[body]}"
+        key = f"obligation/{body.value}/{self.file.obligation_starts[body]}"
         facts = self._obligation_facts(obligation)
         for owner in self._owners(rule):
             self._send(NotificationKind.OBLIGATION_DUE, owner, key=f"{key}/due", facts=facts)
@@ -149,7 +134,7 @@ class ObligationClocks:
 
     def _tell_body(self, obligation: Obligation, address: str, key: str) -> None:
         body = obligation.body
-        if self._incident.exercise:
+        if self.file.details.exercise:
             self._record(
                 EventKind.BODY_NOTIFICATION_SUPPRESSED,
                 f"Exercise: {body.label} was not told",
@@ -171,14 +156,10 @@ class ObligationClocks:
         body = obligation.body
         rule = obligation.rule
         assert rule is not None and obligation.deadline is not None
-        key = f"obligation/{body.value}/{self._obligation_starts[body]}"
+        key = f"obligation/{body.value}/{self.file.obligation_starts[body]}"
 
         def settled() -> bool:
-            return (
-                not obligation.state.open
-                or not self._rule_requires(rule)
-                or self._closed_at is not None
-            )
+            return not obligation.state.open or not self._rule_requires(rule) or self.file.closed
 
         while not settled():
             now = workflow.now()

@@ -1,0 +1,250 @@
+"""The machinery beneath an incident's procedure: its file, its timeline, its messages.
+
+`IncidentWorkflow` reads as the council's procedure; the escalation chains and the reporting
+clocks are its two halves. All three stand on `IncidentProcess`, which declares and provides
+what they share: the incident's file, recording a timeline event, sending a message without
+waiting for it, and logging. Nothing here decides anything about the incident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import rules
+    from domain.directory import AuthoritySnapshot, MemberContact
+    from domain.incident import IncidentFile
+    from domain.records import (
+        LOAD_AUTHORITY_SNAPSHOT,
+        RECIPIENT_REJECTED,
+        RECORD_TIMELINE,
+        SEND_NOTIFICATION,
+        IncidentProjection,
+        NotificationFacts,
+        NotificationReceipt,
+        NotificationRequest,
+        SnapshotRequest,
+        TimelineBatch,
+        TimelineEntry,
+    )
+    from domain.vocabulary import EventKind, NotificationKind
+
+SYSTEM_ACTOR = "concordat"
+
+#: How long a timeline batch waits for the emails being sent when its events happened.
+GATHER_SENDS = timedelta(seconds=2)
+
+# Database work is quick and safe to repeat; retry it for as long as the database is away.
+DATABASE_ACTIVITY: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
+}
+# An SMTP outage delays a message but never loses it; after a day it is reported as failed.
+MAIL_ACTIVITY: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "schedule_to_close_timeout": timedelta(hours=24),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        maximum_interval=timedelta(minutes=2),
+        non_retryable_error_types=[RECIPIENT_REJECTED],
+    ),
+}
+
+
+class IncidentProcess:
+    """The incident's file and the side effects every part of its procedure uses."""
+
+    file: IncidentFile
+    """All of the incident's state; exactly what continue-as-new hands to the next run."""
+
+    def _start_machinery(self) -> None:
+        """State of this run only: work in flight, which no hand-over carries."""
+        self._unrecorded: list[TimelineEntry] = []
+        self._deliveries: list[asyncio.Task[None]] = []
+        self._recording = False
+        self._finished = False
+        self._crash: BaseException | None = None
+
+    @property
+    def _directory(self) -> AuthoritySnapshot:
+        return self.file.directory
+
+    # ---------------------------------------------------------------- running parts
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run part of the incident alongside the rest. A bug in it must not fail silently and
+        leave the incident waiting for ever: `run` re-raises it, so the workflow task fails
+        visibly (and retries) until a fixed worker replays past it."""
+        task = asyncio.create_task(work)
+        task.add_done_callback(self._notice_crash)
+        return task
+
+    def _notice_crash(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and self._crash is None:
+            self._crash = task.exception()
+
+    async def _take_snapshot(self) -> AuthoritySnapshot:
+        return await workflow.execute_activity(
+            LOAD_AUTHORITY_SNAPSHOT,
+            SnapshotRequest(authority_id=self.file.details.authority_id),
+            result_type=AuthoritySnapshot,
+            **DATABASE_ACTIVITY,
+        )
+
+    def _log(self, event: str, level: int = logging.INFO, **fields: Any) -> None:
+        """Log through the workflow logger (silent on replay), identifiers only, never names."""
+        workflow.logger.log(
+            level,
+            event,
+            extra={
+                "incident_id": self.file.details.incident_id,
+                "workflow_id": workflow.info().workflow_id,
+                "authority": self.file.details.authority_code,
+                **fields,
+            },
+        )
+
+    # ---------------------------------------------------------------- the timeline
+
+    def _record(
+        self, kind: EventKind, summary: str, /, actor: str = SYSTEM_ACTOR, **detail: Any
+    ) -> None:
+        """Queue a timeline event; `_keep_timeline_recorded` writes queued events in order."""
+        self.file.sequence += 1
+        self._unrecorded.append(
+            TimelineEntry(
+                sequence=self.file.sequence,
+                kind=kind,
+                occurred_at=workflow.now(),
+                actor=actor,
+                summary=summary,
+                detail={k: v for k, v in detail.items() if v is not None},
+            )
+        )
+
+    async def _keep_timeline_recorded(self) -> None:
+        """Write timeline events in batches, one activity at a time, so order is kept and
+        a burst of events costs one round trip rather than one each.
+
+        While emails are being sent, a batch waits for them (up to `GATHER_SENDS`), so an
+        incident's opening and its first alerts are written by one activity, not three: on a
+        busy server every activity and workflow task is history the server must write.
+        """
+        while True:
+            await workflow.wait_condition(lambda: bool(self._unrecorded) or self._finished)
+            if not self._unrecorded:
+                return
+            if self._sending() and workflow.patched("timeline-gathers-sends"):
+                try:
+                    await workflow.wait_condition(
+                        lambda: not self._sending() or self._finished,
+                        timeout=GATHER_SENDS,
+                        timeout_summary="timeline/gather-sends",
+                    )
+                except TimeoutError:
+                    pass  # an email is slow (an SMTP outage): record what happened so far
+            batch, self._unrecorded = self._unrecorded, []
+            self._recording = True
+            await workflow.execute_activity(
+                RECORD_TIMELINE,
+                TimelineBatch(
+                    incident_id=self.file.details.incident_id,
+                    authority_code=self.file.details.authority_code,
+                    entries=batch,
+                    projection=self._projection(),
+                ),
+                **DATABASE_ACTIVITY,
+            )
+            self._recording = False
+
+    def _timeline_written(self) -> bool:
+        return not (self._unrecorded or self._recording)
+
+    def _projection(self) -> IncidentProjection:
+        details = self.file.details
+        return IncidentProjection(
+            stage=self.file.stage,
+            category=details.category,
+            significant=details.significant,
+            personal_data=details.personal_data,
+            personal_data_risk=details.personal_data_risk,
+            email_compromised=details.email_compromised,
+            obligations=[o.model_copy(deep=True) for o in self.file.obligations],
+            ico_decision=rules.ico_decision(self.file),
+            closed_at=self.file.closed_at,
+        )
+
+    # ---------------------------------------------------------------- messages
+
+    def _sending(self) -> bool:
+        return not all(delivery.done() for delivery in self._deliveries)
+
+    def _facts(self, **facts: Any) -> NotificationFacts:
+        previous = facts.pop("previous", None)
+        return NotificationFacts(
+            authority_name_en=self._directory.name_en,
+            authority_name_cy=self._directory.name_cy,
+            respond_by=workflow.now()
+            + self._directory.policy.ack_timeout(self.file.details.category),
+            previous_recipient=previous.name if previous else None,
+            closing_summary=self.file.closing_summary,
+            **facts,
+        )
+
+    def _send(
+        self,
+        kind: NotificationKind,
+        recipient: MemberContact,
+        *,
+        key: str,
+        facts: NotificationFacts,
+        include_acknowledge_link: bool = False,
+    ) -> None:
+        """Send without waiting: an SMTP outage must never hold up an escalation timer."""
+        who = recipient.member_id if recipient.member_id is not None else "reporter"
+        request = NotificationRequest(
+            idempotency_key=f"{workflow.info().workflow_id}/{key}/{kind.value}/{who}",
+            kind=kind,
+            recipient=recipient,
+            incident=self.file.details,
+            facts=facts,
+            include_acknowledge_link=include_acknowledge_link and recipient.member_id is not None,
+        )
+        self._deliveries.append(self._spawn(self._deliver(request)))
+
+    async def _deliver(self, request: NotificationRequest) -> None:
+        detail = {
+            "notification": request.kind.value,
+            "member_id": request.recipient.member_id,
+            "role": request.recipient.role.value if request.recipient.role else "reporter",
+        }
+        try:
+            receipt = await workflow.execute_activity(
+                SEND_NOTIFICATION, request, result_type=NotificationReceipt, **MAIL_ACTIVITY
+            )
+        except ActivityError as failure:
+            cause = failure.cause.message if failure.cause else str(failure)
+            self._record(
+                EventKind.NOTIFICATION_FAILED,
+                f"Could not deliver {request.kind.label} to {request.recipient.name}: {cause}",
+                **detail,
+            )
+            return
+        retried = receipt.attempts > 1
+        self._record(
+            EventKind.NOTIFICATION_SENT,
+            f"Sent {request.kind.label} to {request.recipient.name}"
+            + (f" after {receipt.attempts} attempts" if retried else ""),
+            message_id=receipt.message_id,
+            attempts=receipt.attempts if retried else None,
+            last_error=receipt.last_error if retried else None,
+            **detail,
+        )

@@ -7,6 +7,7 @@ whether it came from the database, the live Temporal history or the archive.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ class ChainAsOf(BaseModel):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     unacknowledged: bool = False
+    stopped_at: datetime | None = None
+    """When closing the incident stopped the chain with nobody acknowledging."""
 
 
 class ClockAsOf(BaseModel):
@@ -91,6 +94,11 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _name_in_summary(summary: str) -> str:
+    """Older acknowledgements name the member only in their summary: "Name (role) acknowledged"."""
+    return re.sub(r" \([^()]*\)$", "", summary.removesuffix(" acknowledged"))
+
+
 def _advance(state: IncidentAsOf, stage: Stage) -> None:
     state.stage = stage if state.stage is None else state.stage.advance(stage)
 
@@ -120,8 +128,11 @@ def _apply(state: IncidentAsOf, clocks: dict[str, ClockAsOf], entry: TimelineEnt
     elif kind is EventKind.UNACKNOWLEDGED:
         if chain := _chain(state, detail.get("chain")):
             chain.unacknowledged, chain.respond_by = True, None
+    elif kind is EventKind.ESCALATION_STOPPED:
+        if chain := _chain(state, detail.get("chain")):
+            chain.stopped_at, chain.respond_by = entry.occurred_at, None
     elif kind is EventKind.ACKNOWLEDGED:
-        who = detail.get("name") or entry.summary.removesuffix(" acknowledged")
+        who = detail.get("name") or _name_in_summary(entry.summary)
         state.acknowledgements.append(
             AcknowledgementAsOf(who=who, at=entry.occurred_at, via=detail.get("via"))
         )

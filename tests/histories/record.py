@@ -143,6 +143,14 @@ async def continued_as_new(
     await _close(handle)
 
 
+async def closed_while_escalating(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """Closed with both chains still waiting: the record says their escalation stopped."""
+    await env.sleep(timedelta(minutes=90))
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -167,6 +175,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "opened_with_directory": (
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         acknowledged_and_closed,
+    ),
+    # Closing records each unanswered chain as stopped (patched in).
+    "closed_while_escalating": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
+        closed_while_escalating,
     ),
 }
 

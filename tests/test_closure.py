@@ -1,0 +1,69 @@
+"""Closing an incident that nobody acknowledged: the record says the escalation stopped, and why."""
+
+from __future__ import annotations
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import CloseIncident, WaiveObligation
+from domain.vocabulary import Chain, EventKind, MemberRole
+from runtime.database import Database
+from runtime.settings import Settings
+from tests.support import (
+    acknowledge_both_chains,
+    make_authority,
+    start_incident,
+    timeline,
+    wait_for_events,
+)
+from workflows import IncidentWorkflow
+
+
+async def test_closing_stops_each_unanswered_chain_on_the_record(
+    dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None
+) -> None:
+    council = await make_authority(database)
+    handle = await start_incident(
+        dev_server.client, database, council, dev_settings.task_queue, personal_data=True
+    )
+    await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
+    state = await handle.query(IncidentWorkflow.state)
+    for obligation in state.obligations:
+        if obligation.state.open:
+            await handle.execute_update(
+                IncidentWorkflow.waive_obligation,
+                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="officer"),
+            )
+    closed = await handle.execute_update(
+        IncidentWorkflow.close,
+        CloseIncident(summary="A false alarm: the server was being patched.", actor="officer"),
+    )
+
+    assert all(chain.stopped_at == closed.closed_at for chain in closed.chains)
+    assert all(chain.respond_by is None for chain in closed.chains)
+    stopped = await wait_for_events(database, handle, EventKind.ESCALATION_STOPPED, count=2)
+    assert {e.detail["chain"] for e in stopped} == {c.value for c in Chain}
+    executive = next(e for e in stopped if e.detail["chain"] == Chain.EXECUTIVE.value)
+    assert executive.detail["member_id"] == council.members[MemberRole.EXECUTIVE_MEMBER]
+    assert executive.detail["reason"] == "incident_closed"
+    assert "closed while waiting for Executive Member" in executive.summary
+    assert all(e.occurred_at == stopped[0].occurred_at for e in stopped)
+    await handle.result()
+
+
+async def test_closing_after_both_acknowledged_stops_nothing(
+    dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None
+) -> None:
+    council = await make_authority(database, reporting=False)
+    handle = await start_incident(dev_server.client, database, council, dev_settings.task_queue)
+    await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
+    await acknowledge_both_chains(handle, council)
+    closed = await handle.execute_update(
+        IncidentWorkflow.close,
+        CloseIncident(summary="Contained and recovered from backups.", actor="officer"),
+    )
+    await handle.result()
+    assert all(chain.stopped_at is None for chain in closed.chains)
+    await wait_for_events(database, handle, EventKind.CLOSED)
+    assert not [
+        e for e in await timeline(database, handle) if e.kind == EventKind.ESCALATION_STOPPED
+    ]

@@ -11,9 +11,10 @@ from typing import Any
 
 from activities.archive import ArchiveActivities
 from activities.directory import DirectoryActivities
-from activities.mail import NotificationActivities, SmtpTransport
+from activities.mail import NotificationActivities
 from activities.reconcile import ReconcileActivities
 from activities.timeline import TimelineActivities
+from activities.transports.smtp import SmtpTransport
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings

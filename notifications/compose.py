@@ -1,4 +1,4 @@
-"""Turn a rendered notification into an email with a stable Message-ID."""
+"""Address a rendered notification, and turn it into an email with a stable Message-ID."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import NamedTuple
 
+from domain.vocabulary import Language
 from notifications.render import RenderedMessage
 
 #: Long subjects stay on one line (RFC 5322 allows 998 characters), so readers and filters
@@ -20,6 +22,20 @@ WIRE_POLICY = _POLICY.clone(linesep="\r\n")
 
 class HeaderInjection(ValueError):
     pass
+
+
+class Outgoing(NamedTuple):
+    """One rendered message with its addressing: what a transport delivers, in its own form."""
+
+    rendered: RenderedMessage
+    sender: str
+    """Who it is from (in email, the From header)."""
+    to_name: str
+    to_address: str
+    message_id: str
+    """The same for every attempt at this one notification (see `message_id_for`)."""
+    language: Language
+    """The recipient's preference; `unknown` means the message is in Welsh and English."""
 
 
 def _header_safe(value: str) -> str:
@@ -58,3 +74,14 @@ def compose_email(
     # After the parts exist: making the message multipart moves Content-* headers into them.
     message["Content-Language"] = "cy, en" if language == "unknown" else language
     return message
+
+
+def email_for(outgoing: Outgoing) -> EmailMessage:
+    return compose_email(
+        outgoing.rendered,
+        mail_from=outgoing.sender,
+        to_name=outgoing.to_name,
+        to_address=outgoing.to_address,
+        message_id=outgoing.message_id,
+        language=outgoing.language.value,
+    )

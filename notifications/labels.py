@@ -1,9 +1,36 @@
-"""Words the templates need in both languages (Welsh Language Standards: no less favourably)."""
+"""Words a person reads, in both languages (Welsh Language Standards: no less favourably).
+
+Every enum in `domain/` is either here, in `LABELS`, or in `NOT_READ_BY_PEOPLE` with the reason;
+`tests/test_completeness.py` holds each new one to that.
+"""
 
 from __future__ import annotations
 
-from domain.obligations import Body
-from domain.vocabulary import IncidentType, Language, MemberRole, NcscCategory
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from domain.access import AccessRole, Permission, TokenScope
+from domain.commands import AcknowledgementChannel, Rejection
+from domain.obligations import (
+    Body,
+    ClockStart,
+    ObligationState,
+    PersonalDataRisk,
+    SubmissionPhase,
+    Trigger,
+)
+from domain.vocabulary import (
+    Chain,
+    EventKind,
+    IncidentType,
+    Language,
+    MemberRole,
+    NcscCategory,
+    NotificationKind,
+    Stage,
+    Tlp,
+)
 
 CATEGORY_NAMES: dict[Language, dict[NcscCategory, str]] = {
     Language.ENGLISH: {
@@ -139,3 +166,247 @@ BODY_NAMES: dict[Language, dict[Body, str]] = {
         Body.INSURER: "yr yswiriwr",
     },
 }
+
+STAGE_NAMES: dict[Language, dict[Stage, str]] = {
+    Language.ENGLISH: {
+        Stage.DETECTED: "Detected",
+        Stage.TRIAGED: "Triaged",
+        Stage.NOTIFYING: "Notifying",
+        Stage.ACKNOWLEDGED: "Acknowledged",
+        Stage.REPORTING: "Reporting",
+        Stage.CONTAINED: "Contained",
+        Stage.RECOVERED: "Recovered",
+        Stage.CLOSED: "Closed",
+    },
+    Language.WELSH: {
+        Stage.DETECTED: "Wedi'i ganfod",
+        Stage.TRIAGED: "Wedi'i frysbennu",
+        Stage.NOTIFYING: "Yn hysbysu",
+        Stage.ACKNOWLEDGED: "Wedi'i gydnabod",
+        Stage.REPORTING: "Yn adrodd",
+        Stage.CONTAINED: "Wedi'i gyfyngu",
+        Stage.RECOVERED: "Wedi'i adfer",
+        Stage.CLOSED: "Wedi'i gau",
+    },
+}
+
+EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
+    Language.ENGLISH: {
+        EventKind.OPENED: "Opened",
+        EventKind.TRIAGED: "Triaged",
+        EventKind.NOTIFICATION_SENT: "Message sent",
+        EventKind.NOTIFICATION_FAILED: "Message not delivered",
+        EventKind.ACKNOWLEDGEMENT_REQUESTED: "Acknowledgement requested",
+        EventKind.REMINDER_SENT: "Reminder sent",
+        EventKind.ESCALATED: "Escalated",
+        EventKind.LEVEL_SKIPPED: "Level skipped",
+        EventKind.ACKNOWLEDGED: "Acknowledged",
+        EventKind.UNACKNOWLEDGED: "Nobody acknowledged",
+        EventKind.ESCALATION_STOPPED: "Escalation stopped",
+        EventKind.NOTE_ADDED: "Note added",
+        EventKind.CORRECTION: "Correction",
+        EventKind.REASSESSED: "Reassessed",
+        EventKind.OBLIGATION_DUE: "Report due",
+        EventKind.OBLIGATION_REMINDER: "Report reminder",
+        EventKind.OBLIGATION_OVERDUE: "Report overdue",
+        EventKind.OBLIGATION_SUBMITTED: "Report submitted",
+        EventKind.OBLIGATION_WAIVED: "Report waived",
+        EventKind.OBLIGATION_REOPENED: "Report reopened",
+        EventKind.OBLIGATION_NOT_REQUIRED: "Report not required",
+        EventKind.BODY_NOTIFICATION_SUPPRESSED: "Body not told (exercise)",
+        EventKind.CONTAINED: "Contained",
+        EventKind.RECOVERED: "Recovered",
+        EventKind.CLOSED: "Closed",
+    },
+    Language.WELSH: {
+        EventKind.OPENED: "Agorwyd",
+        EventKind.TRIAGED: "Brysbennwyd",
+        EventKind.NOTIFICATION_SENT: "Anfonwyd neges",
+        EventKind.NOTIFICATION_FAILED: "Neges heb ei danfon",
+        EventKind.ACKNOWLEDGEMENT_REQUESTED: "Gofynnwyd am gydnabyddiaeth",
+        EventKind.REMINDER_SENT: "Anfonwyd nodyn atgoffa",
+        EventKind.ESCALATED: "Uwchgyfeiriwyd",
+        EventKind.LEVEL_SKIPPED: "Hepgorwyd lefel",
+        EventKind.ACKNOWLEDGED: "Cydnabuwyd",
+        EventKind.UNACKNOWLEDGED: "Neb wedi cydnabod",
+        EventKind.ESCALATION_STOPPED: "Ataliwyd yr uwchgyfeirio",
+        EventKind.NOTE_ADDED: "Ychwanegwyd nodyn",
+        EventKind.CORRECTION: "Cywiriad",
+        EventKind.REASSESSED: "Ailaseswyd",
+        EventKind.OBLIGATION_DUE: "Adroddiad yn ddyledus",
+        EventKind.OBLIGATION_REMINDER: "Nodyn atgoffa am adroddiad",
+        EventKind.OBLIGATION_OVERDUE: "Adroddiad yn hwyr",
+        EventKind.OBLIGATION_SUBMITTED: "Cyflwynwyd adroddiad",
+        EventKind.OBLIGATION_WAIVED: "Hepgorwyd adroddiad",
+        EventKind.OBLIGATION_REOPENED: "Ailagorwyd adroddiad",
+        EventKind.OBLIGATION_NOT_REQUIRED: "Dim angen adroddiad",
+        EventKind.BODY_NOTIFICATION_SUPPRESSED: "Ni roddwyd gwybod i'r corff (ymarfer)",
+        EventKind.CONTAINED: "Cyfyngwyd",
+        EventKind.RECOVERED: "Adferwyd",
+        EventKind.CLOSED: "Caewyd",
+    },
+}
+
+#: What each marking allows (TLP 2.0); the marking itself is written the same in any language.
+TLP_NAMES: dict[Language, dict[Tlp, str]] = {
+    Language.ENGLISH: {
+        Tlp.RED: "TLP:RED: for the people named only",
+        Tlp.AMBER_STRICT: "TLP:AMBER+STRICT: within the council only",
+        Tlp.AMBER: "TLP:AMBER: within the council and its clients, on a need-to-know basis",
+        Tlp.GREEN: "TLP:GREEN: within the community, not in public",
+        Tlp.CLEAR: "TLP:CLEAR: may be shared freely",
+    },
+    Language.WELSH: {
+        Tlp.RED: "TLP:RED: i'r bobl a enwir yn unig",
+        Tlp.AMBER_STRICT: "TLP:AMBER+STRICT: o fewn y cyngor yn unig",
+        Tlp.AMBER: "TLP:AMBER: o fewn y cyngor a'i gleientiaid, ar sail angen gwybod",
+        Tlp.GREEN: "TLP:GREEN: o fewn y gymuned, nid yn gyhoeddus",
+        Tlp.CLEAR: "TLP:CLEAR: gellir ei rannu'n rhydd",
+    },
+}
+
+CHAIN_NAMES: dict[Language, dict[Chain, str]] = {
+    Language.ENGLISH: {
+        Chain.EXECUTIVE: "executive chain",
+        Chain.SENIOR_MANAGEMENT: "senior management chain",
+    },
+    Language.WELSH: {
+        Chain.EXECUTIVE: "cadwyn weithredol",
+        Chain.SENIOR_MANAGEMENT: "cadwyn yr uwch reolwyr",
+    },
+}
+
+NOTIFICATION_NAMES: dict[Language, dict[NotificationKind, str]] = {
+    Language.ENGLISH: {kind: kind.label for kind in NotificationKind},
+    Language.WELSH: {
+        NotificationKind.ACKNOWLEDGEMENT_REQUEST: "cais am gydnabyddiaeth",
+        NotificationKind.ACKNOWLEDGEMENT_REMINDER: "nodyn atgoffa i gydnabod",
+        NotificationKind.ESCALATION: "uwchgyfeiriad",
+        NotificationKind.UNACKNOWLEDGED_ALERT: "rhybudd nad oes neb wedi cydnabod",
+        NotificationKind.OBLIGATION_DUE: "rhwymedigaeth yn ddyledus",
+        NotificationKind.OBLIGATION_REMINDER: "nodyn atgoffa am rwymedigaeth",
+        NotificationKind.OBLIGATION_OVERDUE: "rhwymedigaeth yn hwyr",
+        NotificationKind.BODY_NOTIFICATION: "hysbysiad i gorff",
+        NotificationKind.INCIDENT_CLOSED: "digwyddiad wedi'i gau",
+    },
+}
+
+OBLIGATION_STATE_NAMES: dict[Language, dict[ObligationState, str]] = {
+    Language.ENGLISH: {
+        ObligationState.NOT_REQUIRED: "Not required",
+        ObligationState.DUE: "Due",
+        ObligationState.OVERDUE: "Overdue",
+        ObligationState.SUBMITTED: "Submitted",
+        ObligationState.WAIVED: "Waived",
+    },
+    Language.WELSH: {
+        ObligationState.NOT_REQUIRED: "Dim angen",
+        ObligationState.DUE: "Yn ddyledus",
+        ObligationState.OVERDUE: "Yn hwyr",
+        ObligationState.SUBMITTED: "Wedi'i gyflwyno",
+        ObligationState.WAIVED: "Wedi'i hepgor",
+    },
+}
+
+PERSONAL_DATA_RISK_NAMES: dict[Language, dict[PersonalDataRisk, str]] = {
+    Language.ENGLISH: {
+        PersonalDataRisk.UNLIKELY: "Unlikely to be a risk to people",
+        PersonalDataRisk.RISK: "A risk to people's rights and freedoms",
+        PersonalDataRisk.HIGH: "A high risk to people's rights and freedoms",
+    },
+    Language.WELSH: {
+        PersonalDataRisk.UNLIKELY: "Annhebygol o fod yn risg i bobl",
+        PersonalDataRisk.RISK: "Risg i hawliau a rhyddidau pobl",
+        PersonalDataRisk.HIGH: "Risg uchel i hawliau a rhyddidau pobl",
+    },
+}
+
+SUBMISSION_PHASE_NAMES: dict[Language, dict[SubmissionPhase, str]] = {
+    Language.ENGLISH: {
+        SubmissionPhase.INITIAL: "Initial report",
+        SubmissionPhase.FOLLOW_UP: "Follow-up report",
+    },
+    Language.WELSH: {
+        SubmissionPhase.INITIAL: "Adroddiad cychwynnol",
+        SubmissionPhase.FOLLOW_UP: "Adroddiad dilynol",
+    },
+}
+
+LANGUAGE_NAMES: dict[Language, dict[Language, str]] = {
+    Language.ENGLISH: {
+        Language.ENGLISH: "English",
+        Language.WELSH: "Welsh",
+        Language.UNKNOWN: "Not known: both languages, Welsh first",
+    },
+    Language.WELSH: {
+        Language.ENGLISH: "Saesneg",
+        Language.WELSH: "Cymraeg",
+        Language.UNKNOWN: "Anhysbys: y ddwy iaith, Cymraeg yn gyntaf",
+    },
+}
+
+ACCESS_ROLE_NAMES: dict[Language, dict[AccessRole, str]] = {
+    Language.ENGLISH: {
+        AccessRole.ON_CALL_OFFICER: "On-call officer",
+        AccessRole.RESPONSIBLE_MEMBER: "Responsible member",
+        AccessRole.AUTHORITY_ADMIN: "Authority administrator",
+        AccessRole.AUDITOR: "Auditor",
+        AccessRole.CENTRAL_TEAM: "Central team",
+    },
+    Language.WELSH: {
+        AccessRole.ON_CALL_OFFICER: "Swyddog ar alwad",
+        AccessRole.RESPONSIBLE_MEMBER: "Aelod cyfrifol",
+        AccessRole.AUTHORITY_ADMIN: "Gweinyddwr yr awdurdod",
+        AccessRole.AUDITOR: "Archwilydd",
+        AccessRole.CENTRAL_TEAM: "Tîm canolog",
+    },
+}
+
+ACKNOWLEDGEMENT_CHANNEL_NAMES: dict[Language, dict[AcknowledgementChannel, str]] = {
+    Language.ENGLISH: {
+        AcknowledgementChannel.EMAIL_LINK: "by the link in an email",
+        AcknowledgementChannel.API: "through the API",
+        AcknowledgementChannel.WEB: "on the website",
+    },
+    Language.WELSH: {
+        AcknowledgementChannel.EMAIL_LINK: "drwy'r ddolen mewn e-bost",
+        AcknowledgementChannel.API: "drwy'r API",
+        AcknowledgementChannel.WEB: "ar y wefan",
+    },
+}
+
+#: Every enum a person reads, with its words in English and in Welsh.
+LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
+    Body: BODY_NAMES,
+    MemberRole: ROLE_NAMES,
+    NcscCategory: CATEGORY_NAMES,
+    IncidentType: INCIDENT_TYPE_NAMES,
+    Stage: STAGE_NAMES,
+    EventKind: EVENT_NAMES,
+    Tlp: TLP_NAMES,
+    Chain: CHAIN_NAMES,
+    NotificationKind: NOTIFICATION_NAMES,
+    ObligationState: OBLIGATION_STATE_NAMES,
+    PersonalDataRisk: PERSONAL_DATA_RISK_NAMES,
+    SubmissionPhase: SUBMISSION_PHASE_NAMES,
+    Language: LANGUAGE_NAMES,
+    AccessRole: ACCESS_ROLE_NAMES,
+    AcknowledgementChannel: ACKNOWLEDGEMENT_CHANNEL_NAMES,
+}
+
+#: Names written the same in Welsh: names of services and teams, not words to translate.
+SAME_IN_WELSH: frozenset[Enum] = frozenset({Body.REPORT_FRAUD, Body.CYMRUSOC})
+
+#: The enums in `domain/` that nobody reads as words, and why they need no labels.
+NOT_READ_BY_PEOPLE: dict[type[Enum], str] = {
+    Rejection: "why a request was refused, for programs: each refusal carries its own message",
+    Permission: "what a role may do, checked by the server; people see the role (AccessRole)",
+    TokenScope: "an API token's scope, read by programs",
+    Trigger: "when a rule applies; people read the obligation it starts and its body",
+    ClockStart: "the moment a deadline counts from; people read the deadline itself",
+}
+
+
+def label(value: Enum, language: Language) -> str:
+    """How `value` reads in English or Welsh."""
+    return LABELS[type(value)][language][value]

@@ -1,8 +1,9 @@
 """Render a notification in the recipient's language(s) from its Jinja2 templates.
 
 Each kind has `<lang>/<kind>.txt.j2` (with the subject in a `subject` block) and
-`<lang>/<kind>.html.j2`. HTML templates are autoescaped; incident text only ever reaches a
-template as data, never as template source.
+`<lang>/<kind>.html.j2`, in English and Welsh, except the kinds in `ENGLISH_ONLY_KINDS`.
+HTML templates are autoescaped; incident text only ever reaches a template as data, never as
+template source.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from jinja2 import (
+    BaseLoader,
     Environment,
     PackageLoader,
     StrictUndefined,
@@ -33,7 +35,14 @@ from notifications.labels import (
     WEEKDAYS,
 )
 
-#: Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
+#: Kinds written in English alone, and why. A body notification is a notice to a reporting
+#: body's own intake address (the NCSC, the ICO, the police, an insurer, and the like), not to
+#: a person: like the draft submissions (`notifications.drafts`) it is in English, the language
+#: the bodies' reporting processes use, and the workflow addresses every body in English. Every
+#: message to a person (a member, a deputy, the reporting officer) is in their own language, as
+#: the Welsh Language Standards require. A body that is to be told in Welsh needs the Welsh
+#: templates and a language of its own in the workflow.
+ENGLISH_ONLY_KINDS: frozenset[NotificationKind] = frozenset({NotificationKind.BODY_NOTIFICATION})
 
 _LANGUAGE_SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
 
@@ -71,6 +80,7 @@ class RenderedMessage(NamedTuple):
     html: str
 
 
+# Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
 @pass_context
 def _when(context: Any, moment: datetime | None) -> str:
     if moment is None:
@@ -89,9 +99,10 @@ def _one_line(value: str) -> str:
 
 
 class MessageRenderer:
-    def __init__(self) -> None:
+    def __init__(self, loader: BaseLoader | None = None) -> None:
+        """`loader` finds the templates; by default, those in this package."""
         self._env = Environment(
-            loader=PackageLoader("notifications", "templates"),
+            loader=loader or PackageLoader("notifications", "templates"),
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -102,6 +113,9 @@ class MessageRenderer:
 
     def template(self, name: str) -> Template:
         return self._env.get_template(name)
+
+    def template_names(self) -> list[str]:
+        return self._env.list_templates(extensions=["j2"])
 
     def render(
         self,

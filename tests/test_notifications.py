@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiosmtplib import (
@@ -12,13 +15,21 @@ from aiosmtplib import (
     SMTPRecipientsRefused,
     SMTPSenderRefused,
 )
-from temporalio.testing import ActivityEnvironment
+from jinja2 import FileSystemLoader
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 
-from activities.mail import NotificationActivities, SmtpTransport, _permanent_refusal
+import notifications
+from activities import build_activities
+from activities.mail import TEMPLATE_MISSING, NotificationActivities
+from activities.transports.smtp import SmtpTransport, permanent_refusal
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.records import NotificationFacts, NotificationRequest
 from domain.vocabulary import (
+    EventKind,
     IncidentType,
     Language,
     MemberRole,
@@ -26,13 +37,23 @@ from domain.vocabulary import (
     NotificationKind,
     Tlp,
 )
+from models import SentNotification
+from models.notification import DeliveryStatus
 from notifications.compose import HeaderInjection, compose_email, message_id_for
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings
 from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
+from services import deliveries
 from services.incidents import details_of
-from tests.support import MailServer, make_authority, open_test_incident
+from tests.support import (
+    MailServer,
+    make_authority,
+    open_test_incident,
+    start_incident,
+    wait_for_events,
+)
+from workflows import ALL_WORKFLOWS
 
 RESPOND_BY = datetime(2026, 7, 4, 13, 30, tzinfo=UTC)  # 14:30 in Cardiff (BST)
 
@@ -147,7 +168,7 @@ def test_only_a_permanent_refusal_of_the_message_stops_retrying(
     error: Exception, permanent: bool
 ) -> None:
     # Our own session's problems (credentials, sender, TLS) can be fixed while messages wait.
-    assert (_permanent_refusal(error) is not None) is permanent
+    assert (permanent_refusal(error) is not None) is permanent
 
 
 def test_message_ids_are_stable_per_notification() -> None:
@@ -205,3 +226,98 @@ async def test_sending_the_same_notification_twice_delivers_one_email(
     [mail] = await mail_server.inbox.wait_for(lambda m: m.to.endswith(council.domain))
     assert mail.message["Message-ID"] == first.message_id
     assert len(mail_server.inbox.to_domain(council.domain)) == 1
+
+
+def renderer_without(tmp_path: Path, *templates: str) -> MessageRenderer:
+    """The real templates, less the ones named: as a worker would be with a file missing."""
+    copy = tmp_path / "templates"
+    shutil.copytree(Path(notifications.__file__).parent / "templates", copy)
+    for template in templates:
+        (copy / template).unlink()
+    return MessageRenderer(FileSystemLoader(copy))
+
+
+async def test_a_message_without_its_template_fails_at_once_and_is_never_retried(
+    database: Database, settings: Settings, mail_server: MailServer, tmp_path: Path
+) -> None:
+    council = await make_authority(database)
+    row = await open_test_incident(database, council)
+    activities = NotificationActivities(
+        database=database,
+        transport=SmtpTransport.from_settings(settings),
+        renderer=renderer_without(tmp_path, "cy/acknowledgement_request.txt.j2"),
+        signer=AckLinkSigner("secret", 3600),
+        base_url="http://concordat.test",
+        mail_from=settings.mail_from,
+    )
+    request = NotificationRequest(
+        idempotency_key=f"{row.workflow_id}/executive/level-1/acknowledgement_request/1",
+        kind=NotificationKind.ACKNOWLEDGEMENT_REQUEST,
+        recipient=member(Language.WELSH).model_copy(
+            update={"email": council.email(MemberRole.EXECUTIVE_MEMBER)}
+        ),
+        incident=details_of(row, council.authority),
+        facts=NotificationFacts(respond_by=RESPOND_BY),
+        include_acknowledge_link=True,
+    )
+    with pytest.raises(ApplicationError) as failure:
+        await ActivityEnvironment().run(activities.send_notification, request)
+    assert failure.value.type == TEMPLATE_MISSING and failure.value.non_retryable
+    assert "cy/acknowledgement_request.txt.j2" in failure.value.message
+    async with database.reading() as session:
+        record = await deliveries.find(request.idempotency_key, session=session)
+    # Not marked rejected: once the template is deployed, a reset workflow sends it.
+    assert record is not None and record.status is DeliveryStatus.SENDING
+    assert record.last_error == failure.value.message
+    assert mail_server.inbox.to_domain(council.domain) == []
+
+
+async def test_a_missing_template_reaches_the_timeline_at_once(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+    tmp_path: Path,
+) -> None:
+    council = await make_authority(database, reporting=False)
+    broken = NotificationActivities(
+        database=database,
+        transport=SmtpTransport.from_settings(settings),
+        renderer=renderer_without(tmp_path, "en/acknowledgement_request.html.j2"),
+        signer=AckLinkSigner("secret", 3600),
+        base_url="http://concordat.test",
+        mail_from=settings.mail_from,
+    )
+    activities = [
+        activity
+        for activity in build_activities(database, settings)
+        if getattr(activity, "__name__", None) != "send_notification"
+    ]
+    queue = f"template-{uuid.uuid4()}"
+    async with Worker(
+        dev_server.client,
+        task_queue=queue,
+        workflows=ALL_WORKFLOWS,
+        activities=[*activities, broken.send_notification],
+    ):
+        handle = await start_incident(dev_server.client, database, council, queue)
+        failed = await wait_for_events(
+            database, handle, EventKind.NOTIFICATION_FAILED, count=2, timeout=30
+        )
+        await handle.terminate("test over")
+    members = {
+        council.members[MemberRole.EXECUTIVE_MEMBER],
+        council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER],
+    }
+    assert {event.detail["member_id"] for event in failed} == members
+    for event in failed:
+        assert "there is no message template en/acknowledgement_request.html.j2" in event.summary
+    async with database.reading() as session:
+        rows = (
+            await session.exec(
+                select(SentNotification).where(
+                    SentNotification.incident_id == handle.id.removeprefix("incident-")
+                )
+            )
+        ).all()
+    assert rows and all(row.attempts == 1 for row in rows)

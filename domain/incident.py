@@ -120,6 +120,9 @@ class OpenIncident(BaseModel):
     history_limit: int = 10_000
     """History events after which a quiet incident continues as a new run (Temporal suggests
     it earlier for very large histories)."""
+    update_limit: int = 500
+    """Accepted updates after which the run hands over, far below Temporal's 2,000 a run, so
+    a flood of notes can never leave the incident unable to take an acknowledgement."""
     carryover: IncidentFile | None = None
     """Everything a previous run knew, when this run continues it."""
 

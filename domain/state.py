@@ -22,6 +22,8 @@ class ChainState(BaseModel):
     chain: Chain
     level: int = 0
     """1-based level reached so far (0 before anyone is told)."""
+    reminder: int = 0
+    """The reminder at that level being waited on (0: the first request or escalation)."""
     notified_member_ids: list[int] = []
     requested_at: datetime | None = None
     """When the chain's first member was asked to acknowledge."""

@@ -8,7 +8,7 @@ executive; if the last level passes too, everyone in the directory hears about i
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -22,13 +22,23 @@ with workflow.unsafe.imports_passed_through():
 class EscalationChains(IncidentProcess):
     """The acknowledgement half of `IncidentWorkflow`."""
 
-    async def _escalate(self, chain: Chain) -> None:
-        """Tell each level of the chain in turn until somebody in it acknowledges."""
+    async def _escalate(self, chain: Chain, *, resumed: bool = False) -> None:
+        """Tell each level of the chain in turn until somebody in it acknowledges.
+
+        A `resumed` chain was handed over by an earlier run in the middle of a wait: it takes
+        that wait up where it was, with the time it had left, and sends nothing again.
+        """
         state = self.file.chain(chain)
+        if resumed and (self._chain_settled(chain) or state.unacknowledged):
+            return
         previous: MemberContact | None = None
         for level, (role, member) in enumerate(self._directory.chain_levels(chain), start=1):
             if self._chain_settled(chain):
                 return
+            taking_over = resumed and level == state.level
+            if resumed and level < state.level:
+                previous = member or previous  # passed in an earlier run
+                continue
             if member is None:
                 self._record(
                     EventKind.LEVEL_SKIPPED,
@@ -38,63 +48,19 @@ class EscalationChains(IncidentProcess):
                     role=role.value,
                 )
                 continue
-            assert member.member_id is not None, "members in a chain are in the directory"
-            state.level = level
-            self._log("chain_level_reached", chain=chain.value, level=level, role=role.value)
-            state.notified_member_ids.append(member.member_id)
             first = previous is None
-            if first:
-                state.requested_at = workflow.now()
-            # The chief executive heads both chains; one email answers for both.
-            already_told = member.member_id in self.file.told_member_ids
-            if not already_told:
-                self.file.told_member_ids.append(member.member_id)
-            self._record(
-                EventKind.ACKNOWLEDGEMENT_REQUESTED if first else EventKind.ESCALATED,
-                (
-                    f"Acknowledgement requested from {member.name}"
-                    if previous is None
-                    else f"Escalated to {member.name}: {previous.name} did not acknowledge"
-                ),
-                chain=chain.value,
-                level=level,
-                member_id=member.member_id,
-                name=member.name,
-                role=role.value,
-                respond_by=self._respond_by().isoformat(),
-                already_told=already_told or None,
-            )
-            if not already_told:
-                self._send(
-                    NotificationKind.ACKNOWLEDGEMENT_REQUEST
-                    if first
-                    else NotificationKind.ESCALATION,
-                    member,
-                    key=f"{chain.value}/level-{level}",
-                    facts=self._facts(chain=chain, level=level, previous=previous),
-                    include_acknowledge_link=True,
-                )
-            if await self._await_acknowledgement(chain, f"level-{level}"):
-                return
+            if not taking_over:
+                self._ask(chain, level, role.value, member, previous)
             reminders = self._directory.policy.reminders_before_escalation if first else 0
-            for number in range(1, reminders + 1):
-                self._record(
-                    EventKind.REMINDER_SENT,
-                    f"Reminder {number} sent to {member.name}",
-                    chain=chain.value,
-                    level=level,
-                    member_id=member.member_id,
-                    name=member.name,
-                    respond_by=self._respond_by().isoformat(),
+            for number in range(state.reminder if taking_over else 0, reminders + 1):
+                if number > 0 and not (taking_over and number == state.reminder):
+                    self._remind_member(chain, level, member, number)
+                step = f"level-{level}" + (f"-reminder-{number}" if number else "")
+                left = (
+                    state.respond_by - workflow.now() if taking_over and state.respond_by else None
                 )
-                self._send(
-                    NotificationKind.ACKNOWLEDGEMENT_REMINDER,
-                    member,
-                    key=f"{chain.value}/level-{level}/reminder-{number}",
-                    facts=self._facts(chain=chain, level=level, reminder_number=number),
-                    include_acknowledge_link=True,
-                )
-                if await self._await_acknowledgement(chain, f"level-{level}-reminder-{number}"):
+                taking_over = False
+                if await self._await_acknowledgement(chain, step, left):
                     return
             previous = member
 
@@ -118,12 +84,86 @@ class EscalationChains(IncidentProcess):
                 include_acknowledge_link=person.member_id in state.notified_member_ids,
             )
 
+    def _ask(
+        self,
+        chain: Chain,
+        level: int,
+        role: str,
+        member: MemberContact,
+        previous: MemberContact | None,
+    ) -> None:
+        """Ask one level of the chain to acknowledge: the first asked, or the next escalated to."""
+        assert member.member_id is not None, "members in a chain are in the directory"
+        state = self.file.chain(chain)
+        state.level, state.reminder = level, 0
+        self._log("chain_level_reached", chain=chain.value, level=level, role=role)
+        state.notified_member_ids.append(member.member_id)
+        if previous is None:
+            state.requested_at = workflow.now()
+        # The chief executive heads both chains; one email answers for both.
+        already_told = member.member_id in self.file.told_member_ids
+        if not already_told:
+            self.file.told_member_ids.append(member.member_id)
+        self._record(
+            EventKind.ACKNOWLEDGEMENT_REQUESTED if previous is None else EventKind.ESCALATED,
+            (
+                f"Acknowledgement requested from {member.name}"
+                if previous is None
+                else f"Escalated to {member.name}: {previous.name} did not acknowledge"
+            ),
+            chain=chain.value,
+            level=level,
+            member_id=member.member_id,
+            name=member.name,
+            role=role,
+            respond_by=self._respond_by().isoformat(),
+            already_told=already_told or None,
+        )
+        if not already_told:
+            self._send(
+                NotificationKind.ACKNOWLEDGEMENT_REQUEST
+                if previous is None
+                else NotificationKind.ESCALATION,
+                member,
+                key=f"{chain.value}/level-{level}",
+                facts=self._facts(chain=chain, level=level, previous=previous),
+                include_acknowledge_link=True,
+            )
+
+    def _remind_member(self, chain: Chain, level: int, member: MemberContact, number: int) -> None:
+        self.file.chain(chain).reminder = number
+        self._record(
+            EventKind.REMINDER_SENT,
+            f"Reminder {number} sent to {member.name}",
+            chain=chain.value,
+            level=level,
+            member_id=member.member_id,
+            name=member.name,
+            respond_by=self._respond_by().isoformat(),
+        )
+        self._send(
+            NotificationKind.ACKNOWLEDGEMENT_REMINDER,
+            member,
+            key=f"{chain.value}/level-{level}/reminder-{number}",
+            facts=self._facts(chain=chain, level=level, reminder_number=number),
+            include_acknowledge_link=True,
+        )
+
     def _respond_by(self) -> datetime:
         return workflow.now() + self._directory.policy.ack_timeout(self.file.details.category)
 
-    async def _await_acknowledgement(self, chain: Chain, step: str) -> bool:
-        timeout = self._directory.policy.ack_timeout(self.file.details.category)
-        self.file.chain(chain).respond_by = workflow.now() + timeout
+    async def _await_acknowledgement(
+        self, chain: Chain, step: str, left: timedelta | None = None
+    ) -> bool:
+        """Wait for the chain's acknowledgement, for the policy's time or for the time `left`
+        of a wait taken over from an earlier run. True if acknowledged (or closed) meanwhile."""
+        if left is None:
+            timeout = self._directory.policy.ack_timeout(self.file.details.category)
+            self.file.chain(chain).respond_by = workflow.now() + timeout
+        elif left <= timedelta(0):
+            return self._chain_settled(chain)
+        else:
+            timeout = left
         try:
             await workflow.wait_condition(
                 lambda: self._chain_settled(chain),

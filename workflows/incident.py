@@ -48,6 +48,8 @@ AUDIT_AT_CLOSURE = "audit-at-closure"
 CONTINUE_AS_NEW = "continue-as-new"
 #: Patch: closing records, for each chain still unanswered, that its escalation stopped.
 CLOSURE_STOPS_CHAINS = "closure-stops-chains"
+#: Patch: a run hands over in the middle of an escalation, and after `update_limit` updates.
+HAND_OVER_ANY_TIME = "hand-over-any-time"
 
 
 def _checked(rule: Callable[[], None]) -> None:
@@ -70,6 +72,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._reassessments_in_flight = 0
         self._handing_over = False
         self._closed_sequence: int | None = None
+        self._updates = 0
+        """Updates this run has accepted: Temporal takes at most 2,000 in one run."""
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
@@ -110,11 +114,12 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         return await self._until_closed(start, recorder, escalations, clocks)
 
     async def _continue(self, start: OpenIncident) -> IncidentOutcome:
-        """A later run: the chains have settled; restart the recorder and the clocks."""
+        """A later run: every chain and clock carries on where the previous run left it."""
         recorder = self._spawn(self._keep_timeline_recorded())
         self._log("incident_continued", run=self.file.run)
+        escalations = [self._spawn(self._escalate(chain, resumed=True)) for chain in Chain]
         clocks = [self._spawn(self._track_obligation(body, resumed=True)) for body in Body]
-        return await self._until_closed(start, recorder, [], clocks)
+        return await self._until_closed(start, recorder, escalations, clocks)
 
     async def _until_closed(
         self,
@@ -124,17 +129,18 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         clocks: list[asyncio.Task[None]],
     ) -> IncidentOutcome:
         may_continue = workflow.patched(CONTINUE_AS_NEW)
+        any_time = may_continue and workflow.patched(HAND_OVER_ANY_TIME)
         await workflow.wait_condition(
             lambda: (
                 self.file.closed
                 or self._crash is not None
-                or (may_continue and self._time_to_hand_over(start, escalations))
+                or (may_continue and self._time_to_hand_over(start, escalations, any_time))
             )
         )
         if self._crash is not None:
             raise self._crash
         if not self.file.closed:
-            await self._hand_over(start, recorder, clocks)
+            await self._hand_over(start, recorder, [*escalations, *clocks])
         await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
         sealed = workflow.patched(AUDIT_AT_CLOSURE)
@@ -155,13 +161,15 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     # ---------------------------------------------------------------- hand-over and closure
 
     def _time_to_hand_over(
-        self, start: OpenIncident, escalations: list[asyncio.Task[None]]
+        self, start: OpenIncident, escalations: list[asyncio.Task[None]], any_time: bool
     ) -> bool:
-        """Continue as a new run when the history is long and the incident is quiet: both
-        chains settled, no reassessment being applied, no email waiting to be delivered (an
-        SMTP outage must not hold updates off) and the timeline written."""
+        """Continue as a new run well before Temporal's limits on a run's events, size and
+        updates, at a quiet moment: no reassessment being applied, no email waiting to be
+        delivered and the timeline written. Escalations are handed over mid-wait (before
+        `HAND_OVER_ANY_TIME`, a run waited for both chains to settle, so a flood of updates
+        during a long escalation could exhaust Temporal's 2,000 and freeze the incident)."""
         quiet = (
-            all(task.done() for task in escalations)
+            (any_time or all(task.done() for task in escalations))
             and not self._sending()
             and not self._reassessments_in_flight
             and self._timeline_written()
@@ -172,22 +180,24 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         return (
             info.get_current_history_length() >= start.history_limit
             or info.is_continue_as_new_suggested()
+            or (any_time and self._updates >= start.update_limit)
         )
 
     async def _hand_over(
-        self, start: OpenIncident, recorder: asyncio.Task[None], clocks: list[asyncio.Task[None]]
+        self, start: OpenIncident, recorder: asyncio.Task[None], waits: list[asyncio.Task[None]]
     ) -> None:
-        """Stop the clocks, let every update, email and timeline write finish, then continue
-        as a new run with the incident's file. Updates arriving meanwhile are asked to try
-        again in a moment; the new run takes them."""
+        """Stop the chains' and clocks' waits, let every update, email and timeline write
+        finish, then continue as a new run with the incident's file, which knows where each
+        wait was. Updates arriving meanwhile are asked to try again in a moment; the new run
+        takes them."""
         self._handing_over = True
-        for clock in clocks:
-            clock.cancel()
+        for wait in waits:
+            wait.cancel()
         await self._finish(recorder)
         self._log("incident_continued_as_new", run=self.file.run, sequence=self.file.sequence)
         workflow.continue_as_new(
-            OpenIncident(
-                details=self.file.details, history_limit=start.history_limit, carryover=self.file
+            start.model_copy(
+                update={"details": self.file.details, "snapshot": None, "carryover": self.file}
             )
         )
 
@@ -293,7 +303,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._log("acknowledged", member_id=command.member_id, chains=answered)
         if all(state.acknowledged_by is not None for state in self.file.chains):
             self.file.stage = self.file.stage.advance(Stage.ACKNOWLEDGED)
-        return self.state()
+        return self._answer()
 
     @acknowledge.validator
     def _validate_acknowledge(self, command: Acknowledge) -> None:
@@ -312,7 +322,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 corrects=command.corrects,
                 text=command.text,
             )
-        return self.state()
+        return self._answer()
 
     @add_note.validator
     def _validate_add_note(self, command: AddNote) -> None:
@@ -346,7 +356,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             before={k: _plain(getattr(before, k)) for k in changes},
             after={k: _plain(v) for k, v in changes.items()},
         )
-        return self.state()
+        return self._answer()
 
     @reassess.validator
     def _validate_reassess(self, command: Reassess) -> None:
@@ -389,7 +399,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             late_reason=command.late_reason,
             summary=command.summary,
         )
-        return self.state()
+        return self._answer()
 
     @record_submission.validator
     def _validate_record_submission(self, command: RecordSubmission) -> None:
@@ -410,7 +420,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             body=command.body.value,
             reason=obligation.waived_reason,
         )
-        return self.state()
+        return self._answer()
 
     @waive_obligation.validator
     def _validate_waive_obligation(self, command: WaiveObligation) -> None:
@@ -424,7 +434,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._record(
             EventKind.CONTAINED, "Incident contained", actor=command.actor, note=command.note
         )
-        return self.state()
+        return self._answer()
 
     @contain.validator
     def _validate_contain(self, command: MarkContained) -> None:
@@ -438,7 +448,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._record(
             EventKind.RECOVERED, "Services recovered", actor=command.actor, note=command.note
         )
-        return self.state()
+        return self._answer()
 
     @recover.validator
     def _validate_recover(self, command: MarkRecovered) -> None:
@@ -461,7 +471,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         if workflow.patched(CLOSURE_STOPS_CHAINS):
             self._record_stopped_chains()
         self._closed_sequence = self.file.sequence
-        return self.state()
+        return self._answer()
 
     @close.validator
     def _validate_close(self, command: CloseIncident) -> None:
@@ -469,6 +479,11 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         if self._reassessments_in_flight:
             _checked(rules.refuse_while_reassessing)
         _checked(lambda: rules.check_close(self.file, command))
+
+    def _answer(self) -> IncidentState:
+        """Every accepted update answers with the incident's state, and is counted."""
+        self._updates += 1
+        return self.state()
 
     # ---------------------------------------------------------------- query
 

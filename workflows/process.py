@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
@@ -92,12 +92,13 @@ class IncidentProcess:
             self._crash = task.exception()
 
     async def _take_snapshot(self) -> AuthoritySnapshot:
-        return await workflow.execute_activity(
+        snapshot: AuthoritySnapshot = await workflow.execute_activity(
             LOAD_AUTHORITY_SNAPSHOT,
             SnapshotRequest(authority_id=self.file.details.authority_id),
             result_type=AuthoritySnapshot,
             **DATABASE_ACTIVITY,
         )
+        return snapshot
 
     def _log(self, event: str, level: int = logging.INFO, **fields: Any) -> None:
         """Log through the workflow logger (silent on replay), identifiers only, never names."""
@@ -221,7 +222,7 @@ class IncidentProcess:
         self._deliveries.append(self._spawn(self._deliver(request)))
 
     async def _deliver(self, request: NotificationRequest) -> None:
-        detail = {
+        detail: dict[str, Any] = {
             "notification": request.kind.value,
             "member_id": request.recipient.member_id,
             "role": request.recipient.role.value if request.recipient.role else "reporter",
@@ -231,7 +232,9 @@ class IncidentProcess:
                 SEND_NOTIFICATION, request, result_type=NotificationReceipt, **MAIL_ACTIVITY
             )
         except ActivityError as failure:
-            cause = failure.cause.message if failure.cause else str(failure)
+            cause = (
+                failure.cause.message if isinstance(failure.cause, FailureError) else str(failure)
+            )
             self._record(
                 EventKind.NOTIFICATION_FAILED,
                 f"Could not deliver {request.kind.label} to {request.recipient.name}: {cause}",

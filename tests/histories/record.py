@@ -151,6 +151,17 @@ async def closed_while_escalating(
     await _close(handle)
 
 
+async def handed_over_mid_escalation(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """A flood of notes hands the run over while both chains wait (patched in)."""
+    await env.sleep(timedelta(minutes=30))
+    await add_notes(handle, 15)
+    await env.sleep(timedelta(minutes=45))
+    await acknowledge_both_chains(handle, council)
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -175,6 +186,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "opened_with_directory": (
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         acknowledged_and_closed,
+    ),
+    "handed_over_mid_escalation": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True, "update_limit": 10},
+        handed_over_mid_escalation,
     ),
     # Closing records each unanswered chain as stopped (patched in).
     "closed_while_escalating": (
@@ -204,11 +219,11 @@ async def record() -> None:
                     print(f"kept {name}: already recorded")
                     continue
                 incident = dict(incident)
-                limit: dict[str, Any] = (
-                    {"history_limit": incident.pop("history_limit")}
-                    if ("history_limit" in incident)
-                    else {}
-                )
+                limit: dict[str, Any] = {
+                    name: incident.pop(name)
+                    for name in ("history_limit", "update_limit")
+                    if name in incident
+                }
                 with_directory = incident.pop("with_directory", False)
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=converter_for(settings),

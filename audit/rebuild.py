@@ -14,9 +14,8 @@ from audit.as_of import state_as_of
 from audit.history import IncidentHistory, fetch_from_server, load_archive
 from audit.replay import compare_with_database, replay_with_current_code, timeline_from_history
 from audit.report import IncidentReplay
-from audit.verify import verify
-from models import Authority, Incident
-from services.timeline import entry_of, timeline_of
+from models import Incident
+from services.timeline import checked_timeline, entry_of
 
 Preference = Literal["auto", "server", "archive"]
 
@@ -64,20 +63,19 @@ async def rebuild_incident(
     await session.commit()  # hold no database transaction through the slow part
     recorded = await timeline_from_history(history, converter)
     check = await replay_with_current_code(history, converter) if replay_code else None
-    stored = await timeline_of(incident.id, session=session)
-    authority = await session.get(Authority, incident.authority_id)
+    stored = await checked_timeline(incident.id, session=session)
     return IncidentReplay(
-        reference=incident.reference,
+        reference=stored.incident.reference,
         incident_id=incident.id,
-        authority=authority.code if authority else "",
-        title=incident.title,
+        authority=stored.authority,
+        title=stored.incident.title,
         source=history.source,
         entries=recorded.entries,
         pending=recorded.pending,
-        hashes={event.sequence: event.hash for event in stored},
+        hashes={event.sequence: event.hash for event in stored.events},
         check=check,
-        differences=compare_with_database(recorded, stored),
-        chain=await verify(session=session, incident=incident),
+        differences=compare_with_database(recorded, stored.events),
+        chain=stored.chain,
         as_of=state_as_of(recorded.entries, as_of) if as_of is not None else None,
     )
 
@@ -90,17 +88,16 @@ async def rebuild_from_database(
     why: str = "no history was available",
 ) -> IncidentReplay:
     """The database's record alone, for an incident whose history is out of reach."""
-    stored = await timeline_of(incident.id, session=session)
-    entries = [entry_of(event) for event in stored]
-    authority = await session.get(Authority, incident.authority_id)
+    stored = await checked_timeline(incident.id, session=session)
+    entries = [entry_of(event) for event in stored.events]
     return IncidentReplay(
-        reference=incident.reference,
+        reference=stored.incident.reference,
         incident_id=incident.id,
-        authority=authority.code if authority else "",
-        title=incident.title,
+        authority=stored.authority,
+        title=stored.incident.title,
         source=f"database alone ({why})",
         entries=entries,
-        hashes={event.sequence: event.hash for event in stored},
-        chain=await verify(session=session, incident=incident),
+        hashes={event.sequence: event.hash for event in stored.events},
+        chain=stored.chain,
         as_of=state_as_of(entries, as_of) if as_of is not None else None,
     )

@@ -17,6 +17,7 @@ from audit.replay import ReplayCheck
 from audit.verify import Verification
 from domain.clock import span, uk_time
 from domain.records import TimelineEntry
+from domain.rules import sentence_start
 
 
 @dataclass
@@ -109,11 +110,11 @@ def _as_of_lines(state: IncidentAsOf) -> list[str]:
                 status += f", {span(chain.time_left)} left to respond"
         else:
             status = "nobody asked yet"
-        lines.append(f"  {name.capitalize()} chain: {status}")
+        lines.append(f"  {sentence_start(name)} chain: {status}")
     for ack in state.acknowledgements:
         lines.append(f"  Acknowledged: {ack.who} at {uk_time(ack.at)}")
     for clock in state.clocks:
-        text = f"  {clock.body.label.capitalize()}: {clock.state.replace('_', ' ')}"
+        text = f"  {sentence_start(clock.body.label)}: {clock.state.replace('_', ' ')}"
         if clock.running and clock.deadline is not None and clock.time_left is not None:
             text += f", deadline {uk_time(clock.deadline)} ({span(clock.time_left)}"
             text += ")" if clock.time_left.total_seconds() < 0 else " left)"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -16,8 +17,9 @@ from audit.history import ArchiveDamaged
 from audit.rebuild import NoHistory, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json, to_text
 from audit.verify import Head, Verification, heads, verify
-from cli.common import exit_now, settings_with_logging, with_database
+from cli.common import exit_now, settings_with_logging, with_database, with_payload_keys
 from domain.clock import uk_moment
+from models import Incident
 from runtime.database import Database
 from runtime.settings import Settings
 from runtime.temporal import connect, converter_for
@@ -29,9 +31,8 @@ audit_app = typer.Typer(
 )
 
 
-async def _incident_or_exit(database: Database, identifier: str):  # type: ignore[no-untyped-def]
-    async with database.session() as session:
-        incident = await find_incident(identifier, session=session)
+async def _incident_or_exit(identifier: str, session: AsyncSession) -> Incident:
+    incident = await find_incident(identifier, session=session)
     if incident is None:
         typer.echo(f"No incident {identifier!r}.", err=True)
         raise typer.Exit(2)
@@ -59,13 +60,15 @@ def audit_verify(
         raise typer.Exit(2) from None
 
     async def check(database: Database) -> Verification:
-        target = await _incident_or_exit(database, incident) if incident else None
-        if authority is not None:
-            async with database.session() as session:
-                if await authority_by_code(authority, session=session) is None:
-                    typer.echo(f"No authority with code {authority!r}.", err=True)
-                    raise typer.Exit(2)
-        async with database.session() as session:
+        # One snapshot: chains read across a commit of the workflow's would look broken.
+        async with database.snapshot() as session:
+            target = await _incident_or_exit(incident, session) if incident else None
+            if (
+                authority is not None
+                and await authority_by_code(authority, session=session) is None
+            ):
+                typer.echo(f"No authority with code {authority!r}.", err=True)
+                raise typer.Exit(2)
             return await verify(
                 session=session, incident=target, authority_code=authority, expect=kept
             )
@@ -92,8 +95,8 @@ def audit_head(
     """Print chain heads to keep somewhere else; `verify --expect` checks them later."""
 
     async def read(database: Database) -> list[Head]:
-        target = await _incident_or_exit(database, incident) if incident else None
-        async with database.session() as session:
+        async with database.snapshot() as session:
+            target = await _incident_or_exit(incident, session) if incident else None
             return await heads(session=session, incident=target)
 
     for head in with_database(read):
@@ -143,12 +146,13 @@ def audit_replay(
     if source not in ("auto", "server", "archive"):
         raise typer.BadParameter("choose auto, server or archive", param_hint="--source")
     moment = _moment(as_of) if as_of else None
-    settings = settings_with_logging()
+    settings = with_payload_keys(settings_with_logging())
 
     async def rebuild(database: Database) -> IncidentReplay:
-        target = await _incident_or_exit(database, incident)
+        async with database.reading() as session:
+            target = await _incident_or_exit(incident, session)
         client = await _temporal_or_none(settings) if source != "archive" else None
-        async with database.session() as session:
+        async with database.reading() as session:
             try:
                 return await rebuild_incident(
                     target,

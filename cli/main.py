@@ -13,6 +13,7 @@ from cli.audit import audit_app
 from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
+from cli.common import with_payload_keys as _with_payload_keys
 from cli.users import user_app
 from domain.access import AccessRole, TokenScope
 from domain.obligations import Body, Trigger
@@ -20,6 +21,7 @@ from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
 from runtime.database import Database
 from runtime.migrate import upgrade_database
+from runtime.payloads import PayloadKeyError
 from services.councils import seed_councils
 from services.directory import (
     authority_by_code,
@@ -69,9 +71,16 @@ def run() -> None:
 @app.command()
 def worker() -> None:
     """Run a worker against CONCORDAT_TEMPORAL_ADDRESS (start as many as you need)."""
-    import worker as worker_module
+    from worker import run_worker
 
-    worker_module.main()
+    try:
+        asyncio.run(run_worker(_with_payload_keys(_settings())))
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as refused:
+        typer.echo(str(refused), err=True)
+        _exit(2)
+    _exit()
 
 
 @app.command()
@@ -80,7 +89,7 @@ def web() -> None:
     from runtime.temporal import connect
     from web.app import create_app
 
-    settings = _settings()
+    settings = _with_payload_keys(_settings())
     if not settings.temporal_address:
         typer.echo("Set CONCORDAT_TEMPORAL_ADDRESS, or use `concordat run`.", err=True)
         _exit(2)
@@ -121,7 +130,7 @@ def reconcile() -> None:
     from runtime.temporal import connect
     from services.starts import reconcile_unstarted
 
-    settings = _settings()
+    settings = _with_payload_keys(_settings())
 
     async def repair(database: Database) -> list[str]:
         client = await connect(settings)
@@ -386,4 +395,8 @@ def authority_ncsc_contact(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except PayloadKeyError as unreadable:  # a history written with a key this one lacks
+        typer.echo(f"Cannot read Temporal payloads: {unreadable}.", err=True)
+        _exit(2)

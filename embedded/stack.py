@@ -26,7 +26,7 @@ from embedded.demo import name_demo_members
 from embedded.mail_catcher import start_mail_catcher
 from runtime.database import Database
 from runtime.migrate import upgrade_database
-from runtime.payloads import PayloadKeys
+from runtime.payloads import EMBEDDED_KEY_FILE, PayloadKeys
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, connect, converter_for
 from security.tokens import find_active_token, issue_token
@@ -169,7 +169,7 @@ async def run_embedded(settings: Settings) -> None:
         await name_demo_members(session=session)
     token = await development_token(database, settings.var_dir / "dev-token")
     password = await development_user(database, settings.var_dir / "dev-password")
-    settings = development_payload_keys(settings, settings.var_dir / "payload-keys")
+    settings = development_payload_keys(settings, settings.var_dir / EMBEDDED_KEY_FILE)
 
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)

@@ -64,6 +64,14 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 #: Execution option of the engine behind `Database.reading()`.
 _READ_ONLY = "concordat_read_only"
+#: How each database reads one snapshot from a transaction's first statement to its end.
+#: PostgreSQL's default, READ COMMITTED, gives every statement a snapshot of its own. SQLite in
+#: WAL mode keeps a reader on the snapshot of its first read until its transaction ends, so it
+#: needs only a transaction that is not a writer's (`_begin`).
+_SNAPSHOT_OPTIONS: dict[str, dict[str, Any]] = {
+    "postgresql": {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True},
+    "sqlite": {_READ_ONLY: True},
+}
 #: Where a connection keeps the write turn it holds (its pool record's `info`).
 _TURN = "concordat_write_turn"
 #: As long as SQLite's own busy timeout: a writer waits this long for its turn, then fails.
@@ -177,8 +185,33 @@ class Database:
         async with self._reading_sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads, and sees the database as one moment left it (see
+        `read_one_snapshot`)."""
+        async with self.reading() as session:
+            await read_one_snapshot(session)
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def read_one_snapshot(session: AsyncSession) -> None:
+    """Make the session's next transaction read one consistent snapshot, and nothing else.
+
+    A check that reads an incident, then its events, then the incident before it, must see
+    them as one moment left them: read in separate snapshots, a timeline batch committed in
+    between makes an intact hash chain look broken. Every statement until the session's next
+    commit or rollback sees the database as it was at the first one. Nothing may be written
+    in it: PostgreSQL refuses, and on SQLite, as with `reading()`, a write would fail whenever
+    anyone else is writing.
+
+    Ends the session's current transaction first; read again inside what must agree.
+    """
+    if session.in_transaction():
+        await session.commit()
+    await session.connection(execution_options=_SNAPSHOT_OPTIONS[session.get_bind().dialect.name])
 
 
 def insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]

@@ -9,7 +9,9 @@ Keys come from configuration (`CONCORDAT_PAYLOAD_KEYS`), newest first, as `id:ba
 separated by commas. New payloads use the first key; older ones are read with the key their
 metadata names, so rotating is: add a new key in front, restart, and keep the old one for as long
 as any history written with it is kept. Payloads written before encryption was turned on (or the
-recorded histories in `tests/histories/`) pass through unchanged.
+recorded histories in `tests/histories/`) pass through unchanged. The embedded set-up
+(`concordat run`) makes a key of its own in `var/payload-keys`, where every other command finds
+it when no keys are configured.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import binascii
 import dataclasses
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -76,6 +79,19 @@ class PayloadKeys:
         return self.keys[0][0]
 
 
+#: Where, in its `var_dir`, the embedded set-up (`concordat run`) keeps the key it made.
+EMBEDDED_KEY_FILE = "payload-keys"
+
+
+def embedded_keys(var_dir: Path) -> str | None:
+    """The keys `concordat run` made for its dev server, if it has run with this `var_dir`:
+    every other command needs them to read that server's histories."""
+    try:
+        return (var_dir / EMBEDDED_KEY_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
 class EncryptionCodec(PayloadCodec):
     def __init__(self, keys: PayloadKeys) -> None:
         super().__init__()
@@ -118,16 +134,32 @@ class EncryptionCodec(PayloadCodec):
             raise PayloadKeyError(f"payload does not open with key {key_id!r}") from None
 
 
+class UnkeyedCodec(PayloadCodec):
+    """When no keys are configured: payloads pass as they are, and an encrypted one is
+    refused in words, where Temporal's converter would raise a bare `KeyError` for an encoding
+    it does not know."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        for payload in payloads:
+            if payload.metadata.get("encoding") == ENCODING:
+                key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", errors="replace")
+                raise PayloadKeyError(
+                    f"payload is encrypted with key {key_id!r} and no payload key is configured "
+                    "(set CONCORDAT_PAYLOAD_KEYS, or run from where `concordat run` ran: it "
+                    f"keeps its key in var/{EMBEDDED_KEY_FILE})"
+                )
+        return list(payloads)
+
+
 def data_converter(keys: PayloadKeys | None) -> DataConverter:
     """Pydantic models as JSON, encrypted when keys are given; failures encoded alike."""
     if keys is None:
-        return pydantic_data_converter
+        return dataclasses.replace(pydantic_data_converter, payload_codec=UnkeyedCodec())
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=EncryptionCodec(keys),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
-
-
-def all_encrypted(payloads: Iterable[Payload]) -> bool:
-    return all(p.metadata.get("encoding") == ENCODING for p in payloads)

@@ -1,18 +1,21 @@
-"""API access tokens: shown once when created, stored only as a hash."""
+"""API tokens: made at random, shown once, stored only as a hash.
+
+Storing, finding and revoking them is in `services.tokens`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from domain.access import AccessRole, TokenScope
-from models import ApiToken, ApiTokenGrant
+from models import ApiToken
 
 TOKEN_PREFIX = "cnc_"  # noqa: S105 (a prefix that makes leaked tokens easy to spot)
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
@@ -20,64 +23,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_token(
-    name: str,
-    *,
-    authority_id: int | None,
-    expires_at: datetime | None = None,
-    token: str | None = None,
-    role: AccessRole = AccessRole.ON_CALL_OFFICER,
-    grants: list[int] | None = None,
-    all_authorities: bool = False,
-    user_id: int | None = None,
-    scope: TokenScope = TokenScope.WRITE,
-    session: AsyncSession,
-) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the token itself, which is never stored. A token
-    with a user acts as that person (their role and authority); one without is a system's."""
-    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(
-        name=name,
-        token_hash=hash_token(token),
-        authority_id=authority_id,
-        expires_at=expires_at,
-        role=role,
-        all_authorities=all_authorities,
-        user_id=user_id,
-        scope=scope,
-    )
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    for granted in grants or []:
-        session.add(ApiTokenGrant(token_id=row.id, authority_id=granted))
-    await session.commit()
-    await session.refresh(row)
-    return row, token
-
-
-async def granted_authorities(token: ApiToken, *, session: AsyncSession) -> frozenset[int]:
-    rows = await session.exec(
-        select(ApiTokenGrant.authority_id).where(ApiTokenGrant.token_id == token.id)
-    )
-    return frozenset(rows.all())
-
-
 def is_active(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
-async def find_active_token(token: str, *, session: AsyncSession) -> ApiToken | None:
-    row = (
-        await session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    ).first()
-    return row if row is not None and is_active(row, datetime.now(UTC)) else None
+#: Moved to `services.tokens`; still found here for callers that import them from here.
+_MOVED = frozenset({"issue_token", "granted_authorities", "find_active_token", "revoke_token"})
 
 
-async def revoke_token(token_id: int, *, session: AsyncSession) -> ApiToken | None:
-    token = await session.get(ApiToken, token_id)
-    if token is not None and token.revoked_at is None:
-        token.revoked_at = datetime.now(UTC)
-        session.add(token)
-        await session.commit()
-    return token
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        from services import tokens  # imported late: services.tokens imports this module
+
+        return getattr(tokens, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,35 @@ async def authority_by_code(code: str, *, session: AsyncSession) -> Authority | 
     return (await session.exec(select(Authority).where(Authority.code == code.upper()))).first()
 
 
+async def authority_by_id(authority_id: int, *, session: AsyncSession) -> Authority | None:
+    return await session.get(Authority, authority_id)
+
+
+async def authorities(*, authority_id: int | None, session: AsyncSession) -> list[Authority]:
+    """Every authority by name, or only the one given."""
+    query = select(Authority).order_by(Authority.name_en)
+    if authority_id is not None:
+        query = query.where(Authority.id == authority_id)
+    return list((await session.exec(query)).all())
+
+
+async def members_of(authority_id: int, *, session: AsyncSession) -> list[ResponsibleMember]:
+    """The authority's named members, one for each role that has somebody in it."""
+    return list(
+        (
+            await session.exec(
+                select(ResponsibleMember)
+                .where(ResponsibleMember.authority_id == authority_id)
+                .order_by(ResponsibleMember.id)
+            )
+        ).all()
+    )
+
+
+async def member_by_id(member_id: int, *, session: AsyncSession) -> ResponsibleMember | None:
+    return await session.get(ResponsibleMember, member_id)
+
+
 async def effective_policy(authority_id: int, *, session: AsyncSession) -> EscalationPolicy:
     """The national default with the authority's own overrides applied."""
     override = await session.get(EscalationPolicyOverride, authority_id)
@@ -100,11 +129,7 @@ async def set_ncsc_contact(authority_id: int, address: str, *, session: AsyncSes
         address, check_deliverability=False, globally_deliverable=False
     ).normalized
     domain = address.rpartition("@")[2].lower()
-    members = (
-        await session.exec(
-            select(ResponsibleMember).where(ResponsibleMember.authority_id == authority_id)
-        )
-    ).all()
+    members = await members_of(authority_id, session=session)
     if any(m.work_email.lower().endswith("@" + domain) for m in members):
         raise ValueError(
             f"{domain} is the council's own mail domain, which an incident may compromise: "
@@ -123,13 +148,7 @@ async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> Aut
     authority = await session.get(Authority, authority_id)
     if authority is None:
         raise UnknownAuthority(f"authority {authority_id} does not exist")
-    members = (
-        await session.exec(
-            select(ResponsibleMember)
-            .where(ResponsibleMember.authority_id == authority_id)
-            .order_by(ResponsibleMember.id)
-        )
-    ).all()
+    members = await members_of(authority_id, session=session)
     return AuthoritySnapshot(
         authority_id=authority_id,
         code=authority.code,

@@ -1,4 +1,4 @@
-"""Opening incidents on the read side: references, idempotent creation, look-ups."""
+"""Incidents in the database: opening one (its reference, idempotently), and finding them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,65 +62,71 @@ async def find_by_idempotency_key(
     ).first()
 
 
+class IncidentCreate(BaseModel):
+    """An incident as it is opened: what its reporting officer says, and who opened it.
+
+    The one list of an incident's reported facts. The API's request and the form check them
+    (`web.schemas.IncidentRequest`), and the table row is made from them field by field.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    description: str
+    incident_type: IncidentType
+    category: NcscCategory
+    significant: bool = False
+    personal_data: bool = False
+    personal_data_risk: PersonalDataRisk | None = None
+    exercise: bool = False
+    email_compromised: bool = False
+    detected_at: datetime
+    aware_at: datetime | None = None
+    """When the council became aware. Left out, it is `detected_at`: the council is aware when
+    its officer detects the incident, so the ICO's 72 hours run from then (UK GDPR Art 33(1))."""
+    tlp: Tlp = Tlp.AMBER
+    reporter_name: str
+    reporter_email: str
+    opened_by: str
+    """The credential that opened it (a person, or an API token's name)."""
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+    """The request's digest, so a key sent again with a different request is refused."""
+
+    @model_validator(mode="after")
+    def _aware_when_detected(self) -> IncidentCreate:
+        if self.aware_at is None:
+            self.aware_at = self.detected_at
+        return self
+
+
 async def open_incident(
-    authority: Authority,
-    *,
-    title: str,
-    description: str,
-    incident_type: IncidentType,
-    category: NcscCategory,
-    significant: bool,
-    personal_data: bool,
-    personal_data_risk: PersonalDataRisk | None = None,
-    exercise: bool = False,
-    email_compromised: bool = False,
-    detected_at: datetime,
-    aware_at: datetime,
-    tlp: Tlp,
-    reporter_name: str,
-    reporter_email: str,
-    opened_by: str,
-    idempotency_key: str | None,
-    fingerprint: str | None,
-    session: AsyncSession,
+    *, session: AsyncSession, authority: Authority, incident_in: IncidentCreate
 ) -> tuple[Incident, bool]:
     """Insert the incident row; returns it and whether it is new.
 
     With an idempotency key, a repeated request returns the incident the first one created.
     """
-    assert authority.id is not None
-    if idempotency_key is not None:
-        existing = await find_by_idempotency_key(authority.id, idempotency_key, session=session)
+    assert authority.id is not None and incident_in.aware_at is not None
+    key, fingerprint = incident_in.idempotency_key, incident_in.fingerprint
+    if key is not None:
+        existing = await find_by_idempotency_key(authority.id, key, session=session)
         if existing is not None:
             if existing.request_fingerprint != fingerprint:
-                raise IdempotencyConflict(idempotency_key)
+                raise IdempotencyConflict(key)
             return existing, False
-    year = aware_at.astimezone(UK_TIME).year  # the council's year, not the sender's zone
+    # The council's year, not the sender's zone.
+    year = incident_in.aware_at.astimezone(UK_TIME).year
     number = await _next_number(authority.id, year, session=session)
     incident_id = str(uuid.uuid4())
     incident = Incident(
+        **incident_in.model_dump(exclude={"fingerprint"}),
         id=incident_id,
         authority_id=authority.id,
         reference=f"{authority.code}-{year}-{number:04d}",
         year=year,
         number=number,
         workflow_id=workflow_id_for(incident_id),
-        title=title,
-        description=description,
-        incident_type=incident_type,
-        category=category,
-        significant=significant,
-        personal_data=personal_data,
-        personal_data_risk=personal_data_risk,
-        exercise=exercise,
-        email_compromised=email_compromised,
-        tlp=tlp,
-        detected_at=detected_at,
-        aware_at=aware_at,
-        reporter_name=reporter_name,
-        reporter_email=reporter_email,
-        opened_by=opened_by,
-        idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
     session.add(incident)
@@ -128,13 +135,13 @@ async def open_incident(
     except IntegrityError:
         # A concurrent request with the same key won the race: return its incident.
         await session.rollback()
-        if idempotency_key is None:
+        if key is None:
             raise
-        existing = await find_by_idempotency_key(authority.id, idempotency_key, session=session)
+        existing = await find_by_idempotency_key(authority.id, key, session=session)
         if existing is None:
             raise
         if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict(idempotency_key) from None
+            raise IdempotencyConflict(key) from None
         return existing, False
     return incident, True
 
@@ -148,27 +155,19 @@ async def withdraw_unstarted(incident_id: str, *, session: AsyncSession) -> None
 
 
 def details_of(incident: Incident, authority: Authority) -> IncidentDetails:
-    assert authority.id is not None
+    """What the workflow is told about the incident: its row, and the authority's code."""
+    assert authority.id is not None and authority.id == incident.authority_id
     return IncidentDetails(
+        **incident.model_dump(include=set(IncidentDetails.model_fields)),
         incident_id=incident.id,
-        reference=incident.reference,
-        authority_id=authority.id,
         authority_code=authority.code,
-        title=incident.title,
-        description=incident.description,
-        incident_type=incident.incident_type,
-        category=incident.category,
-        significant=incident.significant,
-        personal_data=incident.personal_data,
-        personal_data_risk=incident.personal_data_risk,
-        exercise=incident.exercise,
-        email_compromised=incident.email_compromised,
-        detected_at=incident.detected_at,
-        aware_at=incident.aware_at,
-        tlp=incident.tlp,
-        reporter_name=incident.reporter_name,
-        reporter_email=incident.reporter_email,
     )
+
+
+async def authority_of(incident: Incident, *, session: AsyncSession) -> Authority:
+    authority = await session.get(Authority, incident.authority_id)
+    assert authority is not None  # a foreign key: every incident has its authority
+    return authority
 
 
 async def get_incident(
@@ -208,3 +207,23 @@ async def list_incidents(
         query = query.where(Incident.exercise == exercise)
     query = query.order_by(col(Incident.created_at).desc()).limit(limit).offset(offset)
     return list((await session.exec(query)).all())
+
+
+async def never_started(
+    *, created_before: datetime, session: AsyncSession
+) -> list[tuple[Incident, Authority]]:
+    """Incidents saved before the moment whose workflow never recorded an event: either still
+    starting, or never started at all (the process that saved the row died first)."""
+    return list(
+        (
+            await session.exec(
+                select(Incident, Authority)
+                .join(Authority, col(Authority.id) == Incident.authority_id)
+                .where(
+                    col(Incident.anchor).is_(None),
+                    Incident.last_event_sequence == 0,
+                    col(Incident.created_at) < created_before,
+                )
+            )
+        ).all()
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -10,9 +11,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from audit.chain import GENESIS, anchor_of, event_hash
+from audit.verify import Verification, verify
 from domain.records import TimelineBatch, TimelineEntry
 from models import Authority, Incident, ObligationRecord, TimelineEvent
-from runtime.database import insert_for
+from runtime.database import insert_for, read_one_snapshot
 from services.reporting import ensure_breach_record
 
 
@@ -204,6 +206,39 @@ async def timeline_of(incident_id: str, *, session: AsyncSession) -> list[Timeli
                 .order_by(col(TimelineEvent.sequence))
             )
         ).all()
+    )
+
+
+@dataclass(frozen=True)
+class CheckedTimeline:
+    """An incident, its events and the check of its hash chain, read as one moment left them."""
+
+    incident: Incident
+    authority: str
+    events: list[TimelineEvent]
+    chain: Verification
+
+
+async def checked_timeline(incident_id: str, *, session: AsyncSession) -> CheckedTimeline:
+    """Read the incident, its events and its link to the incident before it from one snapshot,
+    and check the chain.
+
+    The workflow writes the timeline while people read it. The incident's row, its events and
+    its neighbour's anchor, each read after a different commit, would disagree, and an intact
+    chain would be reported broken: a false tamper alarm. So the session's transaction ends
+    here, and the next one reads one snapshot (`read_one_snapshot`); the incident is read again
+    inside it.
+    """
+    await read_one_snapshot(session)
+    incident = await session.get(Incident, incident_id, populate_existing=True)
+    if incident is None:
+        raise LookupError(f"no incident {incident_id}")
+    authority = await session.get(Authority, incident.authority_id)
+    return CheckedTimeline(
+        incident=incident,
+        authority=authority.code if authority else "",
+        events=await timeline_of(incident_id, session=session),
+        chain=await verify(session=session, incident=incident),
     )
 
 

@@ -33,6 +33,10 @@ async def user_by_email(email: str, *, session: AsyncSession) -> User | None:
     return (await session.exec(select(User).where(User.email == email.strip().lower()))).first()
 
 
+async def user_by_id(user_id: int, *, session: AsyncSession) -> User | None:
+    return await session.get(User, user_id)
+
+
 async def create_user(
     *,
     email: str,
@@ -133,6 +137,21 @@ async def end_sessions(user: User, *, session: AsyncSession) -> None:
         update(User).where(col(User.id) == user.id).values(session_epoch=User.session_epoch + 1)
     )
     await session.commit()
+
+
+async def disable_user(
+    user_id: int, *, authority_id: int | None, session: AsyncSession
+) -> User | None:
+    """Disable a person of the authority at once (their sessions and tokens stop working);
+    kept for the record. None when the authority has no such user."""
+    user = await session.get(User, user_id)
+    if user is None or user.authority_id != authority_id:
+        return None
+    if user.disabled_at is None:
+        user.disabled_at = datetime.now(UTC)
+        session.add(user)
+        await session.commit()
+    return user
 
 
 async def granted_to(user: User, *, session: AsyncSession) -> frozenset[int]:

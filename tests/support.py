@@ -247,7 +247,11 @@ async def open_test_incident(
         "fingerprint": None,
     } | overrides
     async with database.session() as session:
-        incident, _ = await incidents.open_incident(authority.authority, session=session, **fields)
+        incident, _ = await incidents.open_incident(
+            session=session,
+            authority=authority.authority,
+            incident_in=incidents.IncidentCreate(**fields),
+        )
     return incident
 
 

@@ -16,7 +16,7 @@ import pytest
 from domain.access import AccessRole, Permission, TokenScope
 from domain.vocabulary import MemberRole
 from runtime.database import Database
-from security.tokens import issue_token
+from services.tokens import issue_token
 from tests.support import make_user, sign_in
 from tests.test_api import Officer, officer_for, report
 

@@ -13,8 +13,8 @@ from sqlmodel import func, select
 from domain.vocabulary import Language, MemberRole, Stage
 from models import Incident, User
 from runtime.database import Database
-from security.tokens import issue_token
 from services.directory import name_member
+from services.tokens import issue_token
 from tests.support import (
     CouncilUnderTest,
     MailServer,

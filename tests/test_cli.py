@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.vocabulary import EventKind
+from models import Incident
+from runtime.database import Database
+from runtime.payloads import EMBEDDED_KEY_FILE, PayloadKeys
+from runtime.settings import Settings
+from tests.conftest import TEST_PAYLOAD_KEYS
+from tests.support import make_authority, start_incident, wait_for_events
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
 
@@ -51,3 +61,58 @@ def test_an_administrator_sets_up_a_council_from_the_command_line(run) -> None: 
     assert run(
         "member", "set", "XXX", "chief_executive", "--name", "n", "--email", "a@b.example", ok=False
     )
+
+
+async def test_replay_reads_the_embedded_set_ups_histories_or_says_which_key_is_missing(
+    database: Database,
+    database_url: str,
+    dev_server: WorkflowEnvironment,
+    dev_settings: Settings,
+    dev_worker: None,
+    tmp_path: Path,
+) -> None:
+    """`concordat run` encrypts its dev server's payloads with a key it keeps in var/; every
+    other command reads them with that key (as `audit replay` here), and says in one line when
+    it cannot."""
+    council = await make_authority(database)
+    handle = await start_incident(dev_server.client, database, council, dev_settings.task_queue)
+    await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
+    async with database.session() as session:
+        incident = await session.get(Incident, handle.id.removeprefix("incident-"))
+    assert incident is not None
+    environment = {
+        name: value for name, value in os.environ.items() if name != "CONCORDAT_PAYLOAD_KEYS"
+    } | {
+        "CONCORDAT_DATABASE_URL": database_url,
+        "CONCORDAT_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+    }
+
+    async def replay(keys: str | None, where: str) -> subprocess.CompletedProcess[str]:
+        var = tmp_path / where
+        var.mkdir()
+        if keys is not None:
+            (var / EMBEDDED_KEY_FILE).write_text(keys + "\n")
+        return await asyncio.to_thread(
+            subprocess.run,
+            [CONCORDAT, "audit", "replay", incident.reference],
+            env=environment | {"CONCORDAT_VAR_DIR": str(var)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    found = await replay(TEST_PAYLOAD_KEYS, "var")
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert "acknowledgement_requested" in found.stdout
+
+    for where, keys, problem in (
+        ("no-key", None, "no payload key is configured"),
+        ("other-key", PayloadKeys.generate("another-1"), "'tests-2', which is not configured"),
+        ("bad-key", "not a key", "must be written as id:<32 bytes in base64>"),
+    ):
+        refused = await replay(keys, where)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert problem in refused.stderr and "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 from alembic import command
@@ -12,7 +14,7 @@ from domain.records import IncidentProjection, TimelineBatch, TimelineEntry
 from domain.vocabulary import EventKind, NcscCategory, Stage
 from models import EscalationPolicyOverride, Incident
 from runtime.database import Database
-from runtime.migrate import alembic_config
+from runtime.migrate import MIGRATIONS_DIR, alembic_config
 from services.councils import WELSH_COUNCILS
 from services.directory import authority_by_code, effective_policy, set_policy
 from services.timeline import record_batch, timeline_of
@@ -45,6 +47,22 @@ def test_migrations_downgrade_and_upgrade_again(tmp_path) -> None:  # type: igno
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     command.upgrade(config, "head")
+
+
+def test_migrations_use_no_live_code() -> None:
+    """An applied migration must do tomorrow what it did when it ran: it imports only the
+    standard library, SQLAlchemy and Alembic, never the product's modules, which change."""
+    allowed = {"alembic", "sqlalchemy", *sys.stdlib_module_names}
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = [node.module or ""]
+            else:
+                continue
+            for name in imported:
+                assert name.partition(".")[0] in allowed, f"{path.name} imports {name}"
 
 
 async def test_concurrent_incidents_get_distinct_consecutive_references(database: Database) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.clock import UK_TIME
 from domain.obligations import Body
 from domain.vocabulary import MemberRole
 from models import ReportingRuleOverride
@@ -206,6 +207,11 @@ async def test_another_authority_cannot_see_or_settle_obligations(
     assert (await neighbour.get("/api/breaches")).json() == []
 
 
+def _an_hour_ago() -> str:
+    """A datetime-local value: UK time an hour ago, so the ICO's 72 hours are still running."""
+    return (datetime.now(UK_TIME) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+
 def _csrf(page: httpx.Response) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found is not None
@@ -226,7 +232,7 @@ async def test_an_officer_runs_an_exercise_from_the_pages(
         "description": "A laptop with case files left on a train.",
         "incident_type": "data_loss",
         "category": "5",
-        "detected_at": "2026-11-20T09:00",
+        "detected_at": _an_hour_ago(),
         "reporter_name": "Siân",
         "reporter_email": "sian@oncall.example",
         "personal_data": "yes",
@@ -271,3 +277,59 @@ async def test_an_officer_runs_an_exercise_from_the_pages(
     assert draft_link is not None
     draft = await http.get(draft_link.group(1))
     assert draft.status_code == 200 and "Article 33" in draft.text and "EXERCISE" in draft.text
+
+
+async def test_left_out_aware_at_is_detected_at_so_the_icos_72_hours_start_at_detection(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await personal_data_officer(database, http)
+    # Reported two days after it was detected (the README's example is eight).
+    detected = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    path = await opened(officer, personal_data=True, detected_at=detected.isoformat())
+
+    view = (await officer.get(path)).json()
+    assert datetime.fromisoformat(view["aware_at"]) == detected
+    ico = {o["body"]: o for o in (await officer.get(f"{path}/obligations")).json()}["ico"]
+    assert ico["state"] == "due"
+    assert datetime.fromisoformat(ico["deadline"]) == detected + timedelta(hours=72)
+
+    # A later aware-at is a choice the officer makes, and the clock follows it.
+    aware = detected + timedelta(hours=30)
+    later = await opened(
+        officer,
+        personal_data=True,
+        detected_at=detected.isoformat(),
+        aware_at=aware.isoformat(),
+    )
+    ico = {o["body"]: o for o in (await officer.get(f"{later}/obligations")).json()}["ico"]
+    assert datetime.fromisoformat(ico["deadline"]) == aware + timedelta(hours=72)
+
+
+async def test_the_form_says_an_empty_aware_at_is_the_time_of_detection(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    person, password = await make_user(database, officer.council)
+    await sign_in(http, person.email, password)
+    form = await http.get("/incidents/new")
+    assert "Left empty, it is the time the incident was detected" in form.text
+    assert "Os yw'n wag, dyma'r amser y canfuwyd y digwyddiad" in form.text
+    opened = await http.post(
+        "/incidents/new",
+        data={
+            "csrf_token": _csrf(form),
+            "authority": officer.council.code,
+            "title": "Mailbox rule forwarding invoices",
+            "description": "A rule forwarded every invoice to an outside address.",
+            "incident_type": "account_compromise",
+            "category": "4",
+            "detected_at": "2026-11-20T09:00",
+            "aware_at": "",
+            "reporter_name": "Siân",
+            "reporter_email": "sian@oncall.example",
+        },
+    )
+    assert opened.status_code == 303
+    incident = (await officer.get("/api" + opened.headers["location"])).json()
+    # 09:00 in Cardiff in November is 09:00 UTC.
+    assert datetime.fromisoformat(incident["aware_at"]) == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

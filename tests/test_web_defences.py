@@ -14,7 +14,7 @@ from domain.access import AccessRole, TokenScope
 from models import User
 from runtime.database import Database
 from runtime.settings import Settings
-from security.tokens import find_active_token, issue_token, revoke_token
+from services.tokens import find_active_token, issue_token, revoke_token
 from tests.support import make_authority, make_user, sign_in
 from tests.test_api import officer_for, report
 

@@ -10,7 +10,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,6 +17,9 @@ from temporalio.client import Client
 
 from runtime.database import Database
 from runtime.settings import Settings
+from services.health import database_health
+from services.temporal_gateway import temporal_health
+from web.api.actions import router as actions_api
 from web.api.admin import router as admin_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
@@ -133,18 +135,10 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     @app.get("/healthz", tags=["health"])
     async def health() -> JSONResponse:
         """Whether this process can reach its database and Temporal."""
-        checks: dict[str, str] = {}
-        try:
-            async with database.session() as session:
-                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            checks["database"] = "ok"
-        except Exception as error:  # report, never raise, from a health check
-            checks["database"] = type(error).__name__
-        try:
-            await temporal.service_client.check_health()
-            checks["temporal"] = "ok"
-        except Exception as error:
-            checks["temporal"] = type(error).__name__
+        checks = {
+            "database": await database_health(database),
+            "temporal": await temporal_health(temporal=temporal),
+        }
         healthy = all(value == "ok" for value in checks.values())
         return JSONResponse(
             jsonable_encoder({"status": "ok" if healthy else "degraded", **checks}),
@@ -152,6 +146,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         )
 
     app.include_router(incidents_api)
+    app.include_router(actions_api)
     app.include_router(admin_api)
     app.include_router(codec_api)
     app.include_router(reporting_api)

@@ -22,10 +22,10 @@ from domain.vocabulary import MemberRole
 from models import ApiToken, Incident, User
 from runtime.database import Database
 from runtime.settings import Settings
-from security.tokens import find_active_token, granted_authorities
 from services.directory import member_holding
 from services.incidents import get_incident
-from services.users import granted_to
+from services.tokens import find_active_token, granted_authorities
+from services.users import granted_to, user_by_id
 from web.rate_limits import client_address, rate_limits
 
 
@@ -73,7 +73,7 @@ class Caller:
     async def of_token(cls, token: ApiToken, *, session: AsyncSession) -> Caller | None:
         """The caller a token stands for; `None` if it belongs to a disabled user."""
         if token.user_id is not None:
-            user = await session.get(User, token.user_id)
+            user = await user_by_id(token.user_id, session=session)
             if user is None or user.disabled_at is not None:
                 return None
             return await cls.of_user(user, session=session, scope=token.scope, token_id=token.id)
@@ -91,10 +91,6 @@ class Caller:
             scope=token.scope,
             token_id=token.id,
         )
-
-    @property
-    def is_auditor(self) -> bool:
-        return self.role is AccessRole.AUDITOR
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role] and (

@@ -1,4 +1,4 @@
-"""Request size limits, enforced before the application reads a body."""
+"""Request size limits, enforced before the application reads a request's content."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class RequestSizeLimit:
-    """Answer 413 to a body over the limit, whether it declares its length or is chunked.
+    """Answer 413 to a request over the limit, whether it declares its length or is chunked.
 
-    A declared length is checked at once; a body without one is read (up to the limit) before
+    A declared length is checked at once; content without one is read (up to the limit) before
     the application sees it, so a chunked upload cannot slip past.
     """
 

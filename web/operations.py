@@ -1,35 +1,44 @@
-"""Opening and changing incidents: the one path both the API and the pages take."""
+"""What the API and the pages share when they act: the product's refusals as HTTP answers.
+
+The services and `services.temporal_gateway` raise the product's exceptions; this module alone
+turns them into a status code and a sentence (`OperationError`), which the API sends as JSON and
+the pages show on the form.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import structlog
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from domain.commands import Rejection
 from domain.obligations import Body
 from domain.state import IncidentState
-from models import Authority, Incident
+from models import Incident
 from notifications.drafts import render_draft
 from notifications.render import MessageRenderer
 from runtime.settings import Settings
-from services import incidents as incident_service
 from services import reporting
-from services.directory import authority_by_code, snapshot_authority
-from services.incidents import details_of
-from services.starts import start_incident_workflow, workflow_exists
+from services.directory import authority_by_code
+from services.incidents import (
+    IdempotencyConflict,
+    IncidentCreate,
+    authority_of,
+    details_of,
+    request_fingerprint,
+)
+from services.starts import IncidentNotStarted, open_and_start
+from services.temporal_gateway import (
+    UpdateRefused,
+    WorkflowUnavailable,
+    incident_state,
+    update_incident,
+)
 from web.deps import Caller
 from web.rate_limits import RateLimits
-from web.schemas import IncidentCreate
-from workflows import IncidentWorkflow
-
-log = structlog.get_logger(__name__)
+from web.schemas import IncidentRequest
 
 
 class OperationError(Exception):
@@ -42,7 +51,7 @@ class OperationError(Exception):
 
 
 async def open_incident(
-    request: IncidentCreate,
+    request: IncidentRequest,
     *,
     caller: Caller,
     idempotency_key: str | None,
@@ -51,13 +60,8 @@ async def open_incident(
     settings: Settings,
     limits: RateLimits,
 ) -> tuple[Incident, bool]:
-    """Record the incident and start its workflow; returns it and whether it is new.
-
-    The row is written first (it allocates the reference), then the workflow is started under
-    an id derived from the incident. If the start fails, a new row is removed again, so no
-    incident is left without its workflow; a retry with the same Idempotency-Key is safe at
-    every point, and starts the workflow if an earlier attempt did not.
-    """
+    """Open the incident the request reports, for the API and the form alike; returns it and
+    whether it is new (see `services.starts.open_and_start`)."""
     authority = await authority_by_code(request.authority, session=session)
     if authority is None or not caller.may_act_for(authority.id or 0):
         raise OperationError(422, f"Unknown authority code {request.authority!r}.")
@@ -65,123 +69,48 @@ async def open_incident(
         raise OperationError(
             429, "Too many incidents opened for this authority in the last minute; try again."
         )
-    payload = request.model_dump(mode="json")
-    aware_at = request.aware_at or datetime.now(UTC)
-    assert authority.id is not None
-    snapshot = await snapshot_authority(authority.id, session=session)
+    incident_in = IncidentCreate(
+        **request.model_dump(exclude={"authority"}),
+        opened_by=caller.name,
+        idempotency_key=idempotency_key,
+        fingerprint=request_fingerprint(request.model_dump(mode="json"))
+        if idempotency_key
+        else None,
+    )
     try:
-        incident, created = await incident_service.open_incident(
-            authority,
-            title=request.title,
-            description=request.description,
-            incident_type=request.incident_type,
-            category=request.category,
-            significant=request.significant,
-            personal_data=request.personal_data,
-            personal_data_risk=request.personal_data_risk,
-            exercise=request.exercise,
-            email_compromised=request.email_compromised,
-            detected_at=request.detected_at,
-            aware_at=aware_at,
-            tlp=request.tlp,
-            reporter_name=request.reporter_name,
-            reporter_email=str(request.reporter_email),
-            opened_by=caller.name,
-            idempotency_key=idempotency_key,
-            fingerprint=incident_service.request_fingerprint(payload) if idempotency_key else None,
+        return await open_and_start(
             session=session,
+            temporal=temporal,
+            task_queue=settings.task_queue,
+            authority=authority,
+            incident_in=incident_in,
         )
-    except incident_service.IdempotencyConflict:
+    except IdempotencyConflict:
         raise OperationError(
             422, "This Idempotency-Key was already used for a different incident; use a new key."
         ) from None
-    bound = log.bind(
-        incident_id=incident.id, workflow_id=incident.workflow_id, authority=authority.code
-    )
-    try:
-        await start_incident_workflow(
-            incident, authority, temporal, settings.task_queue, snapshot=snapshot
-        )
-    except Exception as error:
-        bound.error("incident_start_failed", error=type(error).__name__, new=created)
-        started = await workflow_exists(incident, temporal)
-        if started:  # the start reached the server although its answer did not reach us
-            bound.info("incident_start_confirmed")
-            return incident, created
-        if created and started is False:
-            await incident_service.withdraw_unstarted(incident.id, session=session)
-            saved = "Nothing was saved; try again in a moment"
-        else:
-            # Whether the workflow exists cannot be known now: keep the row, so that a
-            # retry with the same key starts the workflow or finds it.
-            bound.warning("incident_start_uncertain")
-            saved = (
-                f"Incident {incident.reference} was recorded, but its start was not confirmed; "
-                "check the incident list before reporting it again, or retry"
-            )
-        raise OperationError(
-            503,
-            "The incident could not be opened because the workflow service is unavailable. "
-            + saved
-            + (" with the same Idempotency-Key." if idempotency_key else "."),
-        ) from error
-    bound.info(
-        "incident_opened" if created else "incident_open_replayed", category=int(incident.category)
-    )
-    return incident, created
+    except IncidentNotStarted as not_started:
+        raise OperationError(503, str(not_started)) from not_started
 
 
 _REJECTION_STATUS = {
-    Rejection.CLOSED.value: 409,
-    Rejection.CONFLICT.value: 409,
-    Rejection.NOT_READY.value: 409,
-    Rejection.INVALID.value: 422,
+    Rejection.CLOSED: 409,
+    Rejection.CONFLICT: 409,
+    Rejection.NOT_READY: 409,
+    Rejection.INVALID: 422,
 }
 
 
 async def run_update(
     incident: Incident, update: Any, command: Any, *, temporal: Client
 ) -> IncidentState:
-    """Send an update to the incident's workflow and translate a refusal into an HTTP answer."""
-    bound = log.bind(
-        incident_id=incident.id,
-        workflow_id=incident.workflow_id,
-        authority_id=incident.authority_id,
-    )
-    if incident.closed_at is not None:
-        raise OperationError(409, f"Incident {incident.reference} is closed.")
-    handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)
+    """Send an update to the incident's workflow; a refusal becomes an `OperationError`."""
     try:
-        return await handle.execute_update(update, command)
-    except WorkflowUpdateFailedError as failure:
-        cause = failure.cause
-        if isinstance(cause, ApplicationError):
-            bound.info("update_rejected", update=update.__name__, reason=cause.type)
-            raise OperationError(
-                _REJECTION_STATUS.get(cause.type or "", 422), cause.message
-            ) from None
-        raise
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND and incident.last_event_sequence == 0:
-            raise OperationError(
-                503, f"Incident {incident.reference} is not running yet; try again in a moment."
-            ) from None
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise OperationError(409, f"Incident {incident.reference} is closed.") from None
-        bound.error("update_failed", update=update.__name__, error=error.status.name)
-        raise OperationError(
-            503, "The workflow service is unavailable; try again in a moment."
-        ) from error
-
-
-async def live_state(incident: Incident, *, temporal: Client) -> IncidentState | None:
-    """The workflow's own view of the incident, or None when it cannot be reached."""
-    try:
-        handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)
-        return await handle.query(IncidentWorkflow.state)
-    except Exception as error:  # the read side still answers while Temporal is away
-        log.warning("live_state_unavailable", incident_id=incident.id, error=type(error).__name__)
-        return None
+        return await update_incident(incident, update, command, temporal=temporal)
+    except UpdateRefused as refused:
+        raise OperationError(_REJECTION_STATUS[refused.rejection], refused.message) from None
+    except WorkflowUnavailable as unavailable:
+        raise OperationError(503, str(unavailable)) from unavailable
 
 
 _draft_renderer = MessageRenderer()
@@ -191,9 +120,8 @@ async def draft_response(
     incident: Incident, body: Body, format: str, *, session: AsyncSession, temporal: Client
 ) -> Response:
     """A draft as a download, for the API and the status page alike."""
-    authority = await session.get(Authority, incident.authority_id)
-    assert authority is not None
-    state = await live_state(incident, temporal=temporal)
+    authority = await authority_of(incident, session=session)
+    state = await incident_state(incident, temporal=temporal)
     obligation = state.obligation(body) if state else None
     facts = await reporting.draft_facts(
         details_of(incident, authority),

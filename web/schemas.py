@@ -1,4 +1,7 @@
-"""What the API accepts and returns. Table rows never leave the server as they are."""
+"""What the API and the pages accept (`...Request`) and what the API returns (`...View`).
+
+Table rows never leave the server as they are. In Concordat a body is always a regulator
+(`domain.obligations.Body`), never what an HTTP request carries."""
 
 from __future__ import annotations
 
@@ -52,8 +55,9 @@ class Strict(BaseModel):
         return value
 
 
-class IncidentCreate(Strict):
-    """What an on-call officer reports when opening an incident."""
+class IncidentRequest(Strict):
+    """What an on-call officer reports when opening an incident: the facts of
+    `services.incidents.IncidentCreate`, the authority's code, and the checks on each."""
 
     authority: Annotated[
         str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=8)
@@ -79,14 +83,17 @@ class IncidentCreate(Strict):
     )
     detected_at: Moment
     aware_at: Moment | None = Field(
-        None, description="When the council became aware; now if left out."
+        None,
+        description="When the council became aware of the incident. Left out, it is "
+        "detected_at: the council is aware when its officer detects it, and the ICO's 72 hours "
+        "run from then. A later time is a deliberate choice, recorded on the timeline.",
     )
     tlp: Tlp = Tlp.AMBER
     reporter_name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
     reporter_email: EmailStr
 
     @model_validator(mode="after")
-    def _times_make_sense(self) -> IncidentCreate:
+    def _times_make_sense(self) -> IncidentRequest:
         if self.personal_data_risk is not None and not self.personal_data:
             raise ValueError("personal_data_risk is only for incidents involving personal data")
         if self.personal_data_risk is PersonalDataRisk.UNLIKELY:
@@ -177,18 +184,18 @@ class AuditTimelineView(BaseModel):
     """The incident's state at `as_of`, rebuilt from the events up to that moment."""
 
 
-class AcknowledgeBody(Strict):
+class AcknowledgeRequest(Strict):
     member_id: int = Field(gt=0)
 
 
-class NoteBody(Strict):
+class NoteRequest(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
     corrects: int | None = Field(
         default=None, gt=0, le=1_000_000, description="The event number this note corrects."
     )
 
 
-class AssessmentBody(Strict):
+class AssessmentRequest(Strict):
     category: NcscCategory | None = None
     significant: bool | None = None
     personal_data: bool | None = None
@@ -202,13 +209,13 @@ class AssessmentBody(Strict):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
-class NcscReportBody(Strict):
+class NcscReportRequest(Strict):
     reference: Annotated[OneLine, StringConstraints(min_length=1, max_length=64)]
     reported_at: Moment | None = None
     late_reason: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
-class SubmissionBody(Strict):
+class SubmissionRequest(Strict):
     """Evidence that a body was told; the initial submission closes its clock."""
 
     phase: SubmissionPhase = SubmissionPhase.INITIAL
@@ -222,11 +229,11 @@ class SubmissionBody(Strict):
     )
 
 
-class WaiverBody(Strict):
+class WaiverRequest(Strict):
     reason: Annotated[str, StringConstraints(min_length=10, max_length=5000)]
 
 
-class BreachBody(Strict):
+class BreachRequest(Strict):
     """The breach register entry (UK GDPR Article 33(5)); fields left out are unchanged."""
 
     facts: Annotated[str, StringConstraints(max_length=20000)] | None = None
@@ -259,11 +266,11 @@ class BreachView(BaseModel):
     updated_at: datetime
 
 
-class StageNoteBody(Strict):
+class StageNoteRequest(Strict):
     note: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
-class CloseBody(Strict):
+class CloseRequest(Strict):
     summary: Annotated[str, StringConstraints(max_length=10000)]
 
 

@@ -6,12 +6,14 @@ Create Date: 2026-11-21 09:00:00
 
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from audit.chain import GENESIS, anchor_of, hash_of
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
@@ -97,12 +99,70 @@ def downgrade() -> None:
         batch.drop_column("chain_position")
 
 
+# The chain's canonical form as this revision wrote it (version 1; see `audit/chain.py`),
+# copied here so that the migration seals the same way whatever the live code becomes.
+
+GENESIS = "0" * 64
+CHAIN_VERSION = 1
+
+
+def _timestamp(moment: datetime) -> str:
+    # SQLite hands back what it stored, UTC without a zone.
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _digest(record: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"chain_version": CHAIN_VERSION, **record},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _anchor(incident: Any, *, previous_anchor: str, position: int) -> str:
+    return _digest(
+        {
+            "previous_anchor": previous_anchor,
+            "position": position,
+            "incident_id": incident.id,
+            "authority_id": incident.authority_id,
+            "reference": incident.reference,
+            "title": incident.title,
+            "description": incident.description,
+            "incident_type": incident.incident_type,
+            "tlp": incident.tlp,
+            "exercise": bool(incident.exercise),
+            "detected_at": _timestamp(incident.detected_at),
+            "aware_at": _timestamp(incident.aware_at),
+            "reporter_name": incident.reporter_name,
+            "reporter_email": incident.reporter_email,
+            "opened_by": incident.opened_by,
+        }
+    )
+
+
+def _event_hash(event: Any, *, previous_hash: str) -> str:
+    return _digest(
+        {
+            "previous_hash": previous_hash,
+            "incident_id": event.incident_id,
+            "sequence": event.sequence,
+            "kind": event.kind,
+            "occurred_at": _timestamp(event.occurred_at),
+            "actor": event.actor,
+            "summary": event.summary,
+            "detail": event.detail,
+        }
+    )
+
+
 def _seal_existing_timelines() -> None:
     """Chain what was recorded before the chain existed, in the order it was recorded."""
-    # The tables as this revision knows them (later revisions add columns), with the column
-    # types that read timestamps back in UTC.
-    from models.columns import UtcDateTime
-
+    # The tables as this revision knows them (later revisions add columns).
     bind = op.get_bind()
     incidents = sa.table(
         "incident",
@@ -114,9 +174,9 @@ def _seal_existing_timelines() -> None:
                 "chain_position", "previous_anchor", "anchor",
             )
         ),
-        sa.column("detected_at", UtcDateTime()),
-        sa.column("aware_at", UtcDateTime()),
-        sa.column("created_at", UtcDateTime()),
+        sa.column("detected_at", sa.DateTime(timezone=True)),
+        sa.column("aware_at", sa.DateTime(timezone=True)),
+        sa.column("created_at", sa.DateTime(timezone=True)),
     )
     events = sa.table(
         "timeline_event",
@@ -126,7 +186,7 @@ def _seal_existing_timelines() -> None:
                 "id", "incident_id", "sequence", "kind", "actor", "summary", "previous_hash", "hash"
             )
         ),
-        sa.column("occurred_at", UtcDateTime()),
+        sa.column("occurred_at", sa.DateTime(timezone=True)),
         sa.column("detail", sa.JSON()),
     )
     started = (
@@ -138,7 +198,7 @@ def _seal_existing_timelines() -> None:
     for incident in bind.execute(started).all():
         position, previous_anchor = heads.get(incident.authority_id, (0, GENESIS))
         position += 1
-        anchor = anchor_of(incident, previous_anchor=previous_anchor, position=position)
+        anchor = _anchor(incident, previous_anchor=previous_anchor, position=position)
         bind.execute(
             incidents.update()
             .where(incidents.c.id == incident.id)
@@ -152,7 +212,7 @@ def _seal_existing_timelines() -> None:
             .order_by(events.c.sequence)
         ).all()
         for event in rows:
-            digest = hash_of(event, previous_hash=previous_hash)
+            digest = _event_hash(event, previous_hash=previous_hash)
             bind.execute(
                 events.update()
                 .where(events.c.id == event.id)

@@ -4,18 +4,17 @@ another authority (404)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
-from sqlmodel import select
 
 from domain.access import AccessRole
 from domain.vocabulary import Language, MemberRole
 from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
 from security.passwords import WeakPassword
-from services.directory import authority_by_code, name_member, set_policy
+from services import users as user_service
+from services.directory import authority_by_code, members_of, name_member, set_policy
 from services.users import UserExists, create_user
 from web.api.responses import COMMON
 from web.deps import Administers, SessionDep
@@ -33,7 +32,7 @@ AUTHORITY_ROLES = (
 )
 
 
-class MemberBody(Strict):
+class MemberRequest(Strict):
     name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
     work_email: EmailStr
     language: Language = Language.UNKNOWN
@@ -53,14 +52,16 @@ class MemberView(BaseModel):
     phone: str | None
 
 
-class PolicyBody(Strict):
+class PolicyOverrides(Strict):
+    """The authority's own escalation timings for new incidents; fields left out are kept."""
+
     ack_timeout_category_1_3_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
     ack_timeout_category_4_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
     ack_timeout_category_5_6_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
     reminders_before_escalation: int | None = Field(default=None, ge=0, le=5)
 
 
-class UserBody(Strict):
+class UserRequest(Strict):
     email: EmailStr
     name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
     role: AccessRole
@@ -78,7 +79,7 @@ class UserView(BaseModel):
 
 
 async def _own_authority(code: Code, caller: Administers, session: SessionDep) -> Authority:
-    """The administrator's own authority; any other is a 404, checked before the body is read."""
+    """The administrator's own authority; any other is a 404, checked before the request is read."""
     authority = await authority_by_code(code, session=session)
     if authority is None or authority.id is None or authority.id != caller.authority_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No authority {code}.")
@@ -94,47 +95,47 @@ def _member_view(member: ResponsibleMember) -> MemberView:
 
 @router.get("/{code}/members", response_model=list[MemberView])
 async def list_members(authority: OwnAuthority, session: SessionDep) -> list[MemberView]:
-    members = await session.exec(
-        select(ResponsibleMember).where(ResponsibleMember.authority_id == authority.id)
-    )
-    return [_member_view(m) for m in members.all()]
+    assert authority.id is not None
+    return [_member_view(m) for m in await members_of(authority.id, session=session)]
 
 
 @router.put("/{code}/members/{role}", response_model=MemberView)
 async def put_member(
-    role: MemberRole, body: MemberBody, authority: OwnAuthority, session: SessionDep
+    role: MemberRole, member_in: MemberRequest, authority: OwnAuthority, session: SessionDep
 ) -> MemberView:
     """Name the person in a role (replacing whoever held it); new incidents use them."""
     assert authority.id is not None
     member = await name_member(
         authority.id,
         role,
-        name=body.name,
-        work_email=str(body.work_email),
-        language=body.language,
-        out_of_band_email=str(body.out_of_band_email) if body.out_of_band_email else None,
-        phone=body.phone,
+        name=member_in.name,
+        work_email=str(member_in.work_email),
+        language=member_in.language,
+        out_of_band_email=str(member_in.out_of_band_email) if member_in.out_of_band_email else None,
+        phone=member_in.phone,
         session=session,
     )
     return _member_view(member)
 
 
-@router.put("/{code}/policy", response_model=PolicyBody)
-async def put_policy(body: PolicyBody, authority: OwnAuthority, session: SessionDep) -> PolicyBody:
+@router.put("/{code}/policy", response_model=PolicyOverrides)
+async def put_policy(
+    policy_in: PolicyOverrides, authority: OwnAuthority, session: SessionDep
+) -> PolicyOverrides:
     """Override the national escalation timings for new incidents; empty fields are kept."""
     assert authority.id is not None
     saved = await set_policy(
         authority.id,
-        EscalationPolicyOverride(authority_id=authority.id, **body.model_dump()),
+        EscalationPolicyOverride(authority_id=authority.id, **policy_in.model_dump()),
         session=session,
     )
-    return PolicyBody.model_validate(saved.model_dump(exclude={"authority_id"}))
+    return PolicyOverrides.model_validate(saved.model_dump(exclude={"authority_id"}))
 
 
 @router.post("/{code}/users", response_model=UserView, status_code=status.HTTP_201_CREATED)
-async def add_user(body: UserBody, authority: OwnAuthority, session: SessionDep) -> UserView:
+async def add_user(user_in: UserRequest, authority: OwnAuthority, session: SessionDep) -> UserView:
     """Add a person to the authority: an on-call officer, a named member or an administrator."""
-    if body.role not in AUTHORITY_ROLES:
+    if user_in.role not in AUTHORITY_ROLES:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "An authority's administrator adds on-call officers, responsible members and "
@@ -142,12 +143,12 @@ async def add_user(body: UserBody, authority: OwnAuthority, session: SessionDep)
         )
     try:
         user = await create_user(
-            email=str(body.email),
-            name=body.name,
-            password=body.password,
-            role=body.role,
+            email=str(user_in.email),
+            name=user_in.name,
+            password=user_in.password,
+            role=user_in.role,
             authority_id=authority.id,
-            member_role=body.member_role,
+            member_role=user_in.member_role,
             session=session,
         )
     except UserExists:
@@ -166,13 +167,9 @@ async def disable_user(
     session: SessionDep,
 ) -> UserView:
     """Disable a person at once: their sessions and tokens stop working. Kept for the record."""
-    user = await session.get(User, user_id)
-    if user is None or user.authority_id != authority.id:
+    user = await user_service.disable_user(user_id, authority_id=authority.id, session=session)
+    if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user {user_id}.")
-    if user.disabled_at is None:
-        user.disabled_at = datetime.now(UTC)
-        session.add(user)
-        await session.commit()
     return _user_view(user)
 
 

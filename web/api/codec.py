@@ -55,10 +55,10 @@ def _refuse_unless_national_reader(caller: AnyCaller) -> None:
 
 async def _payloads(request: Request) -> Payloads:
     try:
-        body = await request.json()
-        if not isinstance(body, dict):
+        sent = await request.json()
+        if not isinstance(sent, dict):
             raise ValueError("the body is not a JSON object")
-        return ParseDict(body, Payloads(), ignore_unknown_fields=True)
+        return ParseDict(sent, Payloads(), ignore_unknown_fields=True)
     except (ParseError, ValueError, TypeError) as bad:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"Expected {{'payloads': [...]}}: {bad}"

@@ -1,4 +1,4 @@
-"""/api/incidents: open incidents, read them, and act on them."""
+"""/api/incidents: open incidents and read them. Acting on them: `web.api.actions`."""
 
 from __future__ import annotations
 
@@ -7,57 +7,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
 from audit.as_of import state_as_of
-from audit.verify import verify
 from domain.clock import uk_moment
-from domain.commands import (
-    Acknowledge,
-    AcknowledgementChannel,
-    AddNote,
-    CloseIncident,
-    MarkContained,
-    MarkRecovered,
-    Reassess,
-    RecordSubmission,
-)
-from domain.obligations import Body
-from domain.state import IncidentState
 from models import Authority, Incident
 from services import incidents as incident_service
-from services.timeline import entry_of, timeline_of
-from web.api.responses import COMMON, UPDATE
+from services.temporal_gateway import incident_state
+from services.timeline import checked_timeline, entry_of
+from web.api.responses import COMMON
 from web.deps import (
-    Acknowledges,
     IncidentTimeline,
-    IncidentToAcknowledge,
     IncidentToRead,
-    IncidentToRun,
     ListsIncidents,
     OpensIncidents,
-    RunsIncidents,
     SessionDep,
     SettingsDep,
     TemporalDep,
-    refuse_unless_acknowledging_for_self,
 )
-from web.operations import live_state, open_incident, run_update
+from web.operations import open_incident
 from web.rate_limits import rate_limits
 from web.schemas import (
-    AcknowledgeBody,
-    AssessmentBody,
     AuditTimelineView,
     ChainView,
-    CloseBody,
-    IncidentCreate,
     IncidentCreated,
+    IncidentRequest,
     IncidentSummary,
     IncidentView,
-    NcscReportBody,
-    NoteBody,
     Problem,
-    StageNoteBody,
     TimelineEventView,
 )
-from workflows import IncidentWorkflow
 
 router = APIRouter(
     prefix="/api/incidents",
@@ -77,20 +53,8 @@ IdempotencyKey = Annotated[
 
 
 def _summary(incident: Incident, authority: Authority) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "reference": incident.reference,
-        "authority": authority.code,
-        "title": incident.title,
-        "category": incident.category,
-        "significant": incident.significant,
-        "exercise": incident.exercise,
-        "stage": incident.stage,
-        "tlp": incident.tlp,
-        "detected_at": incident.detected_at,
-        "created_at": incident.created_at,
-        "closed_at": incident.closed_at,
-    }
+    """The row's own fields, as `IncidentSummary` and `IncidentView` name them."""
+    return incident.model_dump() | {"authority": authority.code}
 
 
 @router.post(
@@ -103,7 +67,7 @@ def _summary(incident: Incident, authority: Authority) -> dict[str, Any]:
 )
 async def create_incident(
     request: Request,
-    body: IncidentCreate,
+    incident_in: IncidentRequest,
     caller: OpensIncidents,
     session: SessionDep,
     temporal: TemporalDep,
@@ -113,7 +77,7 @@ async def create_incident(
 ) -> IncidentCreated:
     """Open an incident: the named members are emailed at once and the clocks start."""
     incident, created = await open_incident(
-        body,
+        incident_in,
         caller=caller,
         idempotency_key=idempotency_key,
         session=session,
@@ -160,19 +124,13 @@ async def get_incident(
     incident: IncidentToRead, session: SessionDep, temporal: TemporalDep
 ) -> IncidentView:
     """The incident with its live state: stage, who has acknowledged, the NCSC step."""
-    authority = await session.get(Authority, incident.authority_id)
-    assert authority is not None
-    return IncidentView(
-        **_summary(incident, authority),
-        description=incident.description,
-        incident_type=incident.incident_type,
-        rsit_class=incident.incident_type.rsit_class,
-        personal_data=incident.personal_data,
-        personal_data_risk=incident.personal_data_risk,
-        aware_at=incident.aware_at,
-        reporter_name=incident.reporter_name,
-        ncsc_reference=incident.ncsc_reference,
-        live=await live_state(incident, temporal=temporal),
+    authority = await incident_service.authority_of(incident, session=session)
+    return IncidentView.model_validate(
+        _summary(incident, authority)
+        | {
+            "rsit_class": incident.incident_type.rsit_class,
+            "live": await incident_state(incident, temporal=temporal),
+        }
     )
 
 
@@ -191,8 +149,8 @@ async def get_timeline(
 ) -> AuditTimelineView:
     """Everything that happened, in order, with the workflow's time of each event, its hash
     chain checked, and optionally the state at a moment. Officers and auditors may read it."""
-    events = await timeline_of(incident.id, session=session)
-    chain = await verify(session=session, incident=incident)
+    checked = await checked_timeline(incident.id, session=session)
+    incident, events, chain = checked.incident, checked.events, checked.chain
     authority = await session.get(Authority, incident.authority_id)
     try:
         moment = uk_moment(as_of) if as_of else None
@@ -212,82 +170,3 @@ async def get_timeline(
         ),
         as_of=state_as_of([entry_of(e) for e in events], moment) if moment else None,
     )
-
-
-@router.post("/{incident_id}/acknowledge", response_model=IncidentState, responses=UPDATE)
-async def acknowledge(
-    body: AcknowledgeBody,
-    incident: IncidentToAcknowledge,
-    caller: Acknowledges,
-    temporal: TemporalDep,
-    session: SessionDep,
-) -> IncidentState:
-    """Record that a named member has seen the incident; it stops their chain escalating.
-    A named member acknowledges for themselves; an on-call officer records an acknowledgement
-    given by telephone."""
-    await refuse_unless_acknowledging_for_self(caller, incident, body.member_id, session=session)
-    command = Acknowledge(
-        member_id=body.member_id, actor=caller.name, via=AcknowledgementChannel.API
-    )
-    return await run_update(incident, IncidentWorkflow.acknowledge, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/notes", response_model=IncidentState, responses=UPDATE)
-async def add_note(
-    body: NoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Add a note to the timeline, or a correction of one of its events (`corrects`)."""
-    command = AddNote(text=body.text, actor=caller.name, corrects=body.corrects)
-    return await run_update(incident, IncidentWorkflow.add_note, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/assessment", response_model=IncidentState, responses=UPDATE)
-async def reassess(
-    body: AssessmentBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Change the category or flags; becoming significant opens the NCSC step."""
-    command = Reassess(**body.model_dump(), actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.reassess, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/ncsc-report", response_model=IncidentState, responses=UPDATE)
-async def record_ncsc_report(
-    body: NcscReportBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Record the NCSC's case reference: the initial submission of the NCSC obligation."""
-    command = RecordSubmission(
-        body=Body.NCSC,
-        reference=body.reference,
-        submitted_at=body.reported_at,
-        late_reason=body.late_reason,
-        actor=caller.name,
-    )
-    update = IncidentWorkflow.record_submission
-    return await run_update(incident, update, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/contain", response_model=IncidentState, responses=UPDATE)
-async def contain(
-    body: StageNoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Mark the incident contained."""
-    command = MarkContained(note=body.note, actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.contain, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/recover", response_model=IncidentState, responses=UPDATE)
-async def recover(
-    body: StageNoteBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Mark services recovered; the incident must be contained first."""
-    command = MarkRecovered(note=body.note, actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.recover, command, temporal=temporal)
-
-
-@router.post("/{incident_id}/close", response_model=IncidentState, responses=UPDATE)
-async def close(
-    body: CloseBody, incident: IncidentToRun, caller: RunsIncidents, temporal: TemporalDep
-) -> IncidentState:
-    """Close the incident with a summary; a significant one needs its NCSC reference first."""
-    command = CloseIncident(summary=body.summary, actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.close, command, temporal=temporal)

@@ -1,4 +1,5 @@
-"""Reporting obligations, drafts, the breach register and the scorecard, under /api."""
+"""Reporting obligations, drafts, the breach register and the scorecard, under /api.
+Recording a submission or a waiver is an action: `web.commands`."""
 
 from __future__ import annotations
 
@@ -8,24 +9,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
-from domain.commands import RecordSubmission, WaiveObligation
 from domain.obligations import Body, Obligation
 from domain.scorecard import Scorecard, scorecard
 from domain.state import IncidentState
 from models import BreachRecord, Incident
 from services import reporting
-from web.api.responses import COMMON, UPDATE
-from web.deps import (
-    IncidentToRead,
-    IncidentToRun,
-    ReadsIncidents,
-    RunsIncidents,
-    SessionDep,
-    TemporalDep,
-)
-from web.operations import draft_response, live_state, run_update
-from web.schemas import BreachBody, BreachView, SubmissionBody, WaiverBody
-from workflows import IncidentWorkflow
+from services.temporal_gateway import incident_state
+from web.api.responses import COMMON
+from web.deps import IncidentToRead, IncidentToRun, ReadsIncidents, SessionDep, TemporalDep
+from web.operations import draft_response
+from web.schemas import BreachRequest, BreachView
 
 router = APIRouter(
     prefix="/api",
@@ -35,7 +28,7 @@ router = APIRouter(
 
 
 async def _live(incident: Incident, temporal: TemporalDep) -> IncidentState:
-    state = await live_state(incident, temporal=temporal)
+    state = await incident_state(incident, temporal=temporal)
     if state is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "The workflow service is unavailable; try again."
@@ -47,43 +40,6 @@ async def _live(incident: Incident, temporal: TemporalDep) -> IncidentState:
 async def list_obligations(incident: IncidentToRead, temporal: TemporalDep) -> list[Obligation]:
     """Every body, with its state, deadline, and the evidence of what was submitted."""
     return (await _live(incident, temporal)).obligations
-
-
-@router.post(
-    "/incidents/{incident_id}/obligations/{body}/submissions",
-    response_model=IncidentState,
-    responses=UPDATE,
-)
-async def record_submission(
-    body: Body,
-    submission: SubmissionBody,
-    incident: IncidentToRun,
-    caller: RunsIncidents,
-    temporal: TemporalDep,
-) -> IncidentState:
-    """Record that the body was told (the initial submission closes its clock, late or not),
-    or add a follow-up (UK GDPR Article 33(4))."""
-    command = RecordSubmission(body=body, **submission.model_dump(), actor=caller.name)
-    return await run_update(
-        incident, IncidentWorkflow.record_submission, command, temporal=temporal
-    )
-
-
-@router.post(
-    "/incidents/{incident_id}/obligations/{body}/waiver",
-    response_model=IncidentState,
-    responses=UPDATE,
-)
-async def waive(
-    body: Body,
-    waiver: WaiverBody,
-    incident: IncidentToRun,
-    caller: RunsIncidents,
-    temporal: TemporalDep,
-) -> IncidentState:
-    """Record a decision not to tell the body, with its reason and who took it."""
-    command = WaiveObligation(body=body, reason=waiver.reason, actor=caller.name)
-    return await run_update(incident, IncidentWorkflow.waive_obligation, command, temporal=temporal)
 
 
 @router.get(
@@ -121,7 +77,7 @@ async def get_breach(incident: IncidentToRead, session: SessionDep) -> BreachVie
 
 @router.put("/incidents/{incident_id}/breach", response_model=BreachView)
 async def update_breach(
-    changes: BreachBody, incident: IncidentToRun, session: SessionDep
+    breach_in: BreachRequest, incident: IncidentToRun, session: SessionDep
 ) -> BreachView:
     """Record the breach's facts, effects and remedial action (UK GDPR Article 33(5)); the ICO
     draft uses the numbers and categories given here."""
@@ -131,7 +87,7 @@ async def update_breach(
             "This incident does not involve personal data; reassess it first.",
         )
     record = await reporting.update_breach(
-        incident, changes.model_dump(exclude_unset=True), session=session
+        incident, breach_in.model_dump(exclude_unset=True), session=session
     )
     return _breach_view(record, incident)
 

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse
-from sqlmodel import col, select
 
 from domain.access import TokenScope
-from models import ApiToken, User
 from security.passwords import verify_password
-from security.tokens import issue_token, revoke_token
+from services.tokens import issue_token, revoke_token, tokens_of
+from services.users import user_by_id
 from web.deps import SessionDep
 from web.pages.common import AnyPageCaller, render, verified_form
 
@@ -24,13 +23,7 @@ MAX_DAYS = 365
 
 
 async def _page(request: Request, caller: AnyPageCaller, session: SessionDep, **context: Any):  # type: ignore[no-untyped-def]
-    tokens = (
-        await session.exec(
-            select(ApiToken)
-            .where(ApiToken.user_id == caller.user_id)
-            .order_by(col(ApiToken.created_at).desc())
-        )
-    ).all()
+    tokens = await tokens_of(caller.user_id, session=session) if caller.user_id else []
     return render(
         request,
         "account_tokens.html.j2",
@@ -49,7 +42,7 @@ async def token_list(request: Request, caller: AnyPageCaller, session: SessionDe
 async def token_create(
     request: Request, caller: AnyPageCaller, session: SessionDep, form: FormData
 ):
-    user = await session.get(User, caller.user_id)
+    user = await user_by_id(caller.user_id, session=session) if caller.user_id else None
     password = str(form.get("password", ""))
     if user is None or not await asyncio.to_thread(verify_password, user.password_hash, password):
         return await _page(request, caller, session, error="Enter your password to create a token.")
@@ -84,8 +77,9 @@ async def token_revoke(
     session: SessionDep,
     form: FormData,
 ) -> RedirectResponse:
-    token = await session.get(ApiToken, token_id)
-    if token is None or token.user_id is None or token.user_id != caller.user_id:
+    own = caller.user_id is not None and await revoke_token(
+        token_id, user_id=caller.user_id, session=session
+    )
+    if not own:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such token.")
-    await revoke_token(token_id, session=session)
     return RedirectResponse("/account/tokens", status_code=303)

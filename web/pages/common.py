@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+import types
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import AwareDatetime, BaseModel
 
 from domain.access import Permission
 from domain.clock import UK_TIME, uk_time
 from models import User
+from services.users import user_by_id
 from web.deps import Caller, SessionDep, end_reading, refuse_without
 
 _environment = Environment(
@@ -42,7 +45,7 @@ def start_session(request: Request, user: User) -> None:
 async def get_page_caller(request: Request, session: SessionDep) -> Caller:
     user_id = request.session.get("user_id")
     signed_in_at = request.session.get("signed_in_at")
-    user = await session.get(User, user_id) if isinstance(user_id, int) else None
+    user = await user_by_id(user_id, session=session) if isinstance(user_id, int) else None
     now = datetime.now(UTC)
     if (
         user is None
@@ -131,3 +134,26 @@ def local_datetime(value: str | None) -> datetime | str | None:
         return datetime.fromisoformat(value).replace(tzinfo=UK_TIME)
     except ValueError:
         return value  # let validation explain what is wrong with it
+
+
+def _is_moment(annotation: Any) -> bool:
+    if get_origin(annotation) in (Annotated, Union, types.UnionType):
+        return any(_is_moment(part) for part in get_args(annotation))
+    return annotation is AwareDatetime or (
+        isinstance(annotation, type) and issubclass(annotation, datetime)
+    )
+
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+
+def from_form(schema: type[RequestT], form: dict[str, Any]) -> RequestT:
+    """A page's form read as the request the API takes (`web.schemas`), so both are checked
+    alike. An empty field is one left out; a checkbox or a yes/no choice is a boolean; a
+    datetime-local field is UK time. Raises pydantic's `ValidationError`."""
+    values: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        text = str(form.get(name) or "").strip()
+        if text:
+            values[name] = local_datetime(text) if _is_moment(field.annotation) else text
+    return schema.model_validate(values)

@@ -10,60 +10,40 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlmodel import select
 
 from domain.access import Permission
-from domain.commands import (
-    Acknowledge,
-    AcknowledgementChannel,
-    AddNote,
-    CloseIncident,
-    MarkContained,
-    MarkRecovered,
-    Reassess,
-    RecordSubmission,
-    WaiveObligation,
-)
-from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
+from domain.commands import AcknowledgementChannel
+from domain.obligations import Body, PersonalDataRisk
 from domain.scorecard import scorecard
 from domain.vocabulary import IncidentType, NcscCategory, Tlp
-from models import Authority, Incident, ResponsibleMember
+from models import Authority, Incident
 from services import incidents as incident_service
 from services import reporting
+from services.directory import authorities, members_of
+from services.temporal_gateway import incident_state
 from services.timeline import timeline_of
+from web.commands import ON_PAGES, Asking, perform
 from web.deps import (
     Caller,
     SessionDep,
     SettingsDep,
     TemporalDep,
     readable_incident,
-    refuse_unless_acknowledging_for_self,
     refuse_without,
 )
-from web.operations import OperationError, draft_response, live_state, open_incident, run_update
+from web.operations import OperationError, draft_response, open_incident
 from web.pages.common import (
     UK_TIME,
     PageActsOnIncidents,
     PageOpensIncidents,
     PageReadsIncidents,
     PageRunsIncidents,
-    local_datetime,
+    from_form,
     render,
     verified_form,
 )
 from web.rate_limits import rate_limits
-from web.schemas import (
-    AcknowledgeBody,
-    AssessmentBody,
-    BreachBody,
-    CloseBody,
-    IncidentCreate,
-    NoteBody,
-    StageNoteBody,
-    SubmissionBody,
-    WaiverBody,
-)
-from workflows import IncidentWorkflow
+from web.schemas import BreachRequest, IncidentRequest
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,10 +51,7 @@ FormData = Annotated[dict[str, Any], Depends(verified_form)]
 
 
 async def _authorities_for(caller: Caller, session: SessionDep) -> list[Authority]:
-    query = select(Authority).order_by(Authority.name_en)
-    if caller.authority_id is not None:
-        query = query.where(Authority.id == caller.authority_id)
-    return list((await session.exec(query)).all())
+    return await authorities(authority_id=caller.authority_id, session=session)
 
 
 def _field_errors(error: ValidationError) -> dict[str, str]:
@@ -131,27 +108,11 @@ async def submit_incident(
     form: FormData,
 ):
     values = {key: str(value) for key, value in form.items()}
+    # The risk is read only when the breach box is ticked: the list always has a choice.
+    reported = values if "personal_data" in values else values | {"personal_data_risk": ""}
     errors: dict[str, str] = {}
     try:
-        create = IncidentCreate(
-            authority=values.get("authority", ""),
-            title=values.get("title", ""),
-            description=values.get("description", ""),
-            incident_type=values.get("incident_type", ""),
-            category=values.get("category") or 0,
-            significant="significant" in values,
-            personal_data="personal_data" in values,
-            personal_data_risk=(values.get("personal_data_risk") or None)
-            if "personal_data" in values
-            else None,
-            exercise="exercise" in values,
-            email_compromised="email_compromised" in values,
-            detected_at=local_datetime(values.get("detected_at")) or "",
-            aware_at=local_datetime(values.get("aware_at")),
-            tlp=values.get("tlp") or Tlp.AMBER,
-            reporter_name=values.get("reporter_name", ""),
-            reporter_email=values.get("reporter_email", ""),
-        )
+        create = from_form(IncidentRequest, reported)
         incident, _ = await open_incident(
             create,
             caller=caller,
@@ -209,13 +170,9 @@ async def _status_page(
     error: str | None = None,
     status_code: int = 200,
 ):
-    authority = await session.get(Authority, incident.authority_id)
-    members = (
-        await session.exec(
-            select(ResponsibleMember).where(ResponsibleMember.authority_id == incident.authority_id)
-        )
-    ).all()
-    state = await live_state(incident, temporal=temporal)
+    authority = await incident_service.authority_of(incident, session=session)
+    members = await members_of(incident.authority_id, session=session)
+    state = await incident_state(incident, temporal=temporal)
     return render(
         request,
         "incident_status.html.j2",
@@ -249,57 +206,6 @@ async def incident_status(
     )
 
 
-def _command(action: str, form: dict[str, Any], actor: str) -> tuple[Any, Any]:
-    """The workflow update and its command for one of the status page's forms, validated by
-    the same schemas as the API."""
-    text = {key: (str(value).strip() or None) for key, value in form.items()}
-    choice = {"yes": True, "no": False}
-    if action == "acknowledge":
-        body = AcknowledgeBody(member_id=text.get("member_id") or 0)
-        return IncidentWorkflow.acknowledge, Acknowledge(
-            member_id=body.member_id, actor=actor, via=AcknowledgementChannel.WEB
-        )
-    if action == "note":
-        note = NoteBody(text=text.get("text") or "")
-        return IncidentWorkflow.add_note, AddNote(text=note.text, actor=actor)
-    if action == "assessment":
-        assessment = AssessmentBody(
-            category=text.get("category"),
-            significant=choice.get(text.get("significant") or ""),
-            personal_data=choice.get(text.get("personal_data") or ""),
-            personal_data_risk=text.get("personal_data_risk"),
-            breach_aware_at=local_datetime(text.get("breach_aware_at")),
-            reason=text.get("reason") or "",
-        )
-        return IncidentWorkflow.reassess, Reassess(**assessment.model_dump(), actor=actor)
-    if action == "submission":
-        submission = SubmissionBody(
-            phase=text.get("phase") or SubmissionPhase.INITIAL,
-            submitted_at=local_datetime(text.get("submitted_at")),
-            reference=text.get("reference"),
-            summary=text.get("summary"),
-            late_reason=text.get("late_reason"),
-        )
-        return IncidentWorkflow.record_submission, RecordSubmission(
-            body=Body(text.get("body") or ""), **submission.model_dump(), actor=actor
-        )
-    if action == "waiver":
-        waiver = WaiverBody(reason=text.get("reason") or "")
-        return IncidentWorkflow.waive_obligation, WaiveObligation(
-            body=Body(text.get("body") or ""), reason=waiver.reason, actor=actor
-        )
-    if action == "contain":
-        stage_note = StageNoteBody(note=text.get("note"))
-        return IncidentWorkflow.contain, MarkContained(note=stage_note.note, actor=actor)
-    if action == "recover":
-        stage_note = StageNoteBody(note=text.get("note"))
-        return IncidentWorkflow.recover, MarkRecovered(note=stage_note.note, actor=actor)
-    if action == "close":
-        closing = CloseBody(summary=text.get("summary") or "")
-        return IncidentWorkflow.close, CloseIncident(summary=closing.summary, actor=actor)
-    raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
-
-
 @router.get("/incidents/{incident_id}/obligations/{body}/draft")
 async def draft_download(
     incident_id: str,
@@ -325,9 +231,8 @@ async def breach_form(
 ):
     """The breach register entry, edited from the status page."""
     incident = await _visible(incident_id, caller, session, acting=True)
-    text = {key: (str(value).strip() or None) for key, value in form.items()}
     try:
-        changes = BreachBody(**{field: text.get(field) for field in reporting.BREACH_FIELDS})
+        changes = from_form(BreachRequest, form)
     except ValidationError as invalid:
         message = _describe(invalid)
         return await _status_page(
@@ -357,17 +262,23 @@ async def incident_action(
     temporal: TemporalDep,
     form: FormData,
 ):
-    acknowledging = action == "acknowledge"
-    refuse_without(caller, Permission.ACKNOWLEDGE if acknowledging else Permission.RUN_INCIDENTS)
+    chosen = ON_PAGES.get(action)
+    refuse_without(caller, chosen.permission if chosen else Permission.RUN_INCIDENTS)
     incident = await _visible(incident_id, caller, session, acting=True)
-    if acknowledging:
-        chosen = str(form.get("member_id") or "")
-        await refuse_unless_acknowledging_for_self(
-            caller, incident, int(chosen) if chosen.isdigit() else 0, session=session
-        )
+    if chosen is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such action.")
     try:
-        update, command = _command(action, form, caller.name)
-        await run_update(incident, update, command, temporal=temporal)
+        request_in = from_form(chosen.request, form)
+        named = Body(str(form.get("body") or "")) if chosen.names_body else None
+        await perform(
+            chosen,
+            request_in,
+            incident=incident,
+            caller=caller,
+            asking=Asking(caller.name, AcknowledgementChannel.WEB, named),
+            session=session,
+            temporal=temporal,
+        )
     except ValidationError as invalid:
         message = _describe(invalid)
         return await _status_page(

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from domain.access import AccessRole
-from models import User
-from services.users import SignInRefused, authenticate, end_sessions
+from services.users import SignInRefused, authenticate, end_sessions, user_by_id
 from web.deps import SessionDep
 from web.pages.common import render, safe_next, start_session, verified_form
 from web.rate_limits import client_address, rate_limits
@@ -63,7 +62,7 @@ async def sign_out(
 ):
     """Signs out everywhere: a copy of this session's cookie stops working too."""
     user_id = request.session.get("user_id")
-    user = await session.get(User, user_id) if isinstance(user_id, int) else None
+    user = await user_by_id(user_id, session=session) if isinstance(user_id, int) else None
     if user is not None:
         await end_sessions(user, session=session)
     request.session.clear()

@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.history import fetch_from_server, is_closed, store_archive
-from domain.records import ARCHIVE_HISTORY, ArchiveRequest
+from domain.activity_contracts import ARCHIVE_HISTORY, ArchiveRequest
 from runtime.database import Database
 
 log = structlog.get_logger(__name__)

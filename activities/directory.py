@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from domain.activity_contracts import LOAD_AUTHORITY_SNAPSHOT, SnapshotRequest
 from domain.directory import AuthoritySnapshot
-from domain.records import LOAD_AUTHORITY_SNAPSHOT, SnapshotRequest
 from runtime.database import Database
 from services.directory import snapshot_authority
 

@@ -16,13 +16,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.transports import Deferred, Refused, Transport, Unaddressable
-from domain.disclosure import Disclosure, disclosure_for
-from domain.records import (
+from domain.activity_contracts import (
     RECIPIENT_REJECTED,
     SEND_NOTIFICATION,
     NotificationReceipt,
     NotificationRequest,
 )
+from domain.disclosure import Disclosure, disclosure_for
 from models import SentNotification
 from models.notification import DeliveryStatus
 from notifications.compose import Outgoing, message_id_for

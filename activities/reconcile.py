@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from domain.records import RECONCILE_UNSTARTED
+from domain.activity_contracts import RECONCILE_UNSTARTED
 from runtime.database import Database
 from services.starts import reconcile_unstarted
 

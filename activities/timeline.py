@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from domain.records import RECORD_TIMELINE, TimelineBatch
+from domain.activity_contracts import RECORD_TIMELINE, TimelineBatch
 from runtime.database import Database
 from services.timeline import record_batch
 

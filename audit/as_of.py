@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain.activity_contracts import TimelineEntry
 from domain.obligations import Body
-from domain.records import TimelineEntry
 from domain.vocabulary import Chain, EventKind, Stage
 
 

@@ -17,9 +17,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from audit.chain import timestamp
+from audit.hash_chain import timestamp
 from audit.history import IncidentHistory
-from domain.records import RECORD_TIMELINE, TimelineBatch, TimelineEntry
+from domain.activity_contracts import RECORD_TIMELINE, TimelineBatch, TimelineEntry
 from models import TimelineEvent
 from services.timeline import storable
 from workflows import IncidentWorkflow

@@ -15,8 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from audit.as_of import IncidentAsOf
 from audit.replay import ReplayCheck
 from audit.verify import Verification
+from domain.activity_contracts import TimelineEntry
 from domain.clock import span, uk_time
-from domain.records import TimelineEntry
 from domain.rules import sentence_start
 
 

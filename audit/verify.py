@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from audit.chain import GENESIS, anchor_of, hash_of
+from audit.hash_chain import GENESIS, anchor_of, hash_of
 from models import Authority, Incident, TimelineEvent
 
 

@@ -37,9 +37,9 @@ from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeys
 from runtime.ports import free_port, wait_for_port
 from runtime.temporal import dev_server_command
-from security.tokens import issue_token
 from services.councils import seed_councils
 from services.directory import set_policy, set_reporting_rule
+from services.tokens import issue_token
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
 

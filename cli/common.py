@@ -9,24 +9,20 @@ from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
 import typer
-from pydantic import SecretStr
 
 from runtime.database import Database
 from runtime.logging import configure_logging
-from runtime.payloads import PayloadKeyError, embedded_keys
+from runtime.payloads import PayloadKeyError
 from runtime.settings import Settings, get_settings
 
 T = TypeVar("T")
 
 
 def settings_with_logging() -> Settings:
-    """The configured settings, with the embedded set-up's payload keys if none are configured:
-    `concordat run` encrypts its dev server's payloads with a key it keeps in its `var_dir`, and
-    every other command must read them with the same key."""
+    """The configured settings, logging configured from them. Payload keys left unset in
+    development are found in `var_dir` (`Settings.payload_key_ring`)."""
     settings = get_settings()
     configure_logging(settings)
-    if settings.payload_keys is None and (found := embedded_keys(settings.var_dir)) is not None:
-        return settings.model_copy(update={"payload_keys": SecretStr(found)})
     return settings
 
 

@@ -151,7 +151,7 @@ def db_grant(
     role: Annotated[str, typer.Argument(help="The PostgreSQL role the application runs as.")],
 ) -> None:
     """Let ROLE use every table, but only read and append to the timeline and archive."""
-    from runtime.grants import grant_application_role
+    from runtime.pg_privileges import grant_application_role
 
     try:
         statements = grant_application_role(_settings().database_url, role)
@@ -198,7 +198,7 @@ def token_create(
     ),
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
-    from security.tokens import issue_token
+    from services.tokens import issue_token
 
     if user and (authority or grant or all_authorities):
         typer.echo("A person's token takes their role and authority; give only --user.", err=True)
@@ -260,7 +260,7 @@ def keys_new(
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's number.")]) -> None:
     """Revoke a token at once; requests with it are refused from now on."""
-    from security.tokens import revoke_token
+    from services.tokens import revoke_token
 
     async def revoke(database: Database) -> bool:
         async with database.session() as session:

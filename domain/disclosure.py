@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.activity_contracts import NotificationRequest
 from domain.directory import NAMED_ROLES
-from domain.records import NotificationRequest
 from domain.vocabulary import NotificationKind, Tlp
 
 #: Messages that carry a draft submission to the body.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.activity_contracts import IcoDecision
 from domain.commands import (
     Acknowledge,
     AddNote,
@@ -21,7 +22,6 @@ from domain.commands import (
 )
 from domain.incident import IncidentDetails, IncidentFile
 from domain.obligations import Body, ObligationState, PersonalDataRisk, SubmissionPhase
-from domain.records import IcoDecision
 
 
 class Refusal(Exception):

@@ -30,6 +30,8 @@ class AcknowledgementResult(BaseModel):
     time_to_acknowledge: timedelta | None
     levels_reached: int
     unacknowledged: bool
+    stopped_at: datetime | None = None
+    """Closing the incident stopped the chain with nobody acknowledging."""
 
 
 class Scorecard(BaseModel):
@@ -87,6 +89,7 @@ def scorecard(state: IncidentState, now: datetime) -> Scorecard:
             ),
             levels_reached=chain.level,
             unacknowledged=chain.unacknowledged,
+            stopped_at=chain.stopped_at,
         )
         for chain in state.chains
     ]

@@ -29,9 +29,9 @@ from runtime.migrate import upgrade_database
 from runtime.payloads import EMBEDDED_KEY_FILE, PayloadKeys
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, connect, converter_for
-from security.tokens import find_active_token, issue_token
 from services.councils import seed_councils
 from services.directory import authority_by_code
+from services.tokens import find_active_token, issue_token
 from services.users import create_user, user_by_email
 from web.app import create_app
 from worker import build_worker, ensure_schedules

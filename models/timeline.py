@@ -1,7 +1,7 @@
 """The incident timeline: append-only, one row per thing that happened, hash-chained.
 
 The database refuses to update or delete a row (triggers, and in PostgreSQL the application
-role's grants); a correction is a new event that names the one it corrects. `audit.chain`
+role's grants); a correction is a new event that names the one it corrects. `audit.hash_chain`
 explains the hashes.
 """
 
@@ -36,4 +36,4 @@ class TimelineEvent(SQLModel, table=True):
     )
     previous_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
-    """SHA-256 of this event's content and `previous_hash` (see `audit.chain`)."""
+    """SHA-256 of this event's content and `previous_hash` (see `audit.hash_chain`)."""

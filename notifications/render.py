@@ -21,10 +21,10 @@ from jinja2 import (
     select_autoescape,
 )
 
+from domain.activity_contracts import NotificationFacts
 from domain.clock import UK_TIME
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
-from domain.records import NotificationFacts
 from domain.vocabulary import Language, NotificationKind, Tlp
 from notifications.labels import (
     BODY_NAMES,

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from runtime.payloads import PayloadKeys
+from runtime.payloads import PayloadKeys, embedded_keys
 
 #: Used only when no secret key is configured, and refused outside development.
 DEVELOPMENT_SECRET_KEY = "concordat-development-key-not-for-production"  # noqa: S105
@@ -123,12 +123,15 @@ class Settings(BaseSettings):
 
     def payload_key_ring(self) -> PayloadKeys | None:
         """The keys for Temporal payloads. Production refuses to run without them: histories
-        hold incident descriptions and people's names and addresses."""
+        hold incident descriptions and people's names and addresses. In development, every
+        process (worker, web, the command line) finds the keys `concordat run` keeps in
+        `var_dir`, so all of them read the embedded server's histories."""
         if self.payload_keys is not None:
             return PayloadKeys.parse(self.payload_keys.get_secret_value())
         if self.is_production:
             raise RuntimeError("CONCORDAT_PAYLOAD_KEYS must be set in production")
-        return None
+        found = embedded_keys(self.var_dir)
+        return PayloadKeys.parse(found) if found is not None else None
 
 
 @lru_cache

@@ -25,15 +25,3 @@ def hash_token(token: str) -> str:
 
 def is_active(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
-
-
-#: Moved to `services.tokens`; still found here for callers that import them from here.
-_MOVED = frozenset({"issue_token", "granted_authorities", "find_active_token", "revoke_token"})
-
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED:
-        from services import tokens  # imported late: services.tokens imports this module
-
-        return getattr(tokens, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from audit.chain import GENESIS, anchor_of, event_hash
+from audit.hash_chain import GENESIS, anchor_of, event_hash
 from audit.verify import Verification, verify
-from domain.records import TimelineBatch, TimelineEntry
+from domain.activity_contracts import TimelineBatch, TimelineEntry
 from models import Authority, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for, read_one_snapshot
 from services.reporting import ensure_breach_record
@@ -32,7 +32,7 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
 
     Safe to repeat: an event already recorded (same incident and sequence) is skipped, and the
     projection only moves forward, so a retried or late batch never rolls the incident back.
-    Each event is hashed onto the one before it (see `audit.chain`); the workflow records its
+    Each event is hashed onto the one before it (see `audit.hash_chain`); the workflow records its
     batches one at a time, so the previous event is always there.
     """
     if not batch.entries:

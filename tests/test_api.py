@@ -122,7 +122,13 @@ async def test_opening_an_incident_emails_both_named_members(
 
     view = await eventually(notifying)
     assert [chain["level"] for chain in view["live"]["chains"]] == [1, 1]
-    timeline = (await officer.get(f"/api/incidents/{created['id']}/timeline")).json()
+
+    async def recorded() -> dict[str, Any] | None:
+        # The live stage moves before the timeline's first batch is committed.
+        body = (await officer.get(f"/api/incidents/{created['id']}/timeline")).json()
+        return body if len(body["events"]) >= 2 else None
+
+    timeline = await eventually(recorded)
     assert [event["kind"] for event in timeline["events"]][:2] == ["opened", "triaged"]
     assert timeline["chain"]["intact"] and timeline["chain"]["seal"].startswith(
         created["reference"] + "#"

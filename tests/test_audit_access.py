@@ -7,7 +7,7 @@ import httpx
 from domain.access import AccessRole
 from domain.vocabulary import EventKind
 from runtime.database import Database
-from security.tokens import issue_token
+from services.tokens import issue_token
 from tests.support import eventually, make_user, sign_in
 from tests.test_api import Officer, officer_for
 

@@ -22,14 +22,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from audit.chain import GENESIS, hash_of
+from audit.hash_chain import GENESIS, hash_of
 from audit.verify import Head, heads, verify
-from domain.records import IncidentProjection, TimelineBatch, TimelineEntry
+from domain.activity_contracts import IncidentProjection, TimelineBatch, TimelineEntry
 from domain.vocabulary import EventKind, NcscCategory, Stage
 from models import Incident
 from runtime.database import Database, sync_url
-from runtime.grants import grant_application_role
 from runtime.migrate import upgrade_database
+from runtime.pg_privileges import grant_application_role
 from services.timeline import record_batch, timeline_of
 from tests.support import CouncilUnderTest, make_authority, open_test_incident
 

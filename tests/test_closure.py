@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import CloseIncident, WaiveObligation
@@ -11,6 +12,8 @@ from runtime.settings import Settings
 from tests.support import (
     acknowledge_both_chains,
     make_authority,
+    make_user,
+    sign_in,
     start_incident,
     timeline,
     wait_for_events,
@@ -19,7 +22,11 @@ from workflows import IncidentWorkflow
 
 
 async def test_closing_stops_each_unanswered_chain_on_the_record(
-    dev_server: WorkflowEnvironment, database: Database, dev_settings: Settings, dev_worker: None
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    dev_settings: Settings,
+    dev_worker: None,
+    http: httpx.AsyncClient,
 ) -> None:
     council = await make_authority(database)
     handle = await start_incident(
@@ -48,6 +55,12 @@ async def test_closing_stops_each_unanswered_chain_on_the_record(
     assert "closed while waiting for Executive Member" in executive.summary
     assert all(e.occurred_at == stopped[0].occurred_at for e in stopped)
     await handle.result()
+
+    officer, password = await make_user(database, council)
+    await sign_in(http, officer.email, password)
+    page = (await http.get(f"/incidents/{handle.id.removeprefix('incident-')}")).text
+    assert page.count("Stopped when the incident closed") == 2
+    assert "Waiting / Yn aros" not in page
 
 
 async def test_closing_after_both_acknowledged_stops_nothing(

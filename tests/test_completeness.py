@@ -17,10 +17,10 @@ import pytest
 from jinja2 import TemplateNotFound
 
 import domain
+from domain.activity_contracts import NotificationFacts
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.obligations import Body
-from domain.records import NotificationFacts
 from domain.vocabulary import (
     Chain,
     IncidentType,

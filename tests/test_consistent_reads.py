@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from runtime.database import Database
-from security.tokens import issue_token
+from services.tokens import issue_token
 from tests.test_api import Officer, officer_for
 
 #: Incidents of one authority opened at once, so that several timelines (and the links

@@ -20,7 +20,7 @@ from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.payloads import ENCODING, PayloadKeyError, PayloadKeys, data_converter
 from runtime.settings import LogFormat, Settings
-from security.tokens import issue_token
+from services.tokens import issue_token
 from tests.support import MailServer, make_authority, make_user, start_incident, wait_for_events
 from worker import build_worker
 from workflows import IncidentWorkflow

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from alembic import command
 from sqlalchemy import inspect
 
-from domain.records import IncidentProjection, TimelineBatch, TimelineEntry
+from domain.activity_contracts import IncidentProjection, TimelineBatch, TimelineEntry
 from domain.vocabulary import EventKind, NcscCategory, Stage
 from models import EscalationPolicyOverride, Incident
 from runtime.database import Database

@@ -252,7 +252,7 @@ async def test_a_create_retried_after_the_api_was_killed_opens_one_incident(
     dev_worker: None,
     tmp_path: Path,
 ) -> None:
-    from security.tokens import issue_token
+    from services.tokens import issue_token
     from tests.processes import WebProcess
     from tests.test_api import count_incidents, report
 

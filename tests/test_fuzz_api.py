@@ -26,7 +26,7 @@ from models import Authority
 from runtime.database import Database
 from runtime.settings import Settings
 from runtime.temporal import converter_for
-from security.tokens import issue_token
+from services.tokens import issue_token
 from services.users import create_user
 from tests.support import free_port
 

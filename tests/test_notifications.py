@@ -25,9 +25,9 @@ import notifications
 from activities import build_activities
 from activities.mail import TEMPLATE_MISSING, NotificationActivities
 from activities.transports.smtp import SmtpTransport, permanent_refusal
+from domain.activity_contracts import NotificationFacts, NotificationRequest
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
-from domain.records import NotificationFacts, NotificationRequest
 from domain.vocabulary import (
     EventKind,
     IncidentType,

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from domain.activity_contracts import NotificationFacts, NotificationRequest
 from domain.directory import MemberContact
 from domain.disclosure import Disclosure, disclosure_for
 from domain.incident import IncidentDetails
 from domain.obligations import Body
-from domain.records import NotificationFacts, NotificationRequest
 from domain.vocabulary import (
     EventKind,
     IncidentType,

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.records import ARCHIVE_HISTORY, ArchiveRequest
+    from domain.activity_contracts import ARCHIVE_HISTORY, ArchiveRequest
 
 
 @workflow.defn

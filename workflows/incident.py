@@ -25,6 +25,7 @@ from workflows.obligations import ObligationClocks
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
+    from domain.activity_contracts import ArchiveRequest
     from domain.commands import (
         Acknowledge,
         AddNote,
@@ -38,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.directory import MemberContact
     from domain.incident import IncidentFile, IncidentOutcome, OpenIncident
     from domain.obligations import Body, ObligationState, Submission, SubmissionPhase
-    from domain.records import ArchiveRequest
     from domain.state import Acknowledgement, IncidentState
     from domain.vocabulary import Chain, EventKind, NotificationKind, Stage
 

@@ -17,9 +17,9 @@ from temporalio import workflow
 from workflows.process import IncidentProcess
 
 with workflow.unsafe.imports_passed_through():
+    from domain.activity_contracts import NotificationFacts
     from domain.directory import MemberContact
     from domain.obligations import Body, ClockStart, Obligation, ObligationRule, ObligationState
-    from domain.records import NotificationFacts
     from domain.vocabulary import EventKind, Language, MemberRole, NotificationKind, Stage
 
 

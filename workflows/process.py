@@ -20,9 +20,7 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.directory import AuthoritySnapshot, MemberContact
-    from domain.incident import IncidentFile
-    from domain.records import (
+    from domain.activity_contracts import (
         LOAD_AUTHORITY_SNAPSHOT,
         RECIPIENT_REJECTED,
         RECORD_TIMELINE,
@@ -35,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         TimelineBatch,
         TimelineEntry,
     )
+    from domain.directory import AuthoritySnapshot, MemberContact
+    from domain.incident import IncidentFile
     from domain.vocabulary import EventKind, NotificationKind
 
 SYSTEM_ACTOR = "concordat"

@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.records import RECONCILE_UNSTARTED
+    from domain.activity_contracts import RECONCILE_UNSTARTED
 
 
 @workflow.defn

@@ -99,7 +99,7 @@ def downgrade() -> None:
         batch.drop_column("chain_position")
 
 
-# The chain's canonical form as this revision wrote it (version 1; see `audit/chain.py`),
+# The chain's canonical form as this revision wrote it (version 1; see `audit/hash_chain.py`),
 # copied here so that the migration seals the same way whatever the live code becomes.
 
 GENESIS = "0" * 64

@@ -151,7 +151,6 @@ async def get_timeline(
     chain checked, and optionally the state at a moment. Officers and auditors may read it."""
     checked = await checked_timeline(incident.id, session=session)
     incident, events, chain = checked.incident, checked.events, checked.chain
-    authority = await session.get(Authority, incident.authority_id)
     try:
         moment = uk_moment(as_of) if as_of else None
     except ValueError as bad:
@@ -159,7 +158,7 @@ async def get_timeline(
     return AuditTimelineView(
         incident_id=incident.id,
         reference=incident.reference,
-        authority=authority.code if authority else "",
+        authority=checked.authority,
         events=[TimelineEventView.model_validate(e, from_attributes=True) for e in events],
         chain=ChainView(
             intact=chain.intact,

@@ -76,7 +76,9 @@ def state_as_of(entries: list[TimelineEntry], at: datetime) -> IncidentAsOf:
             break
         state.events += 1
         _apply(state, clocks, entry)
-    state.clocks = [clocks[body] for body in sorted(clocks, key=lambda b: list(Body).index(b))]
+    state.clocks = [
+        clocks[body] for body in sorted(clocks, key=lambda b: list(Body).index(Body(b)))
+    ]
     for chain in state.chains:
         if chain.respond_by is not None and chain.acknowledged_by is None:
             chain.time_left = chain.respond_by - at

@@ -65,8 +65,8 @@ async def timeline_from_history(
                     )
                     scheduled[(number, event.event_id)] = batch
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                attributes = event.activity_task_completed_event_attributes
-                completed.add((number, attributes.scheduled_event_id))
+                done = event.activity_task_completed_event_attributes
+                completed.add((number, done.scheduled_event_id))
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
                 closed_at = event.event_time.ToDatetime(tzinfo=UTC)
     entries: dict[int, TimelineEntry] = {}
@@ -103,7 +103,7 @@ async def replay_with_current_code(
     return ReplayCheck(runs=len(history.runs), events=history.events, failures=failures)
 
 
-def _comparable(sequence: int, kind: str, occurred_at: datetime, actor: str, summary: str):  # type: ignore[no-untyped-def]
+def _comparable(sequence: int, kind: str, occurred_at: datetime, actor: str, summary: str):
     # Compared as stored: the database keeps the first 200/1000 characters, NUL replaced.
     return (sequence, kind, timestamp(occurred_at), storable(actor)[:200], storable(summary)[:1000])
 

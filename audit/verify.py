@@ -188,7 +188,9 @@ async def _check_events(
     result.incidents += 1
     reference = incident.reference
     anchor = anchor_of(
-        incident, previous_anchor=incident.previous_anchor or "", position=incident.chain_position
+        incident,
+        previous_anchor=incident.previous_anchor or "",
+        position=incident.chain_position or 0,
     )
     if anchor != incident.anchor:
         result.breaks.append(

@@ -44,7 +44,7 @@ class Reporter:
         self._parser = BytesHeaderParser(policy=default)
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope) -> str:
         arrived = time.monotonic()
         headers = self._parser.parsebytes(envelope.content)
         subject = " ".join(str(headers["Subject"]).split())

@@ -274,7 +274,7 @@ class Stack:
                 self._postgres.drop()
 
 
-def stop(processes: Iterable[subprocess.Popen]) -> None:  # type: ignore[type-arg]
+def stop(processes: Iterable[subprocess.Popen]) -> None:
     """SIGTERM in reverse order of starting (web and workers before the server), then wait."""
     running = list(processes)
     for process in reversed(running):

@@ -59,5 +59,6 @@ class IncidentState(BaseModel):
     def closed(self) -> bool:
         return self.closed_at is not None
 
-    def obligation(self, body: str) -> Obligation | None:
-        return next((o for o in self.obligations if o.body == body), None)
+    def obligation(self, body: str) -> Obligation:
+        """Every body has its obligation in every incident (most of them not required)."""
+        return next(o for o in self.obligations if o.body == body)

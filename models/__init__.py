@@ -2,7 +2,12 @@
 
 from models.access import ApiToken, ApiTokenGrant, UsedAckLink, User, UserGrant
 from models.archive import HistoryArchive
-from models.authority import Authority, EscalationPolicyOverride, ResponsibleMember
+from models.authority import (
+    Authority,
+    EscalationPolicyOverride,
+    EscalationTimings,
+    ResponsibleMember,
+)
 from models.incident import Incident, IncidentReferenceCounter
 from models.notification import SentNotification
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
@@ -14,6 +19,7 @@ __all__ = [
     "Authority",
     "BreachRecord",
     "EscalationPolicyOverride",
+    "EscalationTimings",
     "HistoryArchive",
     "Incident",
     "IncidentReferenceCounter",

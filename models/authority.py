@@ -45,13 +45,19 @@ class ResponsibleMember(SQLModel, table=True):
     )
 
 
-class EscalationPolicyOverride(SQLModel, table=True):
+class EscalationTimings(SQLModel):
+    """Escalation timings an authority may set; absent fields keep what it had, or fall back
+    to the national default."""
+
+    ack_timeout_category_1_3_seconds: int | None = Field(default=None, gt=0)
+    ack_timeout_category_4_seconds: int | None = Field(default=None, gt=0)
+    ack_timeout_category_5_6_seconds: int | None = Field(default=None, gt=0)
+    reminders_before_escalation: int | None = Field(default=None, ge=0)
+
+
+class EscalationPolicyOverride(EscalationTimings, table=True):
     """An authority's own escalation timings; absent fields fall back to the national default."""
 
     __tablename__ = "escalation_policy_override"
 
     authority_id: int = Field(foreign_key="authority.id", primary_key=True)
-    ack_timeout_category_1_3_seconds: int | None = Field(default=None, gt=0)
-    ack_timeout_category_4_seconds: int | None = Field(default=None, gt=0)
-    ack_timeout_category_5_6_seconds: int | None = Field(default=None, gt=0)
-    reminders_before_escalation: int | None = Field(default=None, ge=0)

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -214,6 +214,6 @@ async def read_one_snapshot(session: AsyncSession) -> None:
     await session.connection(execution_options=_SNAPSHOT_OPTIONS[session.get_bind().dialect.name])
 
 
-def insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+def insert_for(session: AsyncSession) -> Callable[..., Any]:
     """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

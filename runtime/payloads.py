@@ -51,7 +51,7 @@ class PayloadKeys:
 
     @classmethod
     def parse(cls, configured: str) -> PayloadKeys:
-        keys = []
+        keys: list[tuple[str, bytes]] = []
         for item in filter(None, (part.strip() for part in configured.split(","))):
             key_id, _, encoded = item.partition(":")
             try:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from email_validator import validate_email
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.directory import AuthoritySnapshot, MemberContact
 from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
-from models import Authority, EscalationPolicyOverride, ReportingRuleOverride, ResponsibleMember
+from models import (
+    Authority,
+    EscalationPolicyOverride,
+    EscalationTimings,
+    ReportingRuleOverride,
+    ResponsibleMember,
+)
 
 
 class UnknownAuthority(LookupError):
@@ -42,7 +48,7 @@ async def members_of(authority_id: int, *, session: AsyncSession) -> list[Respon
             await session.exec(
                 select(ResponsibleMember)
                 .where(ResponsibleMember.authority_id == authority_id)
-                .order_by(ResponsibleMember.id)
+                .order_by(col(ResponsibleMember.id))
             )
         ).all()
     )
@@ -218,13 +224,15 @@ async def name_member(
 
 
 async def set_policy(
-    authority_id: int, changes: EscalationPolicyOverride, *, session: AsyncSession
+    authority_id: int, changes: EscalationTimings, *, session: AsyncSession
 ) -> EscalationPolicyOverride:
     """Apply the given overrides; fields left empty keep what the authority had."""
     policy = await session.get(EscalationPolicyOverride, authority_id) or EscalationPolicyOverride(
         authority_id=authority_id
     )
-    for field, value in changes.model_dump(exclude={"authority_id"}, exclude_none=True).items():
+    for field, value in changes.model_dump(
+        include=set(EscalationTimings.model_fields), exclude_none=True
+    ).items():
         setattr(policy, field, value)
     session.add(policy)
     await session.commit()

@@ -131,7 +131,11 @@ async def _hash_before(incident_id: str, sequence: int, *, session: AsyncSession
             .limit(1)
         )
     ).first()
-    position, previous_anchor = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    position, previous_anchor = 1, GENESIS
+    if head is not None:
+        last_position, last_anchor = head
+        assert last_position is not None and last_anchor is not None, "anchored when positioned"
+        position, previous_anchor = last_position + 1, last_anchor
     incident.chain_position = position
     incident.previous_anchor = previous_anchor
     incident.anchor = anchor_of(incident, previous_anchor=previous_anchor, position=position)

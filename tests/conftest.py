@@ -149,7 +149,7 @@ async def web_app(
 
 
 @pytest.fixture
-async def http(web_app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def http(web_app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=web_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as client:
         yield client

@@ -27,7 +27,7 @@ from domain.obligations import Body
 from domain.vocabulary import EventKind, IncidentType, Language, MemberRole, NcscCategory, Tlp
 from models import (
     Authority,
-    EscalationPolicyOverride,
+    EscalationTimings,
     Incident,
     ReportingRuleOverride,
     TimelineEvent,
@@ -95,12 +95,13 @@ class Inbox:
             await asyncio.sleep(self.hold_seconds.pop(address))
             if server.transport is None or server.transport.is_closing():
                 return "421 The sender went away"
+        assert isinstance(envelope.content, bytes)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
-            self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))
         if address in self.drop_after_accept:
             self.drop_after_accept.discard(address)
-            if server.transport is not None:
+            if isinstance(server.transport, asyncio.Transport):
                 server.transport.abort()
         return "250 Message accepted for delivery"
 
@@ -177,7 +178,7 @@ async def make_authority(
     *,
     roles: tuple[MemberRole, ...] = tuple(MemberRole),
     languages: dict[MemberRole, Language] | None = None,
-    policy: EscalationPolicyOverride | None = None,
+    policy: EscalationTimings | None = None,
     reporting: bool = True,
 ) -> CouncilUnderTest:
     """A fresh authority with its own email domain, so tests never see each other's mail.

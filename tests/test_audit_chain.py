@@ -71,9 +71,10 @@ async def _council_with_two_incidents(
         await record_batch(_batch(second, 1, 2), session=session)
         await record_batch(_batch(first, 4, 3), session=session)
     async with database.session() as session:
-        first = await session.get(Incident, first.id, populate_existing=True)
-        second = await session.get(Incident, second.id, populate_existing=True)
-    assert first is not None and second is not None
+        first_now = await session.get(Incident, first.id, populate_existing=True)
+        second_now = await session.get(Incident, second.id, populate_existing=True)
+    assert first_now is not None and second_now is not None
+    first, second = first_now, second_now
     return council, first, second
 
 
@@ -98,7 +99,7 @@ async def _tamper(database: Database, *statements: str) -> None:
             await connection.execute(text(sql))
 
 
-async def _problems(database: Database, council: CouncilUnderTest, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+async def _problems(database: Database, council: CouncilUnderTest, **kwargs) -> list[str]:
     async with database.session() as session:
         result = await verify(session=session, authority_code=council.code, **kwargs)
     return [str(b) for b in result.breaks]

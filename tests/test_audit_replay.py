@@ -85,7 +85,7 @@ async def test_the_state_at_any_moment_of_an_escalated_incident(
     )
     ico_deadline = incident.aware_at + timedelta(hours=72)
 
-    def at(minutes: int):  # type: ignore[no-untyped-def]
+    def at(minutes: int):
         from audit.as_of import state_as_of
 
         return state_as_of(replay.entries, opened + timedelta(minutes=minutes))
@@ -116,7 +116,7 @@ async def test_the_state_at_any_moment_of_an_escalated_incident(
     )
 
     deputy = at(150).chains[0]
-    assert deputy.level == 2 and deputy.asked.startswith("Deputy Executive Member")  # type: ignore[union-attr]
+    assert deputy.level == 2 and deputy.asked.startswith("Deputy Executive Member")
     assert _minutes(deputy.time_left) == 30
 
     late = at(300).chains[0]

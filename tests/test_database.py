@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from domain.activity_contracts import IncidentProjection, TimelineBatch, TimelineEntry
 from domain.vocabulary import EventKind, NcscCategory, Stage
-from models import EscalationPolicyOverride, Incident
+from models import EscalationTimings, Incident
 from runtime.database import Database
 from runtime.migrate import MIGRATIONS_DIR, alembic_config
 from services.councils import WELSH_COUNCILS
@@ -41,7 +41,7 @@ async def test_migrations_create_every_table_and_the_22_councils(database: Datab
     assert len(WELSH_COUNCILS) == 22
 
 
-def test_migrations_downgrade_and_upgrade_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_downgrade_and_upgrade_again(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
     config = alembic_config(url)
     command.upgrade(config, "head")
@@ -150,11 +150,11 @@ async def test_policy_overrides_add_up(database: Database) -> None:
     async with database.session() as session:
         await set_policy(
             council.id,
-            EscalationPolicyOverride(ack_timeout_category_4_seconds=600),
+            EscalationTimings(ack_timeout_category_4_seconds=600),
             session=session,
         )
         await set_policy(
-            council.id, EscalationPolicyOverride(reminders_before_escalation=2), session=session
+            council.id, EscalationTimings(reminders_before_escalation=2), session=session
         )
         policy = await effective_policy(council.id, session=session)
     assert policy.ack_timeout_category_4 == timedelta(minutes=10)

@@ -8,7 +8,7 @@ from collections import Counter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.vocabulary import EventKind, MemberRole
-from models import EscalationPolicyOverride
+from models import EscalationTimings
 from runtime.database import Database
 from runtime.settings import Settings
 from tests.support import (
@@ -27,7 +27,7 @@ async def test_a_new_worker_continues_the_escalation_with_one_email_per_step(
     dev_server: WorkflowEnvironment, database: Database, settings: Settings, mail_server: MailServer
 ) -> None:
     council = await make_authority(
-        database, policy=EscalationPolicyOverride(**FAST_POLICY), reporting=False
+        database, policy=EscalationTimings(**FAST_POLICY), reporting=False
     )
     queue = f"restart-{uuid.uuid4()}"
     async with build_worker(dev_server.client, database, settings, task_queue=queue):
@@ -67,7 +67,7 @@ async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_
     dev_server: WorkflowEnvironment, database: Database, settings: Settings
 ) -> None:
     council = await make_authority(
-        database, policy=EscalationPolicyOverride(**FAST_POLICY), reporting=False
+        database, policy=EscalationTimings(**FAST_POLICY), reporting=False
     )
     outage = MailServer()  # not started: connections are refused
     queue = f"outage-{uuid.uuid4()}"

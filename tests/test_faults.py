@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.vocabulary import EventKind, MemberRole
-from models import EscalationPolicyOverride
+from models import EscalationTimings
 from runtime.database import Database
 from runtime.settings import Settings
 from runtime.temporal import converter_for
@@ -25,6 +26,7 @@ from tests.processes import DevServerProcess, WorkerProcess
 from tests.support import (
     CouncilUnderTest,
     MailServer,
+    ReceivedMail,
     make_authority,
     start_incident,
     timeline,
@@ -43,7 +45,7 @@ def _target(dev_server: WorkflowEnvironment) -> str:
     return dev_server.client.service_client.config.target_host
 
 
-def _each_step_once(mail_server: MailServer, council: CouncilUnderTest) -> dict:  # type: ignore[type-arg]
+def _each_step_once(mail_server: MailServer, council: CouncilUnderTest) -> dict:
     received = Counter((m.to, m.subject) for m in mail_server.inbox.to_domain(council.domain))
     return {
         key: count
@@ -59,9 +61,7 @@ async def test_a_worker_killed_between_sends_is_replaced_and_nothing_repeats(
     mail_server: MailServer,
     tmp_path: Path,
 ) -> None:
-    council = await make_authority(
-        database, policy=EscalationPolicyOverride(**POLICY), reporting=False
-    )
+    council = await make_authority(database, policy=EscalationTimings(**POLICY), reporting=False)
     queue = f"sigkill-{uuid.uuid4()}"
     first = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "1")
     second = WorkerProcess(settings, temporal=_target(dev_server), queue=queue, log=tmp_path / "2")
@@ -91,7 +91,7 @@ async def test_two_workers_share_the_work_and_run_nothing_twice(
     tmp_path: Path,
 ) -> None:
     councils = [
-        await make_authority(database, policy=EscalationPolicyOverride(**POLICY), reporting=False)
+        await make_authority(database, policy=EscalationTimings(**POLICY), reporting=False)
         for _ in range(4)
     ]
     queue = f"pair-{uuid.uuid4()}"
@@ -117,7 +117,7 @@ async def test_two_workers_share_the_work_and_run_nothing_twice(
             )
         for council in councils:
             await mail_server.inbox.wait_for(
-                lambda m, c=council: m.to.endswith(c.domain), count=EMAILS_PER_INCIDENT
+                partial(_addressed_to, council.domain), count=EMAILS_PER_INCIDENT
             )
     finally:
         for worker in workers:
@@ -134,9 +134,7 @@ async def test_the_temporal_server_killed_and_restarted_keeps_every_timer(
 ) -> None:
     council = await make_authority(
         database,
-        policy=EscalationPolicyOverride(
-            ack_timeout_category_4_seconds=6, reminders_before_escalation=1
-        ),
+        policy=EscalationTimings(ack_timeout_category_4_seconds=6, reminders_before_escalation=1),
         reporting=False,
     )
     server = DevServerProcess(tmp_path / "temporal.db").start()
@@ -187,7 +185,7 @@ async def test_a_connection_dropped_after_the_server_accepted_repeats_the_same_m
 async def test_a_database_outage_answers_503_and_leaves_nothing_half_made(
     http: httpx.AsyncClient,
     database: Database,
-    web_app,  # type: ignore[no-untyped-def]
+    web_app,
 ) -> None:
     from tests.test_api import count_incidents, officer_for, report
 
@@ -352,3 +350,7 @@ async def test_a_worker_killed_in_the_middle_of_a_send_sends_it_once_later(
         e for e in sent if e.detail.get("member_id") == council.members[MemberRole.EXECUTIVE_MEMBER]
     ]
     assert record.detail["message_id"] == delivered.message["Message-ID"]
+
+
+def _addressed_to(domain: str, mail: ReceivedMail) -> bool:
+    return mail.to.endswith(domain)

@@ -173,7 +173,7 @@ async def _ready(handle: WorkflowHandle) -> bool:
     return state.stage == Stage.NOTIFYING or state.stage.rank > Stage.NOTIFYING.rank
 
 
-def _ncsc_draft(council: CouncilUnderTest):  # type: ignore[no-untyped-def]
+def _ncsc_draft(council: CouncilUnderTest):
     return lambda m: m.to.endswith(council.domain) and "report to the NCSC by" in m.subject
 
 

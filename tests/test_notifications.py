@@ -86,7 +86,7 @@ def member(language: Language) -> MemberContact:
     )
 
 
-def render(language: Language, **incident_overrides: object):  # type: ignore[no-untyped-def]
+def render(language: Language, **incident_overrides: object):
     return MessageRenderer().render(
         NotificationKind.ACKNOWLEDGEMENT_REQUEST,
         recipient=member(language),

@@ -77,7 +77,7 @@ async def events(
     return [e for e in await timeline(database, handle) if e.kind == kind]
 
 
-async def ico(handle: WorkflowHandle):  # type: ignore[no-untyped-def]
+async def ico(handle: WorkflowHandle):
     return (await handle.query(IncidentWorkflow.state)).obligation(Body.ICO)
 
 
@@ -230,7 +230,7 @@ async def test_deciding_not_to_notify_needs_a_reason_and_is_kept_in_the_breach_r
         assert state.obligation(Body.ICO).state is ObligationState.WAIVED
         await wait_for_events(database, handle, EventKind.OBLIGATION_WAIVED)
 
-    async def recorded():  # type: ignore[no-untyped-def]
+    async def recorded():
         async with database.session() as session:
             record = await reporting.breach_of(handle.id.removeprefix("incident-"), session=session)
         return record if record and record.ico_decision == "not_notified" else None
@@ -265,6 +265,7 @@ async def test_reassessment_starts_and_drops_obligations_and_never_forgets(
         # The ICO's clock runs from awareness (ten minutes before opening), not from the
         # reassessment that made it required.
         required = state.obligation(Body.ICO)
+        assert required.clock_started_at is not None and required.required_since is not None
         assert required.clock_started_at < required.required_since - timedelta(minutes=5)
         assert required.deadline == required.clock_started_at + timedelta(hours=72)
         assert state.obligation(Body.AFFECTED_INDIVIDUALS).state is ObligationState.DUE
@@ -452,7 +453,7 @@ async def test_the_breach_register_records_why_the_ico_was_not_told(
         handle = await start(time_skipping, database, council, queue)
         incident_id = handle.id.removeprefix("incident-")
 
-        async def decided(decision: str):  # type: ignore[no-untyped-def]
+        async def decided(decision: str):
             async with database.session() as session:
                 record = await reporting.breach_of(incident_id, session=session)
             return record if record and record.ico_decision == decision else None

@@ -151,7 +151,7 @@ async def test_a_tlp_red_incident_tells_its_details_to_the_named_members_only(
             lambda m: m.to == council.email(MemberRole.DEPUTY_EXECUTIVE_MEMBER)
         )
 
-    def mail_to(role: MemberRole):  # type: ignore[no-untyped-def]
+    def mail_to(role: MemberRole):
         return mail_server.inbox.messages(lambda m: m.to == council.email(role))[0]
 
     named = mail_to(MemberRole.EXECUTIVE_MEMBER)

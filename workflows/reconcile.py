@@ -15,8 +15,9 @@ with workflow.unsafe.imports_passed_through():
 class ReconciliationWorkflow:
     @workflow.run
     async def run(self) -> list[str]:
-        return await workflow.execute_activity(
+        repaired: list[str] = await workflow.execute_activity(
             RECONCILE_UNSTARTED,
             result_type=list[str],
             start_to_close_timeout=timedelta(minutes=2),
         )
+        return repaired

@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,7 @@ async def record() -> None:
                     if with_directory:
                         async with database.reading() as session:
                             limit["snapshot"] = await snapshot_authority(
-                                council.authority.id, session=session
+                                council.id, session=session
                             )
                     async with build_worker(env.client, database, settings, task_queue=queue):
                         handle = await env.client.start_workflow(
@@ -244,7 +245,7 @@ async def record() -> None:
                             id=row.workflow_id,
                             task_queue=queue,
                         )
-                        await eventually(lambda handle=handle: _ready(handle))
+                        await eventually(partial(_ready, handle))
                         await scenario(env, handle, council)
                         await handle.result()
                         found = await fetch_from_server(env.client, handle.id)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.archive import ArchiveActivities
+from activities.breach import BreachActivities
 from activities.directory import DirectoryActivities
 from activities.mail import NotificationActivities
 from activities.reconcile import ReconcileActivities
@@ -37,4 +38,5 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         notifications.send_notification,
         ArchiveActivities(database).archive_history,
         ReconcileActivities(database, settings.task_queue).reconcile,
+        BreachActivities(database).amend_breach_record,
     ]

@@ -19,6 +19,7 @@ RECORD_TIMELINE = "record_timeline"
 SEND_NOTIFICATION = "send_notification"
 ARCHIVE_HISTORY = "archive_history"
 RECONCILE_UNSTARTED = "reconcile_unstarted"
+AMEND_BREACH_RECORD = "amend_breach_record"
 
 #: The failure type of a notification no retry can deliver (the server refused the address).
 RECIPIENT_REJECTED = "RecipientRejected"
@@ -32,6 +33,17 @@ class ArchiveRequest(BaseModel):
 
 class SnapshotRequest(BaseModel):
     authority_id: int
+
+
+class BreachAmendment(BaseModel):
+    incident_id: str
+    authority_id: int
+    changes: dict[str, Any]
+
+
+class BreachAmended(BaseModel):
+    before: dict[str, Any]
+    """The value each changed field had; a field that already held its new value is absent."""
 
 
 class TimelineEntry(BaseModel):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from domain.breach import BreachFacts
 from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
 from domain.vocabulary import NcscCategory
 
@@ -34,6 +36,9 @@ class Acknowledge(BaseModel):
     member_id: int
     actor: str
     via: AcknowledgementChannel = AcknowledgementChannel.API
+    member_name: str | None = None
+    """The member's name as the directory has it now: a role's new holder acknowledging an
+    incident opened under the previous one is recorded under their own name."""
 
 
 class AddNote(BaseModel):
@@ -85,6 +90,19 @@ class MarkContained(BaseModel):
 class MarkRecovered(BaseModel):
     actor: str
     note: str | None = Field(None, max_length=5000)
+
+
+class AmendBreachRecord(BaseModel):
+    """A change to the incident's breach register entry, recorded on its timeline."""
+
+    changes: dict[str, Any]
+    """The fields to change and their new values (a `BreachFacts` with only those given)."""
+    actor: str
+
+    @field_validator("changes")
+    @classmethod
+    def _breach_fields_only(cls, changes: dict[str, Any]) -> dict[str, Any]:
+        return BreachFacts.model_validate(changes).given()
 
 
 class CloseIncident(BaseModel):

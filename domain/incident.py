@@ -37,6 +37,9 @@ class IncidentDetails(BaseModel):
     and carry nothing but the reference and a link."""
     reporter_name: str
     reporter_email: str
+    opened_by: str | None = None
+    """Who opened the incident, from their credentials: the timeline's actor. The reporter is
+    recorded as given; the two differ when an officer opens an incident for someone else."""
 
     @property
     def assessment(self) -> Assessment:

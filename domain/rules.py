@@ -14,6 +14,7 @@ from domain.activity_contracts import IcoDecision
 from domain.commands import (
     Acknowledge,
     AddNote,
+    AmendBreachRecord,
     CloseIncident,
     Reassess,
     RecordSubmission,
@@ -173,6 +174,11 @@ def check_waiver(file: IncidentFile, command: WaiveObligation) -> None:
         raise Refusal(
             "A decision not to report needs its reason recorded (at least 10 characters)."
         )
+
+
+def check_breach_amendment(command: AmendBreachRecord) -> None:
+    if not command.changes:
+        raise Refusal("The change to the breach register gives no field to change.")
 
 
 def check_contain(file: IncidentFile) -> None:

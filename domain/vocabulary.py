@@ -172,6 +172,8 @@ class EventKind(StrEnum):
     OBLIGATION_REOPENED = "obligation_reopened"
     OBLIGATION_NOT_REQUIRED = "obligation_not_required"
     BODY_NOTIFICATION_SUPPRESSED = "body_notification_suppressed"
+    BREACH_RECORD_AMENDED = "breach_record_amended"
+    """A change to the breach register entry: which fields, before and after."""
     CONTAINED = "contained"
     RECOVERED = "recovered"
     CLOSED = "closed"

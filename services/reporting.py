@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,6 +68,25 @@ async def update_breach(
     await session.commit()
     await session.refresh(record)
     return record
+
+
+async def amend_breach(
+    incident_id: str, authority_id: int, changes: dict[str, Any], *, session: AsyncSession
+) -> dict[str, Any]:
+    """Apply a change to the register entry; returns what each changed field held before."""
+    record = await ensure_breach_record(incident_id, authority_id, session=session)
+    before = {
+        field: getattr(record, field)
+        for field, value in changes.items()
+        if field in BREACH_FIELDS and getattr(record, field) != value
+    }
+    for field in before:
+        setattr(record, field, changes[field])
+    if before:
+        record.updated_at = datetime.now(UTC)
+        session.add(record)
+    await session.commit()
+    return before
 
 
 async def breach_register(

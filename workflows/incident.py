@@ -22,13 +22,20 @@ from temporalio.workflow import ParentClosePolicy
 
 from workflows.escalation import EscalationChains
 from workflows.obligations import ObligationClocks
+from workflows.process import DATABASE_ACTIVITY
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
-    from domain.activity_contracts import ArchiveRequest
+    from domain.activity_contracts import (
+        AMEND_BREACH_RECORD,
+        ArchiveRequest,
+        BreachAmended,
+        BreachAmendment,
+    )
     from domain.commands import (
         Acknowledge,
         AddNote,
+        AmendBreachRecord,
         CloseIncident,
         MarkContained,
         MarkRecovered,
@@ -83,7 +90,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self._record(
             EventKind.OPENED,
             f"Incident {incident.reference} opened: {incident.title}",
-            actor=incident.reporter_name,
+            actor=incident.opened_by or incident.reporter_name,
+            reporter=incident.reporter_name if incident.opened_by else None,
             category=int(incident.category),
             incident_type=incident.incident_type.value,
             tlp=incident.tlp.value,
@@ -272,14 +280,15 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @workflow.update
     async def acknowledge(self, command: Acknowledge) -> IncidentState:
-        member = self._directory.member_by_id(command.member_id)
-        assert member is not None and member.role is not None  # checked by the validator
+        known = self._directory.member_by_id(command.member_id)
+        assert known is not None and known.role is not None  # checked by the validator
+        member = known.model_copy(update={"name": command.member_name or known.name})
         now = workflow.now()
         self.file.acknowledgements.append(
             Acknowledgement(
                 member_id=command.member_id,
                 name=member.name,
-                role=member.role,
+                role=known.role,
                 at=now,
                 via=command.via.value,
             )
@@ -292,11 +301,11 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 answered.append(chain.value)
         self._record(
             EventKind.ACKNOWLEDGED,
-            f"{member.name} ({member.role.value.replace('_', ' ')}) acknowledged",
+            f"{member.name} ({known.role.value.replace('_', ' ')}) acknowledged",
             actor=command.actor,
             member_id=command.member_id,
             name=member.name,
-            role=member.role.value,
+            role=known.role.value,
             via=command.via.value,
             chains=answered,
         )
@@ -426,6 +435,35 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     def _validate_waive_obligation(self, command: WaiveObligation) -> None:
         self._require_open()
         _checked(lambda: rules.check_waiver(self.file, command))
+
+    @workflow.update
+    async def amend_breach_record(self, command: AmendBreachRecord) -> IncidentState:
+        details = self.file.details
+        amended: BreachAmended = await workflow.execute_activity(
+            AMEND_BREACH_RECORD,
+            BreachAmendment(
+                incident_id=details.incident_id,
+                authority_id=details.authority_id,
+                changes=command.changes,
+            ),
+            result_type=BreachAmended,
+            **DATABASE_ACTIVITY,
+        )
+        after = command.changes
+        self._record(
+            EventKind.BREACH_RECORD_AMENDED,
+            "Breach register entry amended: " + ", ".join(f.replace("_", " ") for f in after),
+            actor=command.actor,
+            fields=sorted(after),
+            before=amended.before,
+            after=after,
+        )
+        return self._answer()
+
+    @amend_breach_record.validator
+    def _validate_amend_breach_record(self, command: AmendBreachRecord) -> None:
+        self._require_open()
+        _checked(lambda: rules.check_breach_amendment(command))
 
     @workflow.update
     async def contain(self, command: MarkContained) -> IncidentState:

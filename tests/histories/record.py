@@ -25,6 +25,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.history import fetch_from_server
 from domain.commands import (
+    Acknowledge,
+    AmendBreachRecord,
     CloseIncident,
     MarkContained,
     MarkRecovered,
@@ -34,7 +36,7 @@ from domain.commands import (
 )
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
-from domain.vocabulary import NcscCategory
+from domain.vocabulary import MemberRole, NcscCategory
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
@@ -163,6 +165,26 @@ async def handed_over_mid_escalation(
     await _close(handle)
 
 
+async def breach_record_amended(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """The breach register entry amended through the workflow; a role's new holder
+    acknowledges under their own name."""
+    await handle.execute_update(
+        IncidentWorkflow.amend_breach_record,
+        AmendBreachRecord(changes={"facts": "Payroll file sent to the wrong person"}, actor="dpo"),
+    )
+    await handle.execute_update(
+        IncidentWorkflow.acknowledge,
+        Acknowledge(
+            member_id=council.members[MemberRole.EXECUTIVE_MEMBER],
+            member_name="A New Executive Member",
+            actor="A New Executive Member",
+        ),
+    )
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -191,6 +213,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "handed_over_mid_escalation": (
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True, "update_limit": 10},
         handed_over_mid_escalation,
+    ),
+    "breach_record_amended": (
+        {"category": NcscCategory.SUBSTANTIAL, "personal_data": True, "with_directory": True},
+        breach_record_amended,
     ),
     # Closing records each unanswered chain as stopped (patched in).
     "closed_while_escalating": (

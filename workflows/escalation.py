@@ -149,6 +149,30 @@ class EscalationChains(IncidentProcess):
             include_acknowledge_link=True,
         )
 
+    def _stop_unanswered_chains(self) -> None:
+        """Closing ends every escalation still waiting; the record says so, and why."""
+        for state in self.file.chains:
+            if state.acknowledged_by is not None or not state.notified_member_ids:
+                continue
+            state.stopped_at = workflow.now()
+            waiting_on = self._directory.member_by_id(state.notified_member_ids[-1])
+            name = waiting_on.name if waiting_on else "nobody"
+            chain = state.chain.value.replace("_", " ")
+            self._record(
+                EventKind.ESCALATION_STOPPED,
+                f"Escalation in the {chain} chain stopped: the incident was closed "
+                + (
+                    "after nobody in the chain acknowledged"
+                    if state.unacknowledged
+                    else f"while waiting for {name} to acknowledge"
+                ),
+                chain=state.chain.value,
+                level=state.level,
+                member_id=waiting_on.member_id if waiting_on else None,
+                name=waiting_on.name if waiting_on else None,
+                reason="incident_closed",
+            )
+
     def _respond_by(self) -> datetime:
         return workflow.now() + self._directory.policy.ack_timeout(self.file.details.category)
 

@@ -249,30 +249,6 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 facts=self._facts(sealed_at_event=sealed_at_event),
             )
 
-    def _record_stopped_chains(self) -> None:
-        """Closing ends every escalation still waiting; the record says so, and why."""
-        for state in self.file.chains:
-            if state.acknowledged_by is not None or not state.notified_member_ids:
-                continue
-            state.stopped_at = workflow.now()
-            waiting_on = self._directory.member_by_id(state.notified_member_ids[-1])
-            name = waiting_on.name if waiting_on else "nobody"
-            chain = state.chain.value.replace("_", " ")
-            self._record(
-                EventKind.ESCALATION_STOPPED,
-                f"Escalation in the {chain} chain stopped: the incident was closed "
-                + (
-                    "after nobody in the chain acknowledged"
-                    if state.unacknowledged
-                    else f"while waiting for {name} to acknowledge"
-                ),
-                chain=state.chain.value,
-                level=state.level,
-                member_id=waiting_on.member_id if waiting_on else None,
-                name=waiting_on.name if waiting_on else None,
-                reason="incident_closed",
-            )
-
     # ---------------------------------------------------------------- updates
 
     def _require_open(self) -> None:
@@ -507,7 +483,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             summary=self.file.closing_summary,
         )
         if workflow.patched(CLOSURE_STOPS_CHAINS):
-            self._record_stopped_chains()
+            self._stop_unanswered_chains()
         self._closed_sequence = self.file.sequence
         return self._answer()
 

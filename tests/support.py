@@ -22,7 +22,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from domain.access import AccessRole
 from domain.commands import Acknowledge, AddNote
-from domain.incident import OpenIncident
+from domain.incident import IncidentDetails, OpenIncident
 from domain.obligations import Body
 from domain.vocabulary import EventKind, IncidentType, Language, MemberRole, NcscCategory, Tlp
 from models import (
@@ -354,3 +354,23 @@ async def sign_in(http: httpx.AsyncClient, email: str, password: str, next: str 
     return await http.post(
         "/signin", data={"csrf_token": csrf, "email": email, "password": password, "next": next}
     )
+
+
+def incident_details(at: datetime, **overrides: Any) -> IncidentDetails:
+    """An incident as its workflow is told it, detected and known at `at`, for tests that need
+    no database."""
+    return IncidentDetails(
+        incident_id="0b0e4f6a-0000-4000-8000-000000000001",
+        reference="CDF-2026-0007",
+        authority_id=4,
+        authority_code="CDF",
+        title="Ransomware on the revenues file server",
+        description="Files encrypted; ransom note found.",
+        incident_type=IncidentType.RANSOMWARE,
+        category=NcscCategory.SIGNIFICANT,
+        detected_at=at,
+        aware_at=at,
+        tlp=Tlp.AMBER_STRICT,
+        reporter_name="Rhys",
+        reporter_email="rhys@oncall.example",
+    ).model_copy(update=overrides)

@@ -23,10 +23,8 @@ from domain.incident import IncidentDetails
 from domain.obligations import Body
 from domain.vocabulary import (
     Chain,
-    IncidentType,
     Language,
     MemberRole,
-    NcscCategory,
     NotificationKind,
     Tlp,
 )
@@ -37,6 +35,7 @@ from notifications.render import (
     RenderedDraft,
     RenderedMessage,
 )
+from tests.support import incident_details
 
 WRITTEN_IN = (Language.ENGLISH, Language.WELSH)
 #: Sent in place of any kind when the message may carry no detail.
@@ -62,21 +61,7 @@ def domain_enums() -> list[type[Enum]]:
 
 
 def incident(**overrides: object) -> IncidentDetails:
-    return IncidentDetails(
-        incident_id="0b0e4f6a-0000-4000-8000-000000000009",
-        reference="CDF-2026-0009",
-        authority_id=4,
-        authority_code="CDF",
-        title="Ransomware on the revenues file server",
-        description="Files encrypted; ransom note found.",
-        incident_type=IncidentType.RANSOMWARE,
-        category=NcscCategory.SIGNIFICANT,
-        detected_at=NOW,
-        aware_at=NOW,
-        tlp=Tlp.AMBER,
-        reporter_name="Rhys",
-        reporter_email="rhys@oncall.example",
-    ).model_copy(update=overrides)
+    return incident_details(NOW, **({"reference": "CDF-2026-0009", "tlp": Tlp.AMBER} | overrides))
 
 
 #: Every fact any template may read.

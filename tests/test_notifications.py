@@ -30,12 +30,9 @@ from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.vocabulary import (
     EventKind,
-    IncidentType,
     Language,
     MemberRole,
-    NcscCategory,
     NotificationKind,
-    Tlp,
 )
 from models import SentNotification
 from models.notification import DeliveryStatus
@@ -48,6 +45,7 @@ from services import deliveries
 from services.incidents import details_of
 from tests.support import (
     MailServer,
+    incident_details,
     make_authority,
     open_test_incident,
     start_incident,
@@ -59,21 +57,7 @@ RESPOND_BY = datetime(2026, 7, 4, 13, 30, tzinfo=UTC)  # 14:30 in Cardiff (BST)
 
 
 def incident(**overrides: object) -> IncidentDetails:
-    return IncidentDetails(
-        incident_id="0b0e4f6a-0000-4000-8000-000000000001",
-        reference="CDF-2026-0007",
-        authority_id=4,
-        authority_code="CDF",
-        title="Ransomware on the revenues file server",
-        description="Files encrypted; ransom note found.",
-        incident_type=IncidentType.RANSOMWARE,
-        category=NcscCategory.SIGNIFICANT,
-        detected_at=RESPOND_BY,
-        aware_at=RESPOND_BY,
-        tlp=Tlp.AMBER_STRICT,
-        reporter_name="Rhys",
-        reporter_email="rhys@oncall.example",
-    ).model_copy(update=overrides)
+    return incident_details(RESPOND_BY, **overrides)
 
 
 def member(language: Language) -> MemberContact:

@@ -16,30 +16,22 @@ from domain.commands import (
     WaiveObligation,
 )
 from domain.directory import AuthoritySnapshot
-from domain.incident import IncidentDetails, IncidentFile
+from domain.incident import IncidentFile
 from domain.obligations import NATIONAL_RULES, Body, ObligationState, PersonalDataRisk
 from domain.policy import EscalationPolicy
-from domain.vocabulary import IncidentType, NcscCategory, Tlp
+from domain.vocabulary import NcscCategory
+from tests.support import incident_details
 
 DETECTED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 NOW = DETECTED + timedelta(days=1)
 
 
 def _file(**details: object) -> IncidentFile:
-    incident = IncidentDetails(
-        incident_id="i-1",
+    incident = incident_details(
+        DETECTED,
         reference="CDF-2026-0001",
-        authority_id=1,
-        authority_code="CDF",
-        title="Ransomware on a file server",
-        description="Files encrypted",
-        incident_type=IncidentType.RANSOMWARE,
         category=NcscCategory.MODERATE,
-        detected_at=DETECTED,
-        aware_at=DETECTED,
-        tlp=Tlp.AMBER,
         reporter_name="Duty officer",
-        reporter_email="duty@example.test",
         **details,
     )
     file = IncidentFile.opened(incident)

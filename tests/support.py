@@ -21,9 +21,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from domain.access import AccessRole
-from domain.commands import Acknowledge, AddNote
+from domain.commands import Acknowledge, AddNote, CloseIncident, WaiveObligation
 from domain.incident import IncidentDetails, OpenIncident
 from domain.obligations import Body
+from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, Language, MemberRole, NcscCategory, Tlp
 from models import (
     Authority,
@@ -307,6 +308,21 @@ async def acknowledge_both_chains(handle: WorkflowHandle, council: CouncilUnderT
             IncidentWorkflow.acknowledge,
             Acknowledge(member_id=council.members[role], actor=role.value),
         )
+
+
+async def settle_and_close(handle: WorkflowHandle, summary: str) -> IncidentState:
+    """Record every obligation still open as told by telephone, then close the incident."""
+    state = await handle.query(IncidentWorkflow.state)
+    for obligation in state.obligations:
+        if obligation.state.open:
+            await handle.execute_update(
+                IncidentWorkflow.waive_obligation,
+                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="officer"),
+            )
+    closed: IncidentState = await handle.execute_update(
+        IncidentWorkflow.close, CloseIncident(summary=summary, actor="officer")
+    )
+    return closed
 
 
 async def add_notes(handle: WorkflowHandle, count: int) -> None:

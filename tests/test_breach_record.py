@@ -10,12 +10,12 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.breach import BreachFacts
-from domain.commands import AmendBreachRecord, CloseIncident, Rejection, WaiveObligation
+from domain.commands import AmendBreachRecord, Rejection
 from domain.vocabulary import EventKind
 from runtime.database import Database
 from runtime.settings import Settings
 from services.reporting import breach_of
-from tests.support import make_authority, start_incident, wait_for_events
+from tests.support import make_authority, settle_and_close, start_incident, wait_for_events
 from workflows import IncidentWorkflow
 
 
@@ -51,17 +51,7 @@ async def test_each_change_is_recorded_with_who_what_and_before(
     assert record is not None and record.approximate_records == 400
     assert record.facts == "Payroll file emailed to the wrong person"
 
-    state = await handle.query(IncidentWorkflow.state)
-    for obligation in state.obligations:
-        if obligation.state.open:
-            await handle.execute_update(
-                IncidentWorkflow.waive_obligation,
-                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="o"),
-            )
-    await handle.execute_update(
-        IncidentWorkflow.close,
-        CloseIncident(summary="Recalled the email; the recipient deleted it.", actor="o"),
-    )
+    await settle_and_close(handle, "Recalled the email; the recipient deleted it.")
     await handle.result()
     # A closed incident's workflow has finished: nothing can reach the entry through it.
     with pytest.raises(RPCError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from domain.commands import CloseIncident, WaiveObligation
+from domain.commands import CloseIncident
 from domain.vocabulary import Chain, EventKind, MemberRole
 from runtime.database import Database
 from runtime.settings import Settings
@@ -13,6 +13,7 @@ from tests.support import (
     acknowledge_both_chains,
     make_authority,
     make_user,
+    settle_and_close,
     sign_in,
     start_incident,
     timeline,
@@ -33,17 +34,7 @@ async def test_closing_stops_each_unanswered_chain_on_the_record(
         dev_server.client, database, council, dev_settings.task_queue, personal_data=True
     )
     await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
-    state = await handle.query(IncidentWorkflow.state)
-    for obligation in state.obligations:
-        if obligation.state.open:
-            await handle.execute_update(
-                IncidentWorkflow.waive_obligation,
-                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="officer"),
-            )
-    closed = await handle.execute_update(
-        IncidentWorkflow.close,
-        CloseIncident(summary="A false alarm: the server was being patched.", actor="officer"),
-    )
+    closed = await settle_and_close(handle, "A false alarm: the server was being patched.")
 
     assert all(chain.stopped_at == closed.closed_at for chain in closed.chains)
     assert all(chain.respond_by is None for chain in closed.chains)

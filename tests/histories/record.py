@@ -27,12 +27,10 @@ from audit.history import fetch_from_server
 from domain.commands import (
     Acknowledge,
     AmendBreachRecord,
-    CloseIncident,
     MarkContained,
     MarkRecovered,
     Reassess,
     RecordSubmission,
-    WaiveObligation,
 )
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
@@ -52,6 +50,7 @@ from tests.support import (
     eventually,
     make_authority,
     open_test_incident,
+    settle_and_close,
 )
 from worker import build_worker
 from workflows import IncidentWorkflow
@@ -67,17 +66,7 @@ async def _ready(handle: WorkflowHandle) -> bool:
 
 
 async def _close(handle: WorkflowHandle) -> None:
-    """Settle whatever is still open (recorded as told by telephone), then close."""
-    state = await handle.query(IncidentWorkflow.state)
-    for obligation in state.obligations:
-        if obligation.state.open:
-            await handle.execute_update(
-                IncidentWorkflow.waive_obligation,
-                WaiveObligation(body=obligation.body, reason="Told by telephone", actor="officer"),
-            )
-    await handle.execute_update(
-        IncidentWorkflow.close, CloseIncident(summary=SUMMARY, actor="officer")
-    )
+    await settle_and_close(handle, SUMMARY)
 
 
 async def acknowledged_and_closed(

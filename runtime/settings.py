@@ -5,12 +5,14 @@ Secrets (the SMTP password, the secret key) only ever come from here, never from
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, IPvAnyNetwork, NonNegativeInt, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from runtime.payloads import PayloadKeys, embedded_keys
 
@@ -27,6 +29,18 @@ class SmtpTls(StrEnum):
 class LogFormat(StrEnum):
     CONSOLE = "console"
     JSON = "json"
+
+
+def _listed(value: Any) -> Any:
+    """A list in an environment variable: JSON (`[0, 5]`) or separated by commas (`0,5`)."""
+    if not isinstance(value, str):
+        return value
+    if value.strip().startswith("["):
+        return json.loads(value)
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+Listed = BeforeValidator(_listed)
 
 
 class Settings(BaseSettings):
@@ -75,11 +89,45 @@ class Settings(BaseSettings):
         72, description="How long an acknowledge link in an email stays valid."
     )
     rate_limit_sign_in: str = Field(
-        "10/minute", description="Sign-in attempts allowed per address and per account."
+        "10/minute",
+        description="Password tries (sign-in and the tokens page) and wrong API tokens allowed "
+        "per client address.",
     )
-    rate_limit_api: str = Field("600/minute", description="API requests allowed per token.")
+    rate_limit_api: str = Field(
+        "600/minute",
+        description="API requests allowed per person (all their tokens together), or per "
+        "system token.",
+    )
     rate_limit_incidents: str = Field(
         "60/minute", description="Incidents an authority may open (a runaway script, not a crisis)."
+    )
+    rate_limit_notes: str = Field(
+        "30/minute", description="Notes added to one incident, by everyone together."
+    )
+    rate_limit_incident_changes: str = Field(
+        "30/minute",
+        description="Other changes to one incident (reassessments, submissions, waivers, "
+        "stages), by everyone together. Acknowledging and closing are never held back.",
+    )
+    max_tokens_per_user: int = Field(
+        5, ge=1, description="Live (neither expired nor revoked) API tokens one person may hold."
+    )
+    sign_in_delays: Annotated[list[NonNegativeInt], NoDecode, Listed] = Field(
+        [0, 0, 0, 5, 15, 30, 60, 120, 300],
+        description="Seconds an address waits before its next password try for an account, "
+        "after its 1st, 2nd, ... wrong password for it in the last hour; the last applies to "
+        "every later one. An address with no wrong password never waits.",
+    )
+    sign_in_account_alarm: int = Field(
+        10,
+        ge=1,
+        description="Wrong passwords for one account in the last hour, from every address "
+        "together, after which each further wrong one makes its address wait the longest delay.",
+    )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode, Listed] = Field(
+        [],
+        description="Reverse proxies (addresses or networks, comma-separated) whose "
+        "X-Forwarded-For header names the client; none by default, so the header is ignored.",
     )
     rate_limit_storage: str = Field(
         "async+memory://", description="Where rate limits are counted (async+redis://... to share)."

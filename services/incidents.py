@@ -47,7 +47,7 @@ async def _next_number(authority_id: int, year: int, *, session: AsyncSession) -
         )
         .returning(counter.c.last_number)
     )
-    return (await session.exec(statement)).scalar_one()  # type: ignore[call-overload]
+    return (await session.exec(statement)).scalar_one()
 
 
 async def find_by_idempotency_key(
@@ -67,9 +67,11 @@ class IncidentCreate(BaseModel):
 
     The one list of an incident's reported facts. The API's request and the form check them
     (`web.schemas.IncidentRequest`), and the table row is made from them field by field.
+    Strict: each fact arrives as its own type (a category as `NcscCategory`, a flag as a
+    bool, a moment as a datetime), never coerced from something that resembles it.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     title: str
     description: str

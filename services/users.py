@@ -1,10 +1,13 @@
-"""People who sign in: creating them, checking their passwords, locking out guessers."""
+"""People who sign in: creating them and checking their passwords.
+
+Guessing is slowed where the guesses arrive (`web.rate_limits.SignInDelays`: delays per account
+and address), not by locking the account, which anyone who knew the address could do."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -13,11 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.access import AccessRole
 from domain.vocabulary import MemberRole
 from models import User, UserGrant
-from security.passwords import hash_password, needs_rehash, verify_password
-
-#: After this many wrong passwords in a row, the account waits `LOCKOUT` before the next try.
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
+from security.passwords import check_strength, hash_password, needs_rehash, verify_password
 
 
 class UserExists(ValueError):
@@ -49,9 +48,12 @@ async def create_user(
     all_authorities: bool = False,
     session: AsyncSession,
 ) -> User:
-    """A new person; raises WeakPassword or UserExists with a message for them."""
-    if await user_by_email(email, session=session) is not None:
-        raise UserExists(f"There is already a user with the address {email}.")
+    """A new person; raises WeakPassword, ValueError or UserExists with a message for them.
+
+    Whether the address is taken is checked last, once everything else about the request is
+    known to be good: a request that is wrong anyway must not reveal whether somebody, perhaps
+    at another authority, already has the address."""
+    check_strength(password)
     if role is AccessRole.RESPONSIBLE_MEMBER and member_role is None:
         raise ValueError("A responsible member's user needs the role they hold (member_role).")
     if (
@@ -60,6 +62,8 @@ async def create_user(
         and authority_id is None
     ):
         raise ValueError(f"A {role.value.replace('_', ' ')} belongs to an authority.")
+    if await user_by_email(email, session=session) is not None:
+        raise UserExists(f"There is already a user with the address {email}.")
     user = User(
         email=email.strip().lower(),
         name=name.strip(),
@@ -79,12 +83,10 @@ async def create_user(
     return user
 
 
-#: The one answer to every refused sign-in, so that it reveals neither which addresses have
-#: accounts nor which are locked.
+#: The one answer to every refused sign-in, so that it reveals no accounts.
 REFUSED = SignInRefused(
-    "That email address and password do not match. After "
-    f"{MAX_FAILED_SIGN_INS} wrong passwords an account waits "
-    f"{LOCKOUT.seconds // 60} minutes before the next try."
+    "That email address and password do not match. / "
+    "Nid yw'r cyfeiriad e-bost a'r cyfrinair yn cyfateb."
 )
 
 
@@ -93,42 +95,18 @@ async def authenticate(
 ) -> User | SignInRefused:
     """The user, or the one refusal. Password hashing runs off the event loop (it is slow on
     purpose), and the same work is done for an unknown address, so timing reveals nothing."""
-    now = now or datetime.now(UTC)
     user = await user_by_email(email, session=session)
     usable = user is not None and user.disabled_at is None
-    locked = usable and user.locked_until is not None and user.locked_until > now  # type: ignore[union-attr,operator]
-    checked_hash = user.password_hash if usable and not locked else None  # type: ignore[union-attr]
+    checked_hash = user.password_hash if user is not None and usable else None
     matches = await asyncio.to_thread(verify_password, checked_hash, password)
-    if user is None or not usable or locked:
+    if user is None or not usable or not matches:
         return REFUSED
-    if not matches:
-        await _count_failure(user, now, session=session)
-        return REFUSED
-    user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
+    user.last_sign_in_at = now or datetime.now(UTC)
     if needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, password, check=False)
     session.add(user)
     await session.commit()
     return user
-
-
-async def _count_failure(user: User, now: datetime, *, session: AsyncSession) -> None:
-    """Counted in the database, so parallel guesses cannot slip under the limit."""
-    failures = (
-        await session.exec(
-            update(User)
-            .where(col(User.id) == user.id)
-            .values(failed_sign_ins=User.failed_sign_ins + 1)
-            .returning(User.failed_sign_ins)  # type: ignore[arg-type]
-        )
-    ).scalar_one()
-    if failures >= MAX_FAILED_SIGN_INS:
-        await session.exec(
-            update(User)
-            .where(col(User.id) == user.id)
-            .values(locked_until=now + LOCKOUT, failed_sign_ins=0)
-        )
-    await session.commit()
 
 
 async def end_sessions(user: User, *, session: AsyncSession) -> None:

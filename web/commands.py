@@ -2,10 +2,11 @@
 
 An `Action` says, in one entry of `ACTIONS`: the request it accepts (`web.schemas`), where it is
 accepted (the API's `POST /api/incidents/{id}<path>` and the status page's form
-`POST /incidents/{id}/actions/<page>`), the permission it needs, the workflow update it runs, and
-how the request and the person asking become its `domain.commands` command. The API's routes
-(`web.api.actions`) and the status page's form handler (`web.pages.incidents`) are both made
-from `ACTIONS`, so a new step of the workflow is one entry here.
+`POST /incidents/{id}/actions/<page>`), the permission it needs, how often one incident takes it
+(`per_incident`), the workflow update it runs, and how the request and the person asking become
+its `domain.commands` command. The API's routes (`web.api.actions`) and the status page's form
+handler (`web.pages.incidents`) are both made from `ACTIONS`, so a new step of the workflow is
+one entry here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from domain.obligations import Body
 from domain.state import IncidentState
 from models import Incident
 from web.deps import Caller, end_reading, refuse_unless_acknowledging_for_self
-from web.operations import run_update
+from web.operations import OperationError, run_update
+from web.rate_limits import PerIncident, RateLimits, TooFast
 from web.schemas import (
     AcknowledgeRequest,
     AssessmentRequest,
@@ -86,6 +88,10 @@ class Action(Generic[RequestT]):
     permission: Permission = Permission.RUN_INCIDENTS
     guard: Guard | None = None
     """A check beyond the permission, on the valid request, before the update is sent."""
+    per_incident: PerIncident | None = PerIncident.CHANGES
+    """The count it is held to per incident, by everyone together, so that no caller can fill
+    an incident's history (`CONCORDAT_RATE_LIMIT_NOTES`, `..._INCIDENT_CHANGES`); None only
+    for what must get through whatever else is sent, and cannot be repeated."""
     tag: str = "incidents"
 
     @property
@@ -115,6 +121,8 @@ ACTIONS: tuple[Action[Any], ...] = (
         page="acknowledge",
         permission=Permission.ACKNOWLEDGE,
         guard=_acknowledging_for_self,
+        # Each member acknowledges once; a flood of other requests must never hold it back.
+        per_incident=None,
     ),
     Action(
         "add_note",
@@ -126,6 +134,7 @@ ACTIONS: tuple[Action[Any], ...] = (
         "Add a note to the timeline, or a correction of one of its events (`corrects`).",
         path="/notes",
         page="note",
+        per_incident=PerIncident.NOTES,
     ),
     Action(
         "reassess",
@@ -177,6 +186,8 @@ ACTIONS: tuple[Action[Any], ...] = (
         "Close the incident with a summary; a significant one needs its NCSC reference first.",
         path="/close",
         page="close",
+        # An incident closes once; closing must get through whatever else is sent.
+        per_incident=None,
     ),
     Action(
         "record_submission",
@@ -219,12 +230,18 @@ async def perform(
     asking: Asking,
     session: AsyncSession,
     temporal: Client,
+    limits: RateLimits,
 ) -> IncidentState:
-    """Check the action's guard, then send its command to the incident; its new state.
-    Refusals come back as `web.operations.OperationError`."""
+    """Check the action's guard and the incident's count, then send its command to the
+    incident; its new state. Refusals come back as `web.operations.OperationError`."""
     if action.guard is not None:
         await action.guard(caller, incident, request, session)
     await end_reading(session)
+    if action.per_incident is not None:
+        try:
+            await limits.check_incident(action.per_incident, incident.id)
+        except TooFast as refused:
+            raise OperationError(429, refused.message, retry_after=refused.seconds) from None
     return await run_update(
         incident, action.update, action.command(request, asking), temporal=temporal
     )

@@ -156,29 +156,44 @@ _bearer = HTTPBearer(
     auto_error=False, description="A Concordat API token (`concordat token create`)."
 )
 
+UNAUTHENTICATED = (
+    "A valid API token is required: send it as 'Authorization: Bearer <token>'. / "
+    "Mae angen tocyn API dilys: anfonwch ef fel 'Authorization: Bearer <tocyn>'."
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
 
 async def get_api_caller(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    token = (
-        await find_active_token(credentials.credentials, session=session) if credentials else None
-    )
+    if credentials is None:
+        # Nothing was guessed, and nothing was looked up: a 401, however often it is asked.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, UNAUTHENTICATED, headers=_CHALLENGE)
+    token = await find_active_token(credentials.credentials, session=session)
     limits = rate_limits(request)
     if token is None:
         # Guessing tokens is throttled per address, like guessing passwords.
-        await limits.enforce(limits.sign_in, "attempts with a wrong token", client_address(request))
+        await limits.enforce(
+            limits.sign_in,
+            "Too many attempts with a wrong API token from here",
+            "Gormod o ymdrechion gyda thocyn API anghywir o'r fan hon",
+            "wrong-token-from",
+            client_address(request),
+        )
     else:
-        await limits.enforce(limits.api, "requests with this token", f"token-{token.id}")
+        # Per person, whichever of their tokens is used: more tokens buy no more requests.
+        await limits.enforce(
+            limits.api,
+            "Too many API requests from you in the last minute",
+            "Gormod o geisiadau API gennych yn y funud ddiwethaf",
+            f"person-{token.user_id}" if token.user_id is not None else f"token-{token.id}",
+        )
     caller = await Caller.of_token(token, session=session) if token is not None else None
     await end_reading(session)
     if caller is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "A valid API token is required: send it as 'Authorization: Bearer <token>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, UNAUTHENTICATED, headers=_CHALLENGE)
     return caller
 
 

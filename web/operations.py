@@ -27,6 +27,7 @@ from services.incidents import (
     IncidentCreate,
     authority_of,
     details_of,
+    find_by_idempotency_key,
     request_fingerprint,
 )
 from services.starts import IncidentNotStarted, open_and_start
@@ -37,17 +38,23 @@ from services.temporal_gateway import (
     update_incident,
 )
 from web.deps import Caller
-from web.rate_limits import RateLimits
+from web.rate_limits import RateLimits, TooFast
 from web.schemas import IncidentRequest
 
 
 class OperationError(Exception):
     """A request the incident cannot take, with the HTTP status and a sentence for people."""
 
-    def __init__(self, status_code: int, detail: str) -> None:
+    def __init__(self, status_code: int, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.retry_after = retry_after
+        """Seconds to wait before trying again, for a 429 or a 503."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 async def open_incident(
@@ -63,12 +70,28 @@ async def open_incident(
     """Open the incident the request reports, for the API and the form alike; returns it and
     whether it is new (see `services.starts.open_and_start`)."""
     authority = await authority_by_code(request.authority, session=session)
-    if authority is None or not caller.may_act_for(authority.id or 0):
-        raise OperationError(422, f"Unknown authority code {request.authority!r}.")
-    if not await limits.allow(limits.incidents, "open", authority.code):
+    if authority is None or authority.id is None or not caller.may_act_for(authority.id):
         raise OperationError(
-            429, "Too many incidents opened for this authority in the last minute; try again."
+            422,
+            f"Unknown authority code {request.authority!r}. / "
+            f"Cod awdurdod anhysbys {request.authority!r}.",
         )
+    # A retry returns the incident the first request opened, so it is never held back: only
+    # requests that may open a new incident count towards the authority's limit.
+    replayed = idempotency_key is not None and (
+        await find_by_idempotency_key(authority.id, idempotency_key, session=session) is not None
+    )
+    if not replayed:
+        try:
+            await limits.check(
+                limits.incidents,
+                "Too many incidents have been opened for this authority in the last minute",
+                "Agorwyd gormod o ddigwyddiadau i'r awdurdod hwn yn y funud ddiwethaf",
+                "open",
+                authority.code,
+            )
+        except TooFast as refused:
+            raise OperationError(429, refused.message, retry_after=refused.seconds) from None
     incident_in = IncidentCreate(
         **request.model_dump(exclude={"authority"}),
         opened_by=caller.name,

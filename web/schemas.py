@@ -5,13 +5,16 @@ Table rows never leave the server as they are. In Concordat a body is always a r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import pydantic
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -40,7 +43,35 @@ def _not_ancient(moment: datetime) -> datetime:
     return moment
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_not_ancient)]
+#: The shape of an ISO 8601 date and time; anything else (a number of seconds, say) is refused.
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _written_as_a_date(value: Any) -> Any:
+    """A moment arrives as ISO 8601 text (the pages hand over a datetime already): never as a
+    number, which pydantic would otherwise read as seconds since 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_8601.match(value)):
+        return value
+    raise ValueError(
+        "must be a date and time in ISO 8601, e.g. 2026-11-21T14:30:00Z / "
+        "rhaid iddo fod yn ddyddiad ac amser ISO 8601, e.e. 2026-11-21T14:30:00Z"
+    )
+
+
+def _a_number_not_text(value: Any) -> Any:
+    """A category is a JSON number: neither "3" nor true (which Python counts as 1)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(
+        "must be a number, 1 to 6, not text or true/false / "
+        "rhaid iddo fod yn rhif, 1 i 6, nid testun na gwir/gau"
+    )
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_as_a_date), AfterValidator(_not_ancient)]
+Category = Annotated[NcscCategory, BeforeValidator(_a_number_not_text)]
+#: true or false, and nothing Python would take for one ("yes", 1, "0").
+Flag = Annotated[bool, pydantic.Strict()]
 
 
 class Strict(BaseModel):
@@ -65,20 +96,20 @@ class IncidentRequest(Strict):
     title: Annotated[OneLine, StringConstraints(min_length=3, max_length=200)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
     incident_type: IncidentType
-    category: NcscCategory = Field(description="The council's own assessment, NCSC category 1-6.")
-    significant: bool = Field(False, description="Report to the NCSC whatever the category.")
-    personal_data: bool = Field(False, description="Personal data may be involved.")
+    category: Category = Field(description="The council's own assessment, NCSC category 1-6.")
+    significant: Flag = Field(False, description="Report to the NCSC whatever the category.")
+    personal_data: Flag = Field(False, description="Personal data may be involved.")
     personal_data_risk: PersonalDataRisk | None = Field(
         None,
         description="Risk to people from a personal-data breach: risk (the default) or high. "
         "Assessing it unlikely, which means the ICO is not told, is a reassessment with a reason.",
     )
-    email_compromised: bool = Field(
+    email_compromised: Flag = Field(
         False,
         description="The council's email may be read by the attacker: messages go to members' "
         "out-of-band addresses and carry only the reference and a link.",
     )
-    exercise: bool = Field(
+    exercise: Flag = Field(
         False, description="An exercise: every clock runs, no real body is told."
     )
     detected_at: Moment
@@ -185,7 +216,7 @@ class AuditTimelineView(BaseModel):
 
 
 class AcknowledgeRequest(Strict):
-    member_id: int = Field(gt=0)
+    member_id: int = Field(gt=0, le=2**31 - 1)
 
 
 class NoteRequest(Strict):
@@ -196,14 +227,14 @@ class NoteRequest(Strict):
 
 
 class AssessmentRequest(Strict):
-    category: NcscCategory | None = None
-    significant: bool | None = None
-    personal_data: bool | None = None
+    category: Category | None = None
+    significant: Flag | None = None
+    personal_data: Flag | None = None
     personal_data_risk: PersonalDataRisk | None = None
     breach_aware_at: Moment | None = Field(
         None, description="When the council became aware personal data was involved."
     )
-    email_compromised: bool | None = Field(
+    email_compromised: Flag | None = Field(
         None, description="Whether the council's email may be read by the attacker."
     )
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]

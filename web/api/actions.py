@@ -2,7 +2,7 @@
 
 Each route takes the action's request as JSON, checks the action's permission before the
 request is read (another authority's incident is a 404), and answers with the incident's new
-state, or a refusal (409, 422, 503) in `Problem` form.
+state, or a refusal (409, 422, 429, 503) in `Problem` form.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from models import Incident
 from web.api.responses import COMMON, UPDATE
 from web.commands import ACTIONS, Action, Asking, perform
 from web.deps import Caller, SessionDep, TemporalDep, incident_for, requires
+from web.rate_limits import RateLimits, rate_limits
 
 router = APIRouter(prefix="/api/incidents", responses=COMMON)
 
@@ -31,6 +32,7 @@ def _route(action: Action[Any]) -> Callable[..., Awaitable[IncidentState]]:
         caller: Caller,
         session: Any,
         temporal: Any,
+        limits: RateLimits,
         body: Body | None = None,
     ) -> IncidentState:
         return await perform(
@@ -41,6 +43,7 @@ def _route(action: Action[Any]) -> Callable[..., Awaitable[IncidentState]]:
             asking=Asking(caller.name, AcknowledgementChannel.API, body),
             session=session,
             temporal=temporal,
+            limits=limits,
         )
 
     # FastAPI reads what a route needs from its signature: say it with this action's types.
@@ -50,6 +53,7 @@ def _route(action: Action[Any]) -> Callable[..., Awaitable[IncidentState]]:
         "caller": Annotated[Caller, Depends(requires(action.permission))],
         "session": SessionDep,
         "temporal": TemporalDep,
+        "limits": Annotated[RateLimits, Depends(rate_limits)],
     } | ({"body": Body} if action.names_body else {})
     endpoint.__signature__ = Signature(  # type: ignore[attr-defined]
         [Parameter(name, Parameter.KEYWORD_ONLY, annotation=kind) for name, kind in needs.items()],

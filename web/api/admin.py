@@ -152,8 +152,12 @@ async def add_user(user_in: UserRequest, authority: OwnAuthority, session: Sessi
             session=session,
         )
     except UserExists:
+        # Only a request that would otherwise have added the person gets this far (see
+        # `create_user`), and the answer does not say where the address is used.
         raise HTTPException(
-            status.HTTP_409_CONFLICT, "That address cannot be used for a new user."
+            status.HTTP_409_CONFLICT,
+            "That address cannot be used for a new user. / "
+            "Ni ellir defnyddio'r cyfeiriad hwnnw ar gyfer defnyddiwr newydd.",
         ) from None
     except (WeakPassword, ValueError) as refused:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(refused)) from None

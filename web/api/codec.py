@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from domain.access import Permission
 from runtime.payloads import PayloadKeyError
@@ -59,13 +59,21 @@ async def _payloads(request: Request) -> Payloads:
         if not isinstance(sent, dict):
             raise ValueError("the body is not a JSON object")
         return ParseDict(sent, Payloads(), ignore_unknown_fields=True)
+    except RecursionError:
+        # Python's JSON parser recurses once per level: a deep enough body exhausts the stack.
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The JSON is nested too deeply; expected {'payloads': [...]}. / "
+            "Mae'r JSON wedi'i nythu'n rhy ddwfn; disgwylid {'payloads': [...]}.",
+        ) from None
     except (ParseError, ValueError, TypeError) as bad:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"Expected {{'payloads': [...]}}: {bad}"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Expected {{'payloads': [...]}}: {bad} / Disgwylid {{'payloads': [...]}}: {bad}",
         ) from None
 
 
-def _answer(payloads: list) -> JSONResponse:  # type: ignore[type-arg]
+def _answer(payloads: list[Payload]) -> JSONResponse:
     return JSONResponse(MessageToDict(Payloads(payloads=payloads)))
 
 

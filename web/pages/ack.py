@@ -7,8 +7,9 @@ scanners open every link in a message, and an acknowledgement must mean a person
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from domain.clock import uk_time
 from domain.commands import AcknowledgementChannel
@@ -86,7 +87,7 @@ async def _resolve(token: str, settings: SettingsDep, session: SessionDep) -> Ac
     return AckTarget(incident, member, await authority_of(incident, session=session))
 
 
-def _page(request: Request, target: AckTarget, token: str, **context):  # type: ignore[no-untyped-def]
+def _page(request: Request, target: AckTarget, token: str, **context: Any) -> Response:
     return render(
         request,
         "ack.html.j2",
@@ -98,7 +99,7 @@ def _page(request: Request, target: AckTarget, token: str, **context):  # type: 
     )
 
 
-def link_problem_page(request: Request, problem: AckLinkProblem):  # type: ignore[no-untyped-def]
+def link_problem_page(request: Request, problem: AckLinkProblem) -> Response:
     return render(request, "ack.html.j2", status_code=problem.status_code, problem=problem.message)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import types
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import AwareDatetime, BaseModel
@@ -64,7 +66,7 @@ async def get_page_caller(request: Request, session: SessionDep) -> Caller:
 AnyPageCaller = Annotated[Caller, Depends(get_page_caller)]
 
 
-def page_requires(*permissions: Permission):  # type: ignore[no-untyped-def]
+def page_requires(*permissions: Permission) -> Callable[[Caller], Awaitable[Caller]]:
     async def check(caller: AnyPageCaller) -> Caller:
         refuse_without(caller, *permissions)
         return caller
@@ -117,7 +119,7 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any):  # type: ignore[no-untyped-def]
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     return templates.TemplateResponse(
         request,
         template,
@@ -136,12 +138,38 @@ def local_datetime(value: str | None) -> datetime | str | None:
         return value  # let validation explain what is wrong with it
 
 
-def _is_moment(annotation: Any) -> bool:
+def _types_in(annotation: Any) -> list[Any]:
+    """The plain types an annotation allows (inside `Annotated`, `Optional` and unions)."""
     if get_origin(annotation) in (Annotated, Union, types.UnionType):
-        return any(_is_moment(part) for part in get_args(annotation))
-    return annotation is AwareDatetime or (
-        isinstance(annotation, type) and issubclass(annotation, datetime)
+        args = get_args(annotation)
+        parts = args[:1] if get_origin(annotation) is Annotated else args
+        return [plain for part in parts for plain in _types_in(part)]
+    return [annotation]
+
+
+def _is_kind(annotation: Any, kind: type) -> bool:
+    return any(
+        (plain is AwareDatetime and kind is datetime)
+        or (isinstance(plain, type) and issubclass(plain, kind))
+        for plain in _types_in(annotation)
     )
+
+
+#: What a checkbox or a yes/no choice sends.
+_YES, _NO = frozenset({"yes", "on", "true"}), frozenset({"no", "off", "false"})
+
+
+def _form_value(annotation: Any, text: str) -> Any:
+    """A form field's text as the JSON value the API would be sent: the API takes numbers,
+    booleans and moments strictly, and a form has only text."""
+    if _is_kind(annotation, datetime):
+        return local_datetime(text)
+    if _is_kind(annotation, bool):
+        lowered = text.lower()
+        return True if lowered in _YES else False if lowered in _NO else text
+    if _is_kind(annotation, int) and re.fullmatch(r"-?[0-9]{1,18}", text):
+        return int(text)
+    return text  # as sent: validation says what is wrong with it
 
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -150,10 +178,11 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 def from_form(schema: type[RequestT], form: dict[str, Any]) -> RequestT:
     """A page's form read as the request the API takes (`web.schemas`), so both are checked
     alike. An empty field is one left out; a checkbox or a yes/no choice is a boolean; a
-    datetime-local field is UK time. Raises pydantic's `ValidationError`."""
+    number is a number; a datetime-local field is UK time. Raises pydantic's
+    `ValidationError`."""
     values: dict[str, Any] = {}
     for name, field in schema.model_fields.items():
         text = str(form.get(name) or "").strip()
         if text:
-            values[name] = local_datetime(text) if _is_moment(field.annotation) else text
+            values[name] = _form_value(field.annotation, text)
     return schema.model_validate(values)

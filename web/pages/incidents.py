@@ -111,6 +111,7 @@ async def submit_incident(
     # The risk is read only when the breach box is ticked: the list always has a choice.
     reported = values if "personal_data" in values else values | {"personal_data_risk": ""}
     errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
     try:
         create = from_form(IncidentRequest, reported)
         incident, _ = await open_incident(
@@ -127,10 +128,10 @@ async def submit_incident(
         status_code = 422
     except OperationError as refused:
         errors = {"form": refused.detail}
-        status_code = refused.status_code
+        status_code, headers = refused.status_code, refused.headers
     else:
         return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
-    return render(
+    page = render(
         request,
         "incident_new.html.j2",
         status_code=status_code,
@@ -141,6 +142,8 @@ async def submit_incident(
         categories=list(NcscCategory),
         markings=list(Tlp),
     )
+    page.headers.update(headers)
+    return page
 
 
 @router.get("/incidents")
@@ -278,6 +281,7 @@ async def incident_action(
             asking=Asking(caller.name, AcknowledgementChannel.WEB, named),
             session=session,
             temporal=temporal,
+            limits=rate_limits(request),
         )
     except ValidationError as invalid:
         message = _describe(invalid)
@@ -295,7 +299,7 @@ async def incident_action(
             status_code=422,
         )
     except OperationError as refused:
-        return await _status_page(
+        page = await _status_page(
             request,
             caller,
             incident,
@@ -304,4 +308,6 @@ async def incident_action(
             error=refused.detail,
             status_code=refused.status_code,
         )
+        page.headers.update(refused.headers)
+        return page
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)

@@ -11,7 +11,7 @@ from domain.access import AccessRole
 from services.users import SignInRefused, authenticate, end_sessions, user_by_id
 from web.deps import SessionDep
 from web.pages.common import render, safe_next, start_session, verified_form
-from web.rate_limits import client_address, rate_limits
+from web.rate_limits import TooFast, password_turn, settle_password
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,20 +27,21 @@ async def sign_in(
 ):
     email = str(form.get("email", "")).strip()[:320]
     next_path = safe_next(str(form.get("next", "")))
-    limits = rate_limits(request)
-    if not (
-        await limits.allow(limits.sign_in, "sign-in-from", client_address(request))
-        and await limits.allow(limits.sign_in, "sign-in-as", email.lower())
-    ):
-        return render(
+    try:
+        turn = await password_turn(request, email)
+    except TooFast as refused:
+        page = render(
             request,
             "signin.html.j2",
             status_code=429,
             next=next_path,
             email=email,
-            error="Too many sign-in attempts from here; wait a minute and try again.",
+            error=refused.message,
         )
+        page.headers.update(refused.headers)
+        return page
     outcome = await authenticate(email, str(form.get("password", "")), session=session)
+    await settle_password(request, turn, right=not isinstance(outcome, SignInRefused))
     if isinstance(outcome, SignInRefused):
         return render(
             request,

@@ -8,12 +8,13 @@ whether it came from the database, the live Temporal history or the archive.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from domain.activity_contracts import TimelineEntry
+from domain.clock import SignedDuration
 from domain.obligations import Body
 from domain.vocabulary import Chain, EventKind, Stage
 
@@ -24,7 +25,7 @@ class ChainAsOf(BaseModel):
     asked: str | None = None
     """Who was last asked to acknowledge."""
     respond_by: datetime | None = None
-    time_left: timedelta | None = None
+    time_left: SignedDuration | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     unacknowledged: bool = False
@@ -37,7 +38,7 @@ class ClockAsOf(BaseModel):
     state: str
     started_at: datetime | None = None
     deadline: datetime | None = None
-    time_left: timedelta | None = None
+    time_left: SignedDuration | None = None
     """Negative once the deadline has passed."""
     submitted_at: datetime | None = None
     reference: str | None = None

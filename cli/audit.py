@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from audit.history import ArchiveDamaged
-from audit.rebuild import NoHistory, rebuild_incident
+from audit.rebuild import NoHistory, Preference, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json, to_text
 from audit.verify import Head, Verification, heads, verify
 from cli.common import exit_now, settings_with_logging, with_database, with_payload_keys
@@ -143,8 +143,9 @@ def audit_replay(
 ) -> None:
     """Rebuild the incident from its Temporal history and check it against the code and the
     database; exit 1 if anything does not agree."""
-    if source not in ("auto", "server", "archive"):
+    if source not in get_args(Preference):
         raise typer.BadParameter("choose auto, server or archive", param_hint="--source")
+    prefer = cast(Preference, source)
     moment = _moment(as_of) if as_of else None
     settings = with_payload_keys(settings_with_logging())
 
@@ -159,8 +160,8 @@ def audit_replay(
                     converter=converter_for(settings),
                     client=client,
                     session=session,
-                    prefer=source,
-                    as_of=moment,  # type: ignore[arg-type]
+                    prefer=prefer,
+                    as_of=moment,
                 )
             except (NoHistory, ArchiveDamaged, RPCError) as missing:
                 typer.echo(f"No history: {missing}.", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -87,6 +88,7 @@ def worker() -> None:
 def web() -> None:
     """Run the web app and API against CONCORDAT_TEMPORAL_ADDRESS."""
     from runtime.temporal import connect
+    from web.access_log import serving_config
     from web.app import create_app
 
     settings = _with_payload_keys(_settings())
@@ -98,9 +100,7 @@ def web() -> None:
         database = Database(settings.database_url)
         client = await connect(settings)
         app_ = create_app(settings=settings, database=database, temporal=client)
-        await uvicorn.Server(
-            uvicorn.Config(app_, host=settings.web_host, port=settings.web_port)
-        ).serve()
+        await uvicorn.Server(serving_config(app_, settings)).serve()
 
     try:
         asyncio.run(serve())
@@ -174,7 +174,8 @@ async def _authority_id(database: Database, code: str) -> int:
 def token_create(
     name: Annotated[str, typer.Argument(help="Who holds the token; recorded as the actor.")],
     authority: Annotated[
-        str | None, typer.Option(help="Authority code; leave out for every authority.")
+        str | None,
+        typer.Option(help="Authority code; or, said explicitly, --all-authorities."),
     ] = None,
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, help="Days until it expires.")
@@ -187,7 +188,11 @@ def token_create(
         typer.Option(help="Auditors: an authority whose timelines they may read; repeat."),
     ] = None,
     all_authorities: Annotated[
-        bool, typer.Option(help="Auditors: every authority (the ICO, the Welsh Government).")
+        bool,
+        typer.Option(
+            help="Every authority: an on-call system's token for all councils, or an auditor's "
+            "(the ICO, the Welsh Government)."
+        ),
     ] = False,
     user: Annotated[
         str | None,
@@ -203,8 +208,11 @@ def token_create(
     if user and (authority or grant or all_authorities):
         typer.echo("A person's token takes their role and authority; give only --user.", err=True)
         raise typer.Exit(2)
-    if (grant or all_authorities) and role is not AccessRole.AUDITOR:
-        typer.echo("--grant and --all-authorities are for auditors (--role auditor).", err=True)
+    if grant and role is not AccessRole.AUDITOR:
+        typer.echo("--grant is for auditors (--role auditor).", err=True)
+        raise typer.Exit(2)
+    if authority and all_authorities:
+        typer.echo("Give --authority CODE or --all-authorities, not both.", err=True)
         raise typer.Exit(2)
     if (
         not user
@@ -216,6 +224,12 @@ def token_create(
         )
     ):
         typer.echo(f"A {role.value.replace('_', ' ')}'s token needs --authority.", err=True)
+        raise typer.Exit(2)
+    # A token that may run every council's incidents is never made by leaving an option out.
+    if not user and role is AccessRole.ON_CALL_OFFICER and not (authority or all_authorities):
+        typer.echo(
+            "Say which incidents it may run: --authority CODE, or --all-authorities.", err=True
+        )
         raise typer.Exit(2)
     if not user and role is AccessRole.AUDITOR and not (grant or all_authorities or authority):
         typer.echo("Say what an auditor may read: --grant CODE or --all-authorities.", err=True)
@@ -395,6 +409,8 @@ def authority_ncsc_contact(
 
 
 def main() -> None:
+    # What a command writes (a SQLite database, var/, an export) is its owner's alone.
+    os.umask(0o077)
     try:
         app()
     except PayloadKeyError as unreadable:  # a history written with a key this one lacks

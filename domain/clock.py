@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import PlainSerializer, WithJsonSchema
 
 UK_TIME = ZoneInfo("Europe/London")
 
@@ -40,3 +43,45 @@ def uk_moment(text: str) -> datetime:
     if not 2000 <= moment.year <= 2200:
         raise ValueError(f"{text!r} is not a moment of any incident (years 2000 to 2200)")
     return moment if moment.tzinfo else moment.replace(tzinfo=UK_TIME)
+
+
+def iso_duration(delta: timedelta) -> str:
+    """A duration as the API writes it: ISO 8601 in whole seconds ("PT1H30M", "P2DT3H",
+    "PT0S"), with a leading minus when negative (ISO 8601-2: "-PT20M")."""
+    seconds = round(delta / timedelta(seconds=1))
+    days, rest = divmod(abs(seconds), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, rest = divmod(rest, 60)
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (rest, "S")) if n)
+    if not days and not time:
+        return "PT0S"
+    sign, date = "-" if seconds < 0 else "", f"{days}D" if days else ""
+    return f"{sign}P{date}T{time}" if time else f"{sign}P{date}"
+
+
+#: A length of time that is never negative, in JSON an RFC 3339 duration (`format: duration`,
+#: which has neither a sign nor fractions of a second).
+Duration = Annotated[
+    timedelta,
+    PlainSerializer(iso_duration, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "format": "duration", "examples": ["PT1H30M"]}, mode="serialization"
+    ),
+]
+
+#: Time to spare, or overrun: in JSON an ISO 8601 duration in whole seconds, with a leading
+#: minus when negative (ISO 8601-2), which `format: duration` does not allow.
+SignedDuration = Annotated[
+    timedelta,
+    PlainSerializer(iso_duration, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$",
+            "description": "ISO 8601 duration in whole seconds; negative (a leading minus, "
+            "ISO 8601-2) once the time has run out.",
+            "examples": ["PT5H12M", "-PT20M"],
+        },
+        mode="serialization",
+    ),
+]

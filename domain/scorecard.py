@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from domain.clock import Duration, SignedDuration
 from domain.obligations import Body, ObligationState
 from domain.state import IncidentState
 from domain.vocabulary import Chain
@@ -19,7 +20,7 @@ class DeadlineResult(BaseModel):
     submitted_at: datetime | None
     met: bool | None
     """True met, False missed, None still running (or waived)."""
-    margin: timedelta | None
+    margin: SignedDuration | None
     """Time to spare (positive) or overrun (negative) at submission."""
 
 
@@ -27,7 +28,7 @@ class AcknowledgementResult(BaseModel):
     chain: Chain
     requested_at: datetime | None
     acknowledged_at: datetime | None
-    time_to_acknowledge: timedelta | None
+    time_to_acknowledge: Duration | None
     levels_reached: int
     unacknowledged: bool
     stopped_at: datetime | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,9 @@ class MailCatcher:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        # The messages hold live acknowledge links: for the owner's eyes only.
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = (
@@ -27,7 +30,8 @@ class MailCatcher:
         )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-        path.write_bytes(content)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(content)
         message = email.message_from_bytes(content, policy=email.policy.default)
         print(
             f"mail  {', '.join(envelope.rcpt_tos)}  {message['Subject']}  ({path.name})", flush=True

@@ -2,12 +2,16 @@
 
 Starts (unless configured to use real ones) the Temporal dev server with its state in
 var/temporal.db and the mail catcher, then the worker and the web app in this process.
+Everything in var/ is the owner's alone: the databases, the mail with live acknowledge links,
+the keys and the development sign-in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import secrets
 import signal
 import socket
@@ -18,6 +22,7 @@ from pathlib import Path
 import structlog
 import uvicorn
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -33,12 +38,20 @@ from services.councils import seed_councils
 from services.directory import authority_by_code
 from services.tokens import find_active_token, issue_token
 from services.users import create_user, user_by_email
+from web.access_log import serving_config
 from web.app import create_app
 from worker import build_worker, ensure_schedules
 
 log = structlog.get_logger(__name__)
 
 TEMPORAL_PORT = 7233
+
+#: Files and folders made while Concordat runs (here, and by the dev server it starts) are
+#: readable by their owner alone.
+OWNER_ONLY = 0o077
+
+#: The embedded dev server's state, in var/.
+TEMPORAL_STATE = "temporal.db"
 
 
 class EmbeddedWebServer(uvicorn.Server):
@@ -122,7 +135,7 @@ async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Cli
         ui=True,
         ui_port=settings.temporal_ui_port,
         dev_server_existing_path=bundled_binary("temporal"),
-        dev_server_database_filename=str(settings.var_dir / "temporal.db"),
+        dev_server_database_filename=str(settings.var_dir / TEMPORAL_STATE),
         dev_server_log_level="warn",
     )
     stack.push_async_callback(env.shutdown)
@@ -159,9 +172,44 @@ def check_ports_free(settings: Settings) -> None:
         )
 
 
+def _sqlite_files(database_url: str) -> list[Path]:
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return []
+    database = Path(parsed.database)
+    return [database, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
+
+
+def keep_private(settings: Settings) -> None:
+    """var/, and what an earlier start may have left readable to others in it, made the
+    owner's alone; only Concordat's own files, in case var/ is shared with others'."""
+    var = settings.var_dir
+    var.mkdir(mode=0o700, parents=True, exist_ok=True)
+    var.chmod(0o700)
+    ours = [
+        *(var / name for name in ("dev-token", "dev-password", EMBEDDED_KEY_FILE)),
+        *_sqlite_files(settings.database_url),
+        *_sqlite_files(f"sqlite:///{var / TEMPORAL_STATE}"),
+        settings.mail_dir,
+    ]
+    if settings.mail_dir.is_dir() and not settings.mail_dir.is_symlink():
+        ours += settings.mail_dir.glob("*.eml")
+    for path in ours:
+        if path.exists() and not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 async def run_embedded(settings: Settings) -> None:
     check_ports_free(settings)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    previous_umask = os.umask(OWNER_ONLY)
+    try:
+        await _run_embedded(settings)
+    finally:
+        os.umask(previous_umask)
+
+
+async def _run_embedded(settings: Settings) -> None:
+    keep_private(settings)
     await asyncio.to_thread(upgrade_database, settings.database_url)
     database = Database(settings.database_url)
     async with database.session() as session:
@@ -186,9 +234,9 @@ async def run_embedded(settings: Settings) -> None:
         worker = build_worker(client, database, settings)
         await ensure_schedules(client, settings)
         app = create_app(settings=settings, database=database, temporal=client)
-        server = EmbeddedWebServer(
-            uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning")
-        )
+        server = EmbeddedWebServer(serving_config(app, settings, log_level="warning"))
+        # One line per request would bury the mail catcher's; failures are still logged.
+        logging.getLogger("web.access_log").setLevel(logging.WARNING)
         base = f"http://{settings.web_host}:{settings.web_port}"
         print(
             "\nConcordat is running on embedded defaults.\n"

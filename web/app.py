@@ -26,6 +26,7 @@ from web.api.codec import router as codec_api
 from web.api.incidents import router as incidents_api
 from web.api.reporting import router as reporting_api
 from web.limits import RequestSizeLimit
+from web.openapi import answer_as_documented
 from web.operations import OperationError
 from web.pages.account import router as account_pages
 from web.pages.ack import AckLinkProblem, link_problem_page
@@ -96,7 +97,9 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
 
     @app.exception_handler(OperationError)
     async def refused(request: Request, error: OperationError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
 
     app.add_exception_handler(AckLinkProblem, link_problem_page)  # type: ignore[arg-type]
 
@@ -156,4 +159,5 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(audit_pages)
     app.include_router(account_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
+    answer_as_documented(app)
     return app

@@ -203,7 +203,7 @@ def token_create(
     ),
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
-    from services.tokens import issue_token
+    from services.tokens import TooManyTokens, issue_token
 
     if user and (authority or grant or all_authorities):
         typer.echo("A person's token takes their role and authority; give only --user.", err=True)
@@ -244,17 +244,21 @@ def token_create(
             if user and holder is None:
                 typer.echo(f"No user {user!r}.", err=True)
                 raise typer.Exit(2)
-            _, token = await issue_token(
-                name,
-                authority_id=authority_id,
-                expires_at=expires,
-                role=role,
-                grants=grants,
-                all_authorities=all_authorities,
-                user_id=holder.id if holder else None,
-                scope=scope,
-                session=session,
-            )
+            try:
+                _, token = await issue_token(
+                    name,
+                    authority_id=authority_id,
+                    expires_at=expires,
+                    role=role,
+                    grants=grants,
+                    all_authorities=all_authorities,
+                    user_id=holder.id if holder else None,
+                    scope=scope,
+                    session=session,
+                )
+            except TooManyTokens as refused:
+                typer.echo(str(refused), err=True)
+                raise typer.Exit(2) from None
         return token
 
     typer.echo(_with_database(create))

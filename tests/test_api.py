@@ -63,10 +63,10 @@ class Officer:
 
 
 async def officer_for(
-    database: Database, http: httpx.AsyncClient, *, reporting: bool = False, **council: Any
+    database: Database, http: httpx.AsyncClient, *, reporting: bool = False, **options: Any
 ) -> Officer:
     """An officer of a fresh council; its reporting obligations are off unless asked for."""
-    council = await make_authority(database, reporting=reporting, **council)
+    council = await make_authority(database, reporting=reporting, **options)
     async with database.session() as session:
         _, token = await issue_token(
             f"officer of {council.code}", authority_id=council.id, session=session

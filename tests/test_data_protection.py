@@ -30,11 +30,11 @@ TITLE = "Payroll data exfiltrated from HR share"
 REPORTER = "Gwilym Evans-Oncall"
 
 
-def _payloads_of(events) -> list:  # type: ignore[no-untyped-def]
+def _payloads_of(events) -> list:
     """Every payload anywhere in the history events."""
     found = []
 
-    def walk(message) -> None:  # type: ignore[no-untyped-def]
+    def walk(message) -> None:
         for field, value in message.ListFields():
             if field.message_type is None:
                 continue
@@ -127,7 +127,7 @@ async def test_rotated_keys_still_open_old_payloads_and_a_missing_key_says_so() 
 
 async def test_the_codec_server_decodes_for_the_central_team_only(
     http: httpx.AsyncClient, database: Database, web_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     converter = web_app.state.temporal.data_converter
     [sealed] = await converter.encode([DESCRIPTION])
     assert sealed.metadata["encoding"] == ENCODING

@@ -19,6 +19,7 @@ from runtime.database import Database
 from runtime.settings import Settings
 from services.health import database_health
 from services.temporal_gateway import temporal_health
+from web.access_log import loggable_path
 from web.api.actions import router as actions_api
 from web.api.admin import router as admin_api
 from web.api.codec import CodecCors
@@ -122,7 +123,9 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def database_unavailable(request: Request, error: Exception) -> Response:
-        log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
+        log.warning(
+            "database_unavailable", path=loggable_path(request.url.path), error=type(error).__name__
+        )
         message = "The database cannot be reached, so nothing was saved. Try again in a moment."
         if _wants_html(request):
             return render(request, "error.html.j2", status_code=503, message=message)
@@ -130,7 +133,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("request_failed", path=request.url.path)
+        log.exception("request_failed", path=loggable_path(request.url.path))
         return JSONResponse(
             {"detail": "Something went wrong on our side; it has been logged."}, status_code=500
         )

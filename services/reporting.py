@@ -55,21 +55,6 @@ async def ensure_breach_record(
     return record
 
 
-async def update_breach(
-    incident: Incident, changes: dict[str, object], *, session: AsyncSession
-) -> BreachRecord:
-    """Record facts, effects and remedial action; the entry exists for every breach."""
-    record = await ensure_breach_record(incident.id, incident.authority_id, session=session)
-    for field in BREACH_FIELDS:
-        if field in changes:
-            setattr(record, field, changes[field])
-    record.updated_at = datetime.now(UTC)
-    session.add(record)
-    await session.commit()
-    await session.refresh(record)
-    return record
-
-
 async def amend_breach(
     incident_id: str, authority_id: int, changes: dict[str, Any], *, session: AsyncSession
 ) -> dict[str, Any]:

@@ -3,6 +3,9 @@ hash-chained timeline, and a closed incident's entry is not changed at all."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -11,11 +14,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.breach import BreachFacts
 from domain.commands import AmendBreachRecord, Rejection
-from domain.vocabulary import EventKind
+from domain.vocabulary import EventKind, MemberRole
 from runtime.database import Database
 from runtime.settings import Settings
+from services.directory import member_by_id
 from services.reporting import breach_of
-from tests.support import make_authority, settle_and_close, start_incident, wait_for_events
+from tests.support import (
+    eventually,
+    make_authority,
+    settle_and_close,
+    start_incident,
+    wait_for_events,
+)
+from tests.test_api import officer_for
+from tests.test_reporting_api import opened, personal_data_officer
 from workflows import IncidentWorkflow
 
 
@@ -79,3 +91,80 @@ async def test_a_change_that_changes_nothing_is_refused(
         )
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == Rejection.INVALID.value
+
+
+async def test_through_the_api_each_change_is_on_the_timeline_and_closure_ends_them(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await personal_data_officer(database, http)
+    path = await opened(officer, category=3, personal_data=True)
+    first = await officer.http.put(
+        f"{path}/breach", json={"approximate_records": 40}, headers=officer.headers
+    )
+    again = await officer.http.put(
+        f"{path}/breach", json={"approximate_records": 40}, headers=officer.headers
+    )
+    rewritten = await officer.http.put(
+        f"{path}/breach", json={"approximate_records": 4}, headers=officer.headers
+    )
+    assert [r.status_code for r in (first, again, rewritten)] == [200, 200, 200]
+    assert rewritten.json()["approximate_records"] == 4
+
+    async def amendments() -> list[dict[str, Any]] | None:
+        events = (await officer.get(f"{path}/timeline")).json()["events"]
+        found = [e for e in events if e["kind"] == EventKind.BREACH_RECORD_AMENDED]
+        return found if len(found) >= 2 else None
+
+    amended = await eventually(amendments)
+    assert len(amended) == 2  # saying the same again changes nothing, and records nothing
+    assert amended[1]["summary"] == "Breach register entry amended: approximate records"
+    assert amended[1]["actor"] == f"officer of {officer.council.code}"
+    assert amended[1]["detail"]["before"] == {"approximate_records": 40}
+
+    for body in ("ncsc", "ico", "welsh_government", "cymrusoc", "police"):
+        await officer.post(
+            f"{path}/obligations/{body}/waiver", {"reason": "Told by telephone at 09:00"}
+        )
+    closed = await officer.post(f"{path}/close", {"summary": "Recalled; the file was deleted."})
+    assert closed.status_code == 200, closed.text
+
+    async def recorded_closed() -> bool:
+        return (await officer.get(path)).json()["closed_at"] is not None
+
+    await eventually(recorded_closed)
+    after = await officer.http.put(
+        f"{path}/breach", json={"approximate_records": 0}, headers=officer.headers
+    )
+    assert after.status_code == 409
+    assert "is closed" in after.json()["detail"] and "ar gau" in after.json()["detail"]
+    kept = (await officer.get(f"{path}/breach")).json()
+    assert kept["approximate_records"] == 4
+
+
+async def test_the_opening_and_an_acknowledgement_name_the_people_who_acted(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    officer = await officer_for(database, http)
+    path = await opened(officer, reporter_name="Ceri the caller")
+    council = officer.council
+    async with database.session() as session:
+        member = await member_by_id(council.members[MemberRole.EXECUTIVE_MEMBER], session=session)
+        assert member is not None
+        member.name = "Newly Elected Member"  # the role changed hands after the incident opened
+        session.add(member)
+        await session.commit()
+    acknowledged = await officer.post(
+        f"{path}/acknowledge", {"member_id": council.members[MemberRole.EXECUTIVE_MEMBER]}
+    )
+    assert acknowledged.status_code == 200, acknowledged.text
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        events = (await officer.get(f"{path}/timeline")).json()["events"]
+        return events if any(e["kind"] == EventKind.ACKNOWLEDGED for e in events) else None
+
+    events = await eventually(recorded)
+    opening = next(e for e in events if e["kind"] == EventKind.OPENED)
+    assert opening["actor"] == f"officer of {council.code}"
+    assert opening["detail"]["reporter"] == "Ceri the caller"
+    acknowledgement = next(e for e in events if e["kind"] == EventKind.ACKNOWLEDGED)
+    assert acknowledgement["summary"] == "Newly Elected Member (executive member) acknowledged"

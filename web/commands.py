@@ -35,6 +35,7 @@ from domain.commands import (
 from domain.obligations import Body
 from domain.state import IncidentState
 from models import Incident
+from services.directory import member_by_id
 from web.deps import Caller, end_reading, refuse_unless_acknowledging_for_self
 from web.operations import OperationError, run_update
 from web.rate_limits import PerIncident, RateLimits, TooFast
@@ -69,6 +70,7 @@ class Asking:
 
 
 Guard = Callable[[Caller, Incident, Any, AsyncSession], Awaitable[None]]
+Completion = Callable[[Any, AsyncSession], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Action(Generic[RequestT]):
     permission: Permission = Permission.RUN_INCIDENTS
     guard: Guard | None = None
     """A check beyond the permission, on the valid request, before the update is sent."""
+    complete: Completion | None = None
+    """Adds to the command what the directory says now, before it is sent."""
     per_incident: PerIncident | None = PerIncident.CHANGES
     """The count it is held to per incident, by everyone together, so that no caller can fill
     an incident's history (`CONCORDAT_RATE_LIMIT_NOTES`, `..._INCIDENT_CHANGES`); None only
@@ -106,6 +110,13 @@ async def _acknowledging_for_self(
     await refuse_unless_acknowledging_for_self(caller, incident, request.member_id, session=session)
 
 
+async def _with_current_name(command: Acknowledge, session: AsyncSession) -> Acknowledge:
+    """The member as the directory names them now: a role's new holder acknowledging an older
+    incident is recorded under their own name, not the previous holder's."""
+    member = await member_by_id(command.member_id, session=session)
+    return command.model_copy(update={"member_name": member.name if member else None})
+
+
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         "acknowledge",
@@ -121,6 +132,7 @@ ACTIONS: tuple[Action[Any], ...] = (
         page="acknowledge",
         permission=Permission.ACKNOWLEDGE,
         guard=_acknowledging_for_self,
+        complete=_with_current_name,
         # Each member acknowledges once; a flood of other requests must never hold it back.
         per_incident=None,
     ),
@@ -236,12 +248,13 @@ async def perform(
     incident; its new state. Refusals come back as `web.operations.OperationError`."""
     if action.guard is not None:
         await action.guard(caller, incident, request, session)
+    command = action.command(request, asking)
+    if action.complete is not None:
+        command = await action.complete(command, session)
     await end_reading(session)
     if action.per_incident is not None:
         try:
             await limits.check_incident(action.per_incident, incident.id)
         except TooFast as refused:
             raise OperationError(429, refused.message, retry_after=refused.seconds) from None
-    return await run_update(
-        incident, action.update, action.command(request, asking), temporal=temporal
-    )
+    return await run_update(incident, action.update, command, temporal=temporal)

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from domain.commands import Rejection
+from domain.commands import AmendBreachRecord, Rejection
 from domain.obligations import Body
 from domain.state import IncidentState
-from models import Incident
+from models import BreachRecord, Incident
 from notifications.drafts import render_draft
 from notifications.render import MessageRenderer
 from runtime.settings import Settings
@@ -40,6 +40,7 @@ from services.temporal_gateway import (
 from web.deps import Caller
 from web.rate_limits import RateLimits, TooFast
 from web.schemas import IncidentRequest
+from workflows import IncidentWorkflow
 
 
 class OperationError(Exception):
@@ -134,6 +135,47 @@ async def run_update(
         raise OperationError(_REJECTION_STATUS[refused.rejection], refused.message) from None
     except WorkflowUnavailable as unavailable:
         raise OperationError(503, str(unavailable)) from unavailable
+
+
+async def amend_breach(
+    incident: Incident,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    session: AsyncSession,
+    temporal: Client,
+) -> BreachRecord:
+    """Change the incident's breach register entry through its workflow, so the change is on
+    the hash-chained timeline (who, when, what changed); the API and the status page alike."""
+    if not incident.personal_data:
+        raise OperationError(
+            409,
+            "This incident does not involve personal data; reassess it first. / "
+            "Nid yw'r digwyddiad hwn yn ymwneud â data personol; ailasesu'n gyntaf.",
+        )
+    if incident.closed_at is not None:
+        raise OperationError(
+            409,
+            f"Incident {incident.reference} is closed: its breach register entry can no longer "
+            "be changed. / "
+            f"Mae digwyddiad {incident.reference} ar gau: ni ellir newid ei gofnod yn y gofrestr "
+            "torri data mwyach.",
+        )
+    current = await reporting.ensure_breach_record(
+        incident.id, incident.authority_id, session=session
+    )
+    changed = {field: value for field, value in changes.items() if getattr(current, field) != value}
+    await session.commit()
+    if not changed:
+        return current  # nothing to record: the entry already says this
+    await run_update(
+        incident,
+        IncidentWorkflow.amend_breach_record,
+        AmendBreachRecord(changes=changed, actor=actor),
+        temporal=temporal,
+    )
+    await session.refresh(current)
+    return current
 
 
 _draft_renderer = MessageRenderer()

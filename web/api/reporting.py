@@ -16,8 +16,15 @@ from models import BreachRecord, Incident
 from services import reporting
 from services.temporal_gateway import incident_state
 from web.api.responses import COMMON
-from web.deps import IncidentToRead, IncidentToRun, ReadsIncidents, SessionDep, TemporalDep
-from web.operations import draft_response
+from web.deps import (
+    IncidentToRead,
+    IncidentToRun,
+    ReadsIncidents,
+    RunsIncidents,
+    SessionDep,
+    TemporalDep,
+)
+from web.operations import OperationError, amend_breach, draft_response
 from web.schemas import BreachRequest, BreachView
 
 router = APIRouter(
@@ -77,18 +84,25 @@ async def get_breach(incident: IncidentToRead, session: SessionDep) -> BreachVie
 
 @router.put("/incidents/{incident_id}/breach", response_model=BreachView)
 async def update_breach(
-    breach_in: BreachRequest, incident: IncidentToRun, session: SessionDep
+    breach_in: BreachRequest,
+    incident: IncidentToRun,
+    caller: RunsIncidents,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> BreachView:
     """Record the breach's facts, effects and remedial action (UK GDPR Article 33(5)); the ICO
-    draft uses the numbers and categories given here."""
-    if not incident.personal_data:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            "This incident does not involve personal data; reassess it first.",
+    draft uses the numbers and categories given here. Each change is on the incident's
+    timeline; a closed incident's entry is not changed (409)."""
+    try:
+        record = await amend_breach(
+            incident,
+            breach_in.model_dump(exclude_unset=True),
+            actor=caller.name,
+            session=session,
+            temporal=temporal,
         )
-    record = await reporting.update_breach(
-        incident, breach_in.model_dump(exclude_unset=True), session=session
-    )
+    except OperationError as refused:
+        raise HTTPException(refused.status_code, refused.detail) from None
     return _breach_view(record, incident)
 
 

@@ -31,7 +31,7 @@ from web.deps import (
     readable_incident,
     refuse_without,
 )
-from web.operations import OperationError, draft_response, open_incident
+from web.operations import OperationError, amend_breach, draft_response, open_incident
 from web.pages.common import (
     UK_TIME,
     PageActsOnIncidents,
@@ -241,17 +241,20 @@ async def breach_form(
         return await _status_page(
             request, caller, incident, session, temporal, error=message, status_code=422
         )
-    if not incident.personal_data:
+    try:
+        await amend_breach(
+            incident, changes.model_dump(), actor=caller.name, session=session, temporal=temporal
+        )
+    except OperationError as refused:
         return await _status_page(
             request,
             caller,
             incident,
             session,
             temporal,
-            error="This incident does not involve personal data; reassess it first.",
-            status_code=409,
+            error=refused.detail,
+            status_code=refused.status_code,
         )
-    await reporting.update_breach(incident, changes.model_dump(), session=session)
     return RedirectResponse(f"/incidents/{incident.id}#breach", status_code=303)
 
 

@@ -44,6 +44,12 @@ async def ensure_breach_record(
     Created with INSERT ... ON CONFLICT, because an officer saving the facts and the timeline
     recording the ICO decision may both be the first to write it, at the same moment.
     """
+    # An incident's first timeline batch locks its authority (to join the authority's hash
+    # chain) and then writes this entry. Take the authority first here as well, so that a
+    # writer arriving at that moment waits its turn instead of deadlocking with the batch.
+    await session.exec(
+        select(Authority.id).where(Authority.id == authority_id).with_for_update(key_share=True)
+    )
     fresh = BreachRecord(authority_id=authority_id, incident_id=incident_id, ico_decision="pending")
     await session.exec(
         insert_for(session)(BreachRecord)

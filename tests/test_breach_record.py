@@ -168,3 +168,20 @@ async def test_the_opening_and_an_acknowledgement_name_the_people_who_acted(
     assert opening["detail"]["reporter"] == "Ceri the caller"
     acknowledgement = next(e for e in events if e["kind"] == EventKind.ACKNOWLEDGED)
     assert acknowledgement["summary"] == "Newly Elected Member (executive member) acknowledged"
+
+
+async def test_the_entry_saved_the_moment_an_incident_opens_is_kept(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    """An officer who saves the breach facts as soon as the incident exists races its first
+    timeline batch, which also writes the entry; neither may fail or lose the other's work."""
+    officer = await personal_data_officer(database, http)
+    for number in range(5):
+        created = await officer.open(personal_data=True)
+        saved = await officer.http.put(
+            f"/api/incidents/{created['id']}/breach",
+            json={"approximate_records": number + 1},
+            headers=officer.headers,
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["approximate_records"] == number + 1

@@ -37,7 +37,7 @@ from services.temporal_gateway import (
     incident_state,
     update_incident,
 )
-from web.deps import Caller
+from web.deps import Caller, end_reading
 from web.rate_limits import RateLimits, TooFast
 from web.schemas import IncidentRequest
 from workflows import IncidentWorkflow
@@ -161,20 +161,31 @@ async def amend_breach(
             f"Mae digwyddiad {incident.reference} ar gau: ni ellir newid ei gofnod yn y gofrestr "
             "torri data mwyach.",
         )
-    current = await reporting.ensure_breach_record(
-        incident.id, incident.authority_id, session=session
-    )
-    changed = {field: value for field, value in changes.items() if getattr(current, field) != value}
-    await session.commit()
-    if not changed:
-        return current  # nothing to record: the entry already says this
-    await run_update(
-        incident,
-        IncidentWorkflow.amend_breach_record,
-        AmendBreachRecord(changes=changed, actor=actor),
-        temporal=temporal,
-    )
-    await session.refresh(current)
+    # Read, not written, here: the entry is written by the workflow, which records the change.
+    current = await reporting.breach_of(incident.id, session=session)
+    changed = {
+        field: value
+        for field, value in changes.items()
+        if (getattr(current, field) if current else None) != value
+    }
+    await end_reading(session)
+    if changed:
+        await run_update(
+            incident,
+            IncidentWorkflow.amend_breach_record,
+            AmendBreachRecord(changes=changed, actor=actor),
+            temporal=temporal,
+        )
+        if current is None:
+            current = await reporting.breach_of(incident.id, session=session)
+        else:
+            await session.refresh(current)  # as the workflow's activity wrote it
+    if current is None:  # nothing given, and the entry not written yet: the incident is new
+        raise OperationError(
+            409,
+            "The incident is still being opened; try again in a moment. / "
+            "Mae'r digwyddiad yn dal i gael ei agor; rhowch gynnig arall arni mewn munud.",
+        )
     return current
 
 

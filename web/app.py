@@ -26,6 +26,7 @@ from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.incidents import router as incidents_api
 from web.api.reporting import router as reporting_api
+from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
 from web.openapi import answer_as_documented
 from web.operations import OperationError
@@ -68,6 +69,8 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         title="Concordat",
         summary="Cyber-incident reporting and escalation for local authorities.",
         version="0.1.0",
+        docs_url=None,  # served by add_api_docs from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -162,5 +165,6 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(audit_pages)
     app.include_router(account_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
+    add_api_docs(app)
     answer_as_documented(app)
     return app

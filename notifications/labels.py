@@ -101,58 +101,6 @@ ROLE_NAMES: dict[Language, dict[MemberRole | None, str]] = {
     },
 }
 
-WEEKDAYS = {
-    Language.ENGLISH: (
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ),
-    Language.WELSH: (
-        "Dydd Llun",
-        "Dydd Mawrth",
-        "Dydd Mercher",
-        "Dydd Iau",
-        "Dydd Gwener",
-        "Dydd Sadwrn",
-        "Dydd Sul",
-    ),
-}
-
-MONTHS = {
-    Language.ENGLISH: (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    Language.WELSH: (
-        "Ionawr",
-        "Chwefror",
-        "Mawrth",
-        "Ebrill",
-        "Mai",
-        "Mehefin",
-        "Gorffennaf",
-        "Awst",
-        "Medi",
-        "Hydref",
-        "Tachwedd",
-        "Rhagfyr",
-    ),
-}
-
 BODY_NAMES: dict[Language, dict[Body, str]] = {
     Language.ENGLISH: {body: body.label for body in Body},
     Language.WELSH: {

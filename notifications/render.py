@@ -8,9 +8,10 @@ template source.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from babel.dates import format_datetime
 from jinja2 import (
     BaseLoader,
     Environment,
@@ -30,9 +31,7 @@ from notifications.labels import (
     BODY_NAMES,
     CATEGORY_NAMES,
     INCIDENT_TYPE_NAMES,
-    MONTHS,
     ROLE_NAMES,
-    WEEKDAYS,
 )
 
 #: Kinds written in English alone, and why. A body notification is a notice to a reporting
@@ -80,17 +79,35 @@ class RenderedMessage(NamedTuple):
     html: str
 
 
-# Councils work in UK time; emails show it, with the zone, so BST/GMT is never ambiguous.
-@pass_context
-def _when(context: Any, moment: datetime | None) -> str:
+#: The locale whose day and month names a message in each language uses.
+_LOCALES = {Language.ENGLISH: "en_GB", Language.WELSH: "cy"}
+
+#: Day, date, month, year and 24-hour time, e.g. "Sunday 29 November 2026, 12:14" or
+#: "Dydd Sul 29 Tachwedd 2026, 12:14"; the zone follows.
+_WHEN_PATTERN = "EEEE d MMMM y, HH:mm"
+
+
+def uk_datetime(moment: datetime | None, language: Language) -> str:
+    """A moment as every message shows it: UK time, in the message's language, with GMT or
+    BST beside it ("Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST").
+
+    Day and month names come from Babel's locale data. The zone is GMT or BST in both languages
+    (Babel's Welsh data has no short names for the UK's zones, and Welsh writes them so too). A
+    moment without a zone is taken as UTC, as the database stores it.
+    """
     if moment is None:
         return ""
-    language = context["language"]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(UK_TIME)
-    return (
-        f"{WEEKDAYS[language][local.weekday()]} {local.day} {MONTHS[language][local.month - 1]} "
-        f"{local.year}, {local:%H:%M} {local.tzname()}"
-    )
+    shown = format_datetime(local, _WHEN_PATTERN, tzinfo=UK_TIME, locale=_LOCALES[language])
+    return f"{shown} {local.tzname()}"
+
+
+# Councils work in UK time; every time in a message goes through this one filter.
+@pass_context
+def _when(context: Any, moment: datetime | None) -> str:
+    return uk_datetime(moment, context["language"])
 
 
 def _one_line(value: str) -> str:

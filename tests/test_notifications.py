@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from activities.transports.smtp import SmtpTransport, permanent_refusal
 from domain.activity_contracts import NotificationFacts, NotificationRequest
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
+from domain.obligations import Body
 from domain.vocabulary import (
     EventKind,
     Language,
@@ -37,7 +39,7 @@ from domain.vocabulary import (
 from models import SentNotification
 from models.notification import DeliveryStatus
 from notifications.compose import HeaderInjection, compose_email, message_id_for
-from notifications.render import MessageRenderer
+from notifications.render import MessageRenderer, uk_datetime
 from runtime.database import Database
 from runtime.settings import Settings
 from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
@@ -113,6 +115,131 @@ def test_an_unknown_preference_gets_both_languages_welsh_first() -> None:
     )
     assert message.text.index("Annwyl") < message.text.index("Dear")
     assert message.html.index('lang="cy"') < message.html.index('lang="en"')
+
+
+ENGLISH_DATE_WORDS = re.compile(
+    r"\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June"
+    r"|July|August|September|October|November|December"
+    r"|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"
+)
+WELSH_DATE_WORDS = re.compile(
+    r"\b(?:Dydd|Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref"
+    r"|Tachwedd|Rhagfyr)\b"
+)
+#: The one way a message writes a moment: day, date, month, year, 24-hour UK time and zone.
+ONE_FORMAT = re.compile(r"(?:Dydd \w+|\w+day) \d{1,2} \w+ \d{4}, \d{2}:\d{2} (?:GMT|BST)")
+
+
+def welsh_and_english(text: str) -> tuple[str, str]:
+    welsh, english = text.split("-" * 60)
+    return welsh, english
+
+
+def test_every_time_is_uk_time_in_one_format_in_the_language_of_its_part() -> None:
+    # One moment in winter (GMT), two in summer (BST), in the subject, the body and the table.
+    message = MessageRenderer().render(
+        NotificationKind.OBLIGATION_DUE,
+        recipient=member(Language.UNKNOWN),
+        incident=incident(detected_at=datetime(2026, 11, 29, 12, 14, tzinfo=UTC)),
+        facts=NotificationFacts(
+            body=Body.ICO,
+            clock_started_at=datetime(2026, 7, 1, 8, 5, tzinfo=UTC),
+            deadline=RESPOND_BY,
+            authority_name_en="Cardiff Council",
+            authority_name_cy="Cyngor Caerdydd",
+        ),
+        acknowledge_url=None,
+        incident_url="https://concordat.example/incidents/1",
+    )
+    welsh, english = welsh_and_english(message.text)
+    for line in (
+        "Canfuwyd:     Dydd Sul 29 Tachwedd 2026, 12:14 GMT",
+        "Y terfyn amser yw Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST",
+        "Dydd Mercher 1 Gorffennaf 2026, 09:05 BST",
+    ):
+        assert line in welsh
+    for line in (
+        "Detected:     Sunday 29 November 2026, 12:14 GMT",
+        "The deadline is Saturday 4 July 2026, 14:30 BST",
+        "Wednesday 1 July 2026, 09:05 BST",
+    ):
+        assert line in english
+    assert "erbyn Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST / " in message.subject
+    assert message.subject.endswith("by Saturday 4 July 2026, 14:30 BST")
+    # Nothing in English in the Welsh part, nothing in Welsh in the English part, no UTC.
+    assert not ENGLISH_DATE_WORDS.search(welsh)
+    assert not WELSH_DATE_WORDS.search(english)
+    welsh_html, english_html = message.html.split('lang="en"')
+    assert "Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST" in welsh_html
+    assert not ENGLISH_DATE_WORDS.search(welsh_html.split('lang="cy"')[1])
+    assert "Saturday 4 July 2026, 14:30 BST" in english_html
+    for part in (message.subject, message.text, message.html):
+        assert "UTC" not in part
+        # Every time of day shown belongs to a moment written in the one format.
+        assert len(re.findall(r"\d{2}:\d{2}", part)) == len(ONE_FORMAT.findall(part))
+
+
+def test_uk_time_follows_the_clocks_in_both_languages() -> None:
+    # The clocks go forward at 01:00 UTC on Sunday 29 March 2026.
+    before = datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+    after = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert uk_datetime(before, Language.WELSH) == "Dydd Sul 29 Mawrth 2026, 00:59 GMT"
+    assert uk_datetime(after, Language.WELSH) == "Dydd Sul 29 Mawrth 2026, 02:00 BST"
+    assert uk_datetime(after, Language.ENGLISH) == "Sunday 29 March 2026, 02:00 BST"
+    # Welsh month names are not mutated after the number; Tuesday is "Dydd Mawrth".
+    tuesday = datetime(2026, 2, 3, 17, 45, tzinfo=UTC)
+    assert uk_datetime(tuesday, Language.WELSH) == "Dydd Mawrth 3 Chwefror 2026, 17:45 GMT"
+    # A moment stored without its zone is UTC.
+    assert uk_datetime(datetime(2026, 8, 31, 23, 30), Language.ENGLISH) == (
+        "Tuesday 1 September 2026, 00:30 BST"
+    )
+    assert uk_datetime(None, Language.WELSH) == ""
+
+
+SEAL = "CDF-2026-0007#31:" + "ab" * 32
+
+
+def closure(language: Language, record_seal: str | None = SEAL):
+    return MessageRenderer().render(
+        NotificationKind.INCIDENT_CLOSED,
+        recipient=member(language),
+        incident=incident(),
+        facts=NotificationFacts(
+            closing_summary="Restored from backups; no data lost.",
+            sealed_at_event=31,
+            authority_name_en="Cardiff Council",
+            authority_name_cy="Cyngor Caerdydd",
+        ),
+        acknowledge_url=None,
+        incident_url="https://concordat.example/incidents/1",
+        record_seal=record_seal,
+    )
+
+
+def test_the_closure_email_tells_a_councillor_the_record_is_sealed_and_asks_nothing() -> None:
+    message = closure(Language.UNKNOWN)
+    welsh, english = welsh_and_english(message.text)
+    assert "The incident's record is now sealed" in english
+    assert "There is nothing you need to do." in english
+    assert "Auditors can check on\nConcordat's audit pages" in english
+    assert "Mae cofnod y digwyddiad bellach wedi'i selio" in welsh
+    assert "Nid oes angen i chi wneud dim." in welsh
+    assert "Gall archwilwyr wirio ar\ndudalennau archwilio Concordat" in welsh
+    # The seal is still quoted, on a line of its own, for the auditors.
+    assert f"\nRecord seal: {SEAL}\n" in english
+    assert f"\nSêl y cofnod: {SEAL}\n" in welsh
+    assert message.html.count(SEAL) == 2
+    for part in (message.text, message.html):
+        assert "concordat audit" not in part
+        assert "--expect" not in part
+        assert "Keep this line" not in part
+        assert "Cadwch" not in part
+        assert "hash" not in part.lower()
+
+
+def test_a_closure_without_a_seal_says_nothing_of_one() -> None:
+    message = closure(Language.ENGLISH, record_seal=None)
+    assert "sealed" not in message.text and "Record seal" not in message.html
 
 
 def test_incident_text_is_escaped_in_html_and_never_becomes_a_template() -> None:

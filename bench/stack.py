@@ -157,6 +157,8 @@ class Stack:
             "CONCORDAT_MAX_CACHED_WORKFLOWS": str(cache_size),
             "CONCORDAT_RATE_LIMIT_INCIDENTS": "1000000/minute",
             "CONCORDAT_RATE_LIMIT_API": "1000000/minute",
+            # The replay phase writes an incident's long timeline as notes, quickly.
+            "CONCORDAT_RATE_LIMIT_NOTES": "1000000/minute",
             "CONCORDAT_LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }

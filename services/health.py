@@ -11,7 +11,7 @@ async def database_health(database: Database) -> str:
     """ "ok", or the name of what went wrong; never raises (it answers a health check)."""
     try:
         async with database.session() as session:
-            await session.execute(text("SELECT 1"))
+            await (await session.connection()).execute(text("SELECT 1"))
     except Exception as error:
         return type(error).__name__
     return "ok"

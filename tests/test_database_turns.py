@@ -20,7 +20,9 @@ from runtime.database import Database
 async def scratch(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'turns.db'}")
     async with database.session() as session:
-        await session.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+        await (await session.connection()).execute(
+            text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
+        )
         await session.commit()
     yield database
     await database.dispose()
@@ -28,13 +30,17 @@ async def scratch(tmp_path: Path) -> AsyncIterator[Database]:
 
 async def _count(database: Database) -> int:
     async with database.reading() as session:
-        return (await session.execute(text("SELECT count(*) FROM note"))).one()[0]
+        return (
+            await (await session.connection()).execute(text("SELECT count(*) FROM note"))
+        ).one()[0]
 
 
 async def test_many_writers_at_once_all_commit(scratch: Database) -> None:
     async def write(number: int) -> None:
         async with scratch.session() as session:
-            await session.execute(text("INSERT INTO note (body) VALUES (:b)"), params={"b": number})
+            await (await session.connection()).execute(
+                text("INSERT INTO note (body) VALUES (:b)"), {"b": number}
+            )
             await asyncio.sleep(0)  # hold the turn across an await, as real code does
             await session.commit()
 
@@ -46,18 +52,22 @@ async def test_many_writers_at_once_all_commit(scratch: Database) -> None:
 async def test_a_failed_transaction_gives_its_turn_back(scratch: Database) -> None:
     with pytest.raises(RuntimeError):
         async with scratch.session() as session:
-            await session.execute(text("INSERT INTO note (body) VALUES ('lost')"))
+            await (await session.connection()).execute(
+                text("INSERT INTO note (body) VALUES ('lost')")
+            )
             raise RuntimeError("the activity failed half way")
     async with asyncio.timeout(5), scratch.session() as session:
-        await session.execute(text("INSERT INTO note (body) VALUES ('kept')"))
+        await (await session.connection()).execute(text("INSERT INTO note (body) VALUES ('kept')"))
         await session.commit()
     assert await _count(scratch) == 1
 
 
 async def test_a_reader_left_open_does_not_hold_a_writer_up(scratch: Database) -> None:
     async with scratch.reading() as reader:
-        await reader.execute(text("SELECT count(*) FROM note"))
+        await (await reader.connection()).execute(text("SELECT count(*) FROM note"))
         async with asyncio.timeout(5), scratch.session() as writer:
-            await writer.execute(text("INSERT INTO note (body) VALUES ('written')"))
+            await (await writer.connection()).execute(
+                text("INSERT INTO note (body) VALUES ('written')")
+            )
             await writer.commit()
     assert await _count(scratch) == 1

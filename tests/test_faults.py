@@ -299,7 +299,7 @@ async def test_postgresql_connections_cut_by_the_server_are_replaced_unnoticed(
     if make_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("SQLite has no server to cut a connection")
     async with database.session() as session:  # a pooled connection, now idle
-        await session.execute(text("SELECT 1"))
+        await (await session.connection()).execute(text("SELECT 1"))
     admin_url = make_url(database_url).set(drivername="postgresql")
     with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as admin:
         cut = admin.execute(
@@ -308,7 +308,7 @@ async def test_postgresql_connections_cut_by_the_server_are_replaced_unnoticed(
         ).fetchone()
     assert cut is not None and cut[0] >= 1
     async with database.session() as session:  # pre-ping notices, and reconnects
-        assert (await session.execute(text("SELECT 1"))).one()[0] == 1
+        assert (await (await session.connection()).execute(text("SELECT 1"))).one()[0] == 1
 
 
 async def test_a_worker_killed_in_the_middle_of_a_send_sends_it_once_later(

@@ -24,6 +24,8 @@ class Rejection(StrEnum):
     CONFLICT = "Conflict"
     INVALID = "Invalid"
     NOT_READY = "NotReady"
+    HANDING_OVER = "HandingOver"
+    """The incident is moving to a fresh run, for a moment; the same request then succeeds."""
 
 
 class AcknowledgementChannel(StrEnum):

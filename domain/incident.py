@@ -85,6 +85,8 @@ class IncidentFile(BaseModel):
     closing_summary: str | None = None
     sequence: int = 0
     """The last timeline position used; a later run continues the same timeline."""
+    handed_over_at: datetime | None = None
+    """When the last run stopped its clocks to hand over: reminders due since are still sent."""
     run: int = 1
     """Which run of the incident's workflow holds the file (1 for the first)."""
 

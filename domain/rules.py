@@ -41,7 +41,7 @@ def check_open(file: IncidentFile, *, handing_over: bool = False) -> None:
     if handing_over:
         raise Refusal(
             "The incident is moving to a fresh history; try again in a moment.",
-            Rejection.NOT_READY,
+            Rejection.HANDING_OVER,
         )
     if file.snapshot is None:
         raise Refusal(
@@ -198,6 +198,22 @@ def check_recover(file: IncidentFile) -> None:
 def refuse_while_reassessing() -> None:
     """Closing waits for a reassessment being applied: it may start a reporting clock."""
     raise Refusal("A reassessment is being applied; try again in a moment.", Rejection.NOT_READY)
+
+
+def refuse_while_amending() -> None:
+    """Closing seals the record: a breach register change still being saved comes first."""
+    raise Refusal(
+        "A change to the breach register is being saved; try again in a moment.",
+        Rejection.NOT_READY,
+    )
+
+
+def refuse_past_ceiling() -> None:
+    raise Refusal(
+        "The incident cannot take more notes or changes until its messages are delivered; "
+        "acknowledgements, reporting and closing still go through.",
+        Rejection.NOT_READY,
+    )
 
 
 def check_close(file: IncidentFile, command: CloseIncident) -> None:

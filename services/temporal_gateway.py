@@ -8,6 +8,7 @@ reached, or the incident's workflow is not running yet), whatever the SDK raised
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
@@ -25,6 +26,11 @@ from services.incidents import details_of
 from workflows import IncidentWorkflow
 
 log = structlog.get_logger(__name__)
+
+#: A run handing over to the next refuses updates for a moment (its emails and timeline
+#: writes finish first); the request is sent again this often, this far apart, meanwhile.
+HAND_OVER_TRIES = 20
+HAND_OVER_PAUSE = 0.1
 
 
 class UpdateRefused(Exception):
@@ -97,13 +103,21 @@ async def update_incident(
         raise UpdateRefused(Rejection.CLOSED, closed)
     handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)
     try:
-        return await handle.execute_update(update, command)
-    except WorkflowUpdateFailedError as failure:
-        cause = failure.cause
-        if isinstance(cause, ApplicationError):
-            bound.info("update_rejected", update=update.__name__, reason=cause.type)
-            raise UpdateRefused(_rejection(cause.type), cause.message) from None
-        raise
+        for attempt in range(HAND_OVER_TRIES):
+            try:
+                return await handle.execute_update(update, command)
+            except WorkflowUpdateFailedError as failure:
+                cause = failure.cause
+                if not isinstance(cause, ApplicationError):
+                    raise
+                rejection = _rejection(cause.type)
+                if rejection is Rejection.HANDING_OVER and attempt + 1 < HAND_OVER_TRIES:
+                    # The next run takes the request in a moment: the person need not retry.
+                    await asyncio.sleep(HAND_OVER_PAUSE)
+                    continue
+                bound.info("update_rejected", update=update.__name__, reason=cause.type)
+                raise UpdateRefused(rejection, cause.message) from None
+        raise AssertionError("unreachable: the last try returns or raises")
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND and incident.last_event_sequence == 0:
             raise WorkflowUnavailable(

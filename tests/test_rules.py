@@ -78,7 +78,7 @@ def test_a_closed_incident_refuses_everything_and_says_which() -> None:
 
 
 def test_an_incident_handing_over_asks_to_try_again() -> None:
-    assert _refusal(rules.check_open, _file(), handing_over=True).kind is Rejection.NOT_READY
+    assert _refusal(rules.check_open, _file(), handing_over=True).kind is Rejection.HANDING_OVER
 
 
 def test_closing_is_refused_while_any_body_is_still_waiting_to_be_told() -> None:

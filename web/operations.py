@@ -38,7 +38,7 @@ from services.temporal_gateway import (
     update_incident,
 )
 from web.deps import Caller, end_reading
-from web.rate_limits import RateLimits, TooFast
+from web.rate_limits import PerIncident, RateLimits, TooFast
 from web.schemas import IncidentRequest
 from workflows import IncidentWorkflow
 
@@ -121,6 +121,7 @@ _REJECTION_STATUS = {
     Rejection.CLOSED: 409,
     Rejection.CONFLICT: 409,
     Rejection.NOT_READY: 409,
+    Rejection.HANDING_OVER: 409,
     Rejection.INVALID: 422,
 }
 
@@ -144,6 +145,7 @@ async def amend_breach(
     actor: str,
     session: AsyncSession,
     temporal: Client,
+    limits: RateLimits,
 ) -> BreachRecord:
     """Change the incident's breach register entry through its workflow, so the change is on
     the hash-chained timeline (who, when, what changed); the API and the status page alike."""
@@ -170,6 +172,10 @@ async def amend_breach(
     }
     await end_reading(session)
     if changed:
+        try:  # held to the incident's count of changes, as every other change is
+            await limits.check_incident(PerIncident.CHANGES, incident.id)
+        except TooFast as refused:
+            raise OperationError(429, refused.message, retry_after=refused.seconds) from None
         await run_update(
             incident,
             IncidentWorkflow.amend_breach_record,

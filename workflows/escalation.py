@@ -35,11 +35,17 @@ class EscalationChains(IncidentProcess):
         for level, (role, member) in enumerate(self._directory.chain_levels(chain), start=1):
             if self._chain_settled(chain):
                 return
-            taking_over = resumed and level == state.level
             if resumed and level < state.level:
-                previous = member or previous  # passed in an earlier run
-                continue
-            if member is None:
+                continue  # passed in an earlier run
+            taking_over = resumed and level == state.level
+            if taking_over:
+                # Whom this level asked, and whether they were the first asked, as the earlier
+                # run knew it: a reassessment since may have changed the directory.
+                asked = self._directory.member_by_id(state.notified_member_ids[-1]) or member
+                if asked is None:
+                    continue  # nobody left to wait for at this level
+                member, first = asked, len(state.notified_member_ids) == 1
+            elif member is None:
                 self._record(
                     EventKind.LEVEL_SKIPPED,
                     f"No {role.value.replace('_', ' ')} is named; {chain.value} chain moves on",
@@ -48,12 +54,14 @@ class EscalationChains(IncidentProcess):
                     role=role.value,
                 )
                 continue
-            first = previous is None
-            if not taking_over:
+            else:
+                first = previous is None
                 self._ask(chain, level, role.value, member, previous)
             reminders = self._directory.policy.reminders_before_escalation if first else 0
-            for number in range(state.reminder if taking_over else 0, reminders + 1):
-                if number > 0 and not (taking_over and number == state.reminder):
+            since = state.reminder if taking_over else 0
+            # A wait taken over is finished even if the policy now has fewer reminders.
+            for number in range(since, max(reminders, since) + 1):
+                if number > 0 and not (taking_over and number == since):
                     self._remind_member(chain, level, member, number)
                 step = f"level-{level}" + (f"-reminder-{number}" if number else "")
                 left = (

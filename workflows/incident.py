@@ -57,6 +57,8 @@ CONTINUE_AS_NEW = "continue-as-new"
 CLOSURE_STOPS_CHAINS = "closure-stops-chains"
 #: Patch: a run hands over in the middle of an escalation, and after `update_limit` updates.
 HAND_OVER_ANY_TIME = "hand-over-any-time"
+#: Temporal takes at most 2,000 updates in a run; past this many, only essential ones.
+UPDATE_CEILING = 1_500
 
 
 def _checked(rule: Callable[[], None]) -> None:
@@ -77,6 +79,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         self.file = carried.resumed() if carried else IncidentFile.opened(start.details)
         self._start_machinery()
         self._reassessments_in_flight = 0
+        self._amending = asyncio.Lock()
+        """One breach register change at a time, so the timeline's order is the entry's."""
+        self._amendments_in_flight = 0
         self._handing_over = False
         self._closed_sequence: int | None = None
         self._updates = 0
@@ -180,6 +185,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             (any_time or all(task.done() for task in escalations))
             and not self._sending()
             and not self._reassessments_in_flight
+            and not self._amendments_in_flight
             and self._timeline_written()
         )
         if not quiet:
@@ -199,6 +205,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         wait was. Updates arriving meanwhile are asked to try again in a moment; the new run
         takes them."""
         self._handing_over = True
+        self.file.handed_over_at = workflow.now()
         for wait in waits:
             wait.cancel()
         await self._finish(recorder)
@@ -251,8 +258,13 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     # ---------------------------------------------------------------- updates
 
-    def _require_open(self) -> None:
+    def _require_open(self, *, essential: bool = False) -> None:
+        """Every update needs an open incident. Past `UPDATE_CEILING` (a run that cannot hand
+        over, because an email is stuck in an SMTP outage), only what the incident must still
+        be able to take is let in: acknowledgements, reporting and closing."""
         _checked(lambda: rules.check_open(self.file, handing_over=self._handing_over))
+        if not essential and self._updates >= UPDATE_CEILING:
+            _checked(rules.refuse_past_ceiling)
 
     @workflow.update
     async def acknowledge(self, command: Acknowledge) -> IncidentState:
@@ -292,7 +304,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @acknowledge.validator
     def _validate_acknowledge(self, command: Acknowledge) -> None:
-        self._require_open()
+        self._require_open(essential=True)
         _checked(lambda: rules.check_acknowledge(self.file, command))
 
     @workflow.update
@@ -388,7 +400,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @record_submission.validator
     def _validate_record_submission(self, command: RecordSubmission) -> None:
-        self._require_open()
+        self._require_open(essential=True)
         _checked(lambda: rules.check_submission(self.file, command, now=workflow.now()))
 
     @workflow.update
@@ -409,22 +421,27 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @waive_obligation.validator
     def _validate_waive_obligation(self, command: WaiveObligation) -> None:
-        self._require_open()
+        self._require_open(essential=True)
         _checked(lambda: rules.check_waiver(self.file, command))
 
     @workflow.update
     async def amend_breach_record(self, command: AmendBreachRecord) -> IncidentState:
         details = self.file.details
-        amended: BreachAmended = await workflow.execute_activity(
-            AMEND_BREACH_RECORD,
-            BreachAmendment(
-                incident_id=details.incident_id,
-                authority_id=details.authority_id,
-                changes=command.changes,
-            ),
-            result_type=BreachAmended,
-            **DATABASE_ACTIVITY,
-        )
+        self._amendments_in_flight += 1  # closing waits for it: nothing changes after the seal
+        try:
+            async with self._amending:
+                amended: BreachAmended = await workflow.execute_activity(
+                    AMEND_BREACH_RECORD,
+                    BreachAmendment(
+                        incident_id=details.incident_id,
+                        authority_id=details.authority_id,
+                        changes=command.changes,
+                    ),
+                    result_type=BreachAmended,
+                    **DATABASE_ACTIVITY,
+                )
+        finally:
+            self._amendments_in_flight -= 1
         after = command.changes
         self._record(
             EventKind.BREACH_RECORD_AMENDED,
@@ -489,9 +506,11 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @close.validator
     def _validate_close(self, command: CloseIncident) -> None:
-        self._require_open()
+        self._require_open(essential=True)
         if self._reassessments_in_flight:
             _checked(rules.refuse_while_reassessing)
+        if self._amendments_in_flight:
+            _checked(rules.refuse_while_amending)
         _checked(lambda: rules.check_close(self.file, command))
 
     def _answer(self) -> IncidentState:

@@ -61,7 +61,7 @@ class ObligationClocks(IncidentProcess):
                 continue
             if running:
                 running = False
-                reminders_due = self._reminders_ahead(obligation)
+                reminders_due = self._reminders_ahead(obligation, since=self.file.handed_over_at)
             else:
                 await workflow.wait_condition(
                     lambda: (
@@ -123,13 +123,17 @@ class ObligationClocks(IncidentProcess):
             self._tell_body(obligation, rule.notify_address, key)
         return self._reminders_ahead(obligation)
 
-    def _reminders_ahead(self, obligation: Obligation) -> list[datetime]:
-        """The reminders still to come: the clock may be partly spent (aware-at in the past,
-        or a run that continues an earlier one), and passed reminders are not sent late."""
+    def _reminders_ahead(
+        self, obligation: Obligation, *, since: datetime | None = None
+    ) -> list[datetime]:
+        """The reminders still to come: the clock may be partly spent (aware-at in the past),
+        and reminders that passed before it started are not sent late. A run that continues an
+        earlier one gives `since`, when that run stopped its clocks: a reminder that fell due
+        during the hand-over is sent now, not lost."""
         assert obligation.rule is not None and obligation.clock_started_at is not None
-        start, now = obligation.clock_started_at, workflow.now()
+        start, after = obligation.clock_started_at, since or workflow.now()
         return [
-            t for t in (start + at for at in sorted(set(obligation.rule.reminders_at))) if t > now
+            t for t in (start + at for at in sorted(set(obligation.rule.reminders_at))) if t > after
         ]
 
     def _tell_body(self, obligation: Obligation, address: str, key: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
 from domain.obligations import Body, Obligation
@@ -25,6 +25,7 @@ from web.deps import (
     TemporalDep,
 )
 from web.operations import OperationError, amend_breach, draft_response
+from web.rate_limits import RateLimits, rate_limits
 from web.schemas import BreachRequest, BreachView
 
 router = APIRouter(
@@ -89,6 +90,7 @@ async def update_breach(
     caller: RunsIncidents,
     session: SessionDep,
     temporal: TemporalDep,
+    limits: Annotated[RateLimits, Depends(rate_limits)],
 ) -> BreachView:
     """Record the breach's facts, effects and remedial action (UK GDPR Article 33(5)); the ICO
     draft uses the numbers and categories given here. Each change is on the incident's
@@ -100,9 +102,11 @@ async def update_breach(
             actor=caller.name,
             session=session,
             temporal=temporal,
+            limits=limits,
         )
     except OperationError as refused:
-        raise HTTPException(refused.status_code, refused.detail) from None
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(refused.status_code, refused.detail, headers=headers) from None
     return _breach_view(record, incident)
 
 

@@ -243,7 +243,12 @@ async def breach_form(
         )
     try:
         await amend_breach(
-            incident, changes.model_dump(), actor=caller.name, session=session, temporal=temporal
+            incident,
+            changes.model_dump(),
+            actor=caller.name,
+            session=session,
+            temporal=temporal,
+            limits=rate_limits(request),
         )
     except OperationError as refused:
         return await _status_page(

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.commands import Acknowledge, CloseIncident
+from domain.commands import Acknowledge, CloseIncident, Reassess
 from domain.incident import OpenIncident
 from domain.vocabulary import EventKind, MemberRole, NcscCategory
+from models import EscalationTimings
 from runtime.database import Database
 from runtime.settings import Settings
+from services.directory import set_policy
 from services.incidents import details_of
 from tests.support import (
     MailServer,
@@ -105,3 +107,46 @@ async def test_a_flood_of_notes_mid_escalation_neither_freezes_nor_delays_it(
     assert received["executive_member"] == 4
     # The escalation, the final alert, and closure (the deputy acknowledged).
     assert received["deputy_executive_member"] == 3
+
+
+async def test_a_wait_taken_over_after_the_policy_changed_is_finished_as_it_was_begun(
+    time_skipping: WorkflowEnvironment,
+    database: Database,
+    settings: Settings,
+    mail_server: MailServer,
+) -> None:
+    """Mid-reminder, the council drops reminders from its policy and a reassessment takes the
+    new directory; a hand-over follows. The reminder's wait still runs its full hour."""
+    council = await make_authority(database, reporting=False)
+    queue = f"flood-{uuid.uuid4()}"
+    client = time_skipping.client
+    row = await open_test_incident(database, council, category=NcscCategory.SUBSTANTIAL)
+    async with build_worker(client, database, settings, task_queue=queue):
+        handle = await client.start_workflow(
+            IncidentWorkflow.run,
+            OpenIncident(details=details_of(row, council.authority), update_limit=5),
+            id=row.workflow_id,
+            task_queue=queue,
+        )
+        await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
+        await time_skipping.sleep(timedelta(minutes=70))  # the reminder went at 60
+        async with database.session() as session:
+            await set_policy(
+                council.id, EscalationTimings(reminders_before_escalation=0), session=session
+            )
+        await handle.execute_update(
+            IncidentWorkflow.reassess,
+            Reassess(significant=False, personal_data=True, reason="Files held names", actor="o"),
+        )
+        await add_notes(handle, 10)  # hands over in the reminder's wait
+        await time_skipping.sleep(timedelta(minutes=60))
+        await wait_for_events(database, handle, EventKind.ESCALATED, count=2)
+
+    events = await timeline(database, handle)
+    opened = next(e for e in events if e.kind == EventKind.OPENED).occurred_at
+    escalated = [
+        round((e.occurred_at - opened) / timedelta(minutes=1))
+        for e in events
+        if e.kind == EventKind.ESCALATED
+    ]
+    assert escalated == [120, 120]

@@ -91,8 +91,12 @@ class IncidentFile(BaseModel):
     """Which run of the incident's workflow holds the file (1 for the first)."""
 
     @classmethod
-    def opened(cls, details: IncidentDetails) -> IncidentFile:
-        return cls(details=details, ever_personal_data=details.personal_data)
+    def opened(
+        cls, details: IncidentDetails, snapshot: AuthoritySnapshot | None = None
+    ) -> IncidentFile:
+        """A new incident's file. With the directory given at the start, requests sent in the
+        same moment as the start (an officer acting at once) find the incident ready."""
+        return cls(details=details, snapshot=snapshot, ever_personal_data=details.personal_data)
 
     def resumed(self) -> IncidentFile:
         """The file as the next run takes it up."""

@@ -272,13 +272,20 @@ async def eventually(check: Callable[[], Any], timeout: float = 30, interval: fl
 
 
 async def start_incident(
-    client: Client, database: Database, council: CouncilUnderTest, queue: str, **incident: Any
+    client: Client,
+    database: Database,
+    council: CouncilUnderTest,
+    queue: str,
+    *,
+    opening: dict[str, Any] | None = None,
+    **incident: Any,
 ) -> WorkflowHandle:
-    """Open an incident's row and start its workflow, as the API does."""
+    """Open an incident's row and start its workflow, as the API does; `opening` sets the
+    workflow's own limits (`update_limit`, `history_limit`)."""
     row = await open_test_incident(database, council, **incident)
     return await client.start_workflow(
         IncidentWorkflow.run,
-        OpenIncident(details=details_of(row, council.authority)),
+        OpenIncident(details=details_of(row, council.authority), **(opening or {})),
         id=row.workflow_id,
         task_queue=queue,
     )

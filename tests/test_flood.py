@@ -10,18 +10,16 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import Acknowledge, CloseIncident, Reassess
-from domain.incident import OpenIncident
 from domain.vocabulary import EventKind, MemberRole, NcscCategory
 from models import EscalationTimings
 from runtime.database import Database
 from runtime.settings import Settings
 from services.directory import set_policy
-from services.incidents import details_of
 from tests.support import (
     MailServer,
     add_notes,
     make_authority,
-    open_test_incident,
+    start_incident,
     timeline,
     wait_for_events,
 )
@@ -40,13 +38,14 @@ async def test_a_flood_of_notes_mid_escalation_neither_freezes_nor_delays_it(
     council = await make_authority(database, reporting=False)
     queue = f"flood-{uuid.uuid4()}"
     client = time_skipping.client
-    row = await open_test_incident(database, council, category=NcscCategory.SUBSTANTIAL)
     async with build_worker(client, database, settings, task_queue=queue):
-        handle = await client.start_workflow(
-            IncidentWorkflow.run,
-            OpenIncident(details=details_of(row, council.authority), update_limit=10),
-            id=row.workflow_id,
-            task_queue=queue,
+        handle = await start_incident(
+            client,
+            database,
+            council,
+            queue,
+            opening={"update_limit": 10},
+            category=NcscCategory.SUBSTANTIAL,
         )
         first_run = (await handle.describe()).run_id
         await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
@@ -120,13 +119,14 @@ async def test_a_wait_taken_over_after_the_policy_changed_is_finished_as_it_was_
     council = await make_authority(database, reporting=False)
     queue = f"flood-{uuid.uuid4()}"
     client = time_skipping.client
-    row = await open_test_incident(database, council, category=NcscCategory.SUBSTANTIAL)
     async with build_worker(client, database, settings, task_queue=queue):
-        handle = await client.start_workflow(
-            IncidentWorkflow.run,
-            OpenIncident(details=details_of(row, council.authority), update_limit=5),
-            id=row.workflow_id,
-            task_queue=queue,
+        handle = await start_incident(
+            client,
+            database,
+            council,
+            queue,
+            opening={"update_limit": 5},
+            category=NcscCategory.SUBSTANTIAL,
         )
         await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
         await time_skipping.sleep(timedelta(minutes=70))  # the reminder went at 60

@@ -76,7 +76,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     @workflow.init
     def __init__(self, start: OpenIncident) -> None:
         carried = start.carryover
-        self.file = carried.resumed() if carried else IncidentFile.opened(start.details)
+        self.file = (
+            carried.resumed() if carried else IncidentFile.opened(start.details, start.snapshot)
+        )
         self._start_machinery()
         self._reassessments_in_flight = 0
         self._amending = asyncio.Lock()

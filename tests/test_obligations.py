@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -61,7 +62,10 @@ async def start(
     env: WorkflowEnvironment, database: Database, council: CouncilUnderTest, queue: str, **incident
 ) -> WorkflowHandle:
     """A personal-data breach (unless told otherwise), running once its directory is loaded."""
-    fields = {"personal_data": True, "incident_type": IncidentType.DATA_LOSS} | incident
+    fields: dict[str, Any] = {
+        "personal_data": True,
+        "incident_type": IncidentType.DATA_LOSS,
+    } | incident
     handle = await start_incident(env.client, database, council, queue, **fields)
 
     async def started() -> bool:

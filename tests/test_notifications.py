@@ -36,7 +36,7 @@ from domain.vocabulary import (
     MemberRole,
     NotificationKind,
 )
-from models import SentNotification
+from models import Incident, SentNotification
 from models.notification import DeliveryStatus
 from notifications.compose import HeaderInjection, compose_email, message_id_for
 from notifications.render import MessageRenderer, uk_datetime
@@ -46,6 +46,7 @@ from security.ack_links import AckLinkSigner, ExpiredAckLink, InvalidAckLink
 from services import deliveries
 from services.incidents import details_of
 from tests.support import (
+    CouncilUnderTest,
     MailServer,
     incident_details,
     make_authority,
@@ -306,29 +307,43 @@ def test_acknowledge_links_are_bound_signed_and_expiring() -> None:
         )
 
 
-async def test_sending_the_same_notification_twice_delivers_one_email(
-    database: Database, settings: Settings, mail_server: MailServer
-) -> None:
-    council = await make_authority(database)
-    row = await open_test_incident(database, council)
-    activities = NotificationActivities(
+def notification_activities(
+    database: Database, settings: Settings, renderer: MessageRenderer | None = None
+) -> NotificationActivities:
+    """The send activity as a worker wires it, with the real templates unless told otherwise."""
+    return NotificationActivities(
         database=database,
         transport=SmtpTransport.from_settings(settings),
-        renderer=MessageRenderer(),
+        renderer=renderer or MessageRenderer(),
         signer=AckLinkSigner("secret", 3600),
         base_url="http://concordat.test",
         mail_from=settings.mail_from,
     )
-    request = NotificationRequest(
+
+
+def acknowledgement_request(
+    row: Incident, council: CouncilUnderTest, language: Language
+) -> NotificationRequest:
+    """The first request to the council's executive member to acknowledge the incident."""
+    return NotificationRequest(
         idempotency_key=f"{row.workflow_id}/executive/level-1/acknowledgement_request/1",
         kind=NotificationKind.ACKNOWLEDGEMENT_REQUEST,
-        recipient=member(Language.ENGLISH).model_copy(
+        recipient=member(language).model_copy(
             update={"email": council.email(MemberRole.EXECUTIVE_MEMBER)}
         ),
         incident=details_of(row, council.authority),
         facts=NotificationFacts(respond_by=RESPOND_BY),
         include_acknowledge_link=True,
     )
+
+
+async def test_sending_the_same_notification_twice_delivers_one_email(
+    database: Database, settings: Settings, mail_server: MailServer
+) -> None:
+    council = await make_authority(database)
+    row = await open_test_incident(database, council)
+    activities = notification_activities(database, settings)
+    request = acknowledgement_request(row, council, Language.ENGLISH)
     env = ActivityEnvironment()
     first = await env.run(activities.send_notification, request)
     second = await env.run(activities.send_notification, request)
@@ -353,24 +368,10 @@ async def test_a_message_without_its_template_fails_at_once_and_is_never_retried
 ) -> None:
     council = await make_authority(database)
     row = await open_test_incident(database, council)
-    activities = NotificationActivities(
-        database=database,
-        transport=SmtpTransport.from_settings(settings),
-        renderer=renderer_without(tmp_path, "cy/acknowledgement_request.txt.j2"),
-        signer=AckLinkSigner("secret", 3600),
-        base_url="http://concordat.test",
-        mail_from=settings.mail_from,
+    activities = notification_activities(
+        database, settings, renderer_without(tmp_path, "cy/acknowledgement_request.txt.j2")
     )
-    request = NotificationRequest(
-        idempotency_key=f"{row.workflow_id}/executive/level-1/acknowledgement_request/1",
-        kind=NotificationKind.ACKNOWLEDGEMENT_REQUEST,
-        recipient=member(Language.WELSH).model_copy(
-            update={"email": council.email(MemberRole.EXECUTIVE_MEMBER)}
-        ),
-        incident=details_of(row, council.authority),
-        facts=NotificationFacts(respond_by=RESPOND_BY),
-        include_acknowledge_link=True,
-    )
+    request = acknowledgement_request(row, council, Language.WELSH)
     with pytest.raises(ApplicationError) as failure:
         await ActivityEnvironment().run(activities.send_notification, request)
     assert failure.value.type == TEMPLATE_MISSING and failure.value.non_retryable
@@ -391,13 +392,8 @@ async def test_a_missing_template_reaches_the_timeline_at_once(
     tmp_path: Path,
 ) -> None:
     council = await make_authority(database, reporting=False)
-    broken = NotificationActivities(
-        database=database,
-        transport=SmtpTransport.from_settings(settings),
-        renderer=renderer_without(tmp_path, "en/acknowledgement_request.html.j2"),
-        signer=AckLinkSigner("secret", 3600),
-        base_url="http://concordat.test",
-        mail_from=settings.mail_from,
+    broken = notification_activities(
+        database, settings, renderer_without(tmp_path, "en/acknowledgement_request.html.j2")
     )
     activities = [
         activity

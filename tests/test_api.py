@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from domain.access import AccessRole
 from domain.vocabulary import Language, MemberRole, Stage
 from models import Incident, User
 from runtime.database import Database
@@ -384,3 +385,27 @@ async def test_oversized_and_out_of_range_requests_are_refused(
     assert chunked.status_code == 413
     assert (await officer.get("/api/incidents?offset=9223372036854775808")).status_code == 422
     assert (await officer.get("/api/incidents/%00")).status_code == 404
+
+
+@pytest.mark.parametrize("not_a_count", [True, "2", 2.5])
+async def test_a_policy_count_must_be_a_number(
+    http: httpx.AsyncClient, database: Database, not_a_count: Any
+) -> None:
+    """JSON true is not the number 1, nor is "2" the number 2: the policy keeps what it had."""
+    council = await make_authority(database)
+    async with database.session() as session:
+        _, token = await issue_token(
+            "administrator",
+            authority_id=council.id,
+            role=AccessRole.AUTHORITY_ADMIN,
+            session=session,
+        )
+    admin = Officer(http, token, council)
+    policy = f"/api/authorities/{council.code}/policy"
+
+    refused = await http.put(
+        policy, json={"reminders_before_escalation": not_a_count}, headers=admin.headers
+    )
+    assert refused.status_code == 422, refused.text
+    kept = await http.put(policy, json={"reminders_before_escalation": 2}, headers=admin.headers)
+    assert kept.status_code == 200 and kept.json()["reminders_before_escalation"] == 2

@@ -72,6 +72,8 @@ Moment = Annotated[AwareDatetime, BeforeValidator(_written_as_a_date), AfterVali
 Category = Annotated[NcscCategory, BeforeValidator(_a_number_not_text)]
 #: true or false, and nothing Python would take for one ("yes", 1, "0").
 Flag = Annotated[bool, pydantic.Strict()]
+#: a JSON number with no fraction; never true/false (which Python counts as 1 and 0) nor "3".
+Whole = Annotated[int, pydantic.Strict()]
 
 
 class Strict(BaseModel):
@@ -216,12 +218,12 @@ class AuditTimelineView(BaseModel):
 
 
 class AcknowledgeRequest(Strict):
-    member_id: int = Field(gt=0, le=2**31 - 1)
+    member_id: Whole = Field(gt=0, le=2**31 - 1)
 
 
 class NoteRequest(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
-    corrects: int | None = Field(
+    corrects: Whole | None = Field(
         default=None, gt=0, le=1_000_000, description="The event number this note corrects."
     )
 
@@ -271,9 +273,9 @@ class BreachRequest(Strict):
     effects: Annotated[str, StringConstraints(max_length=20000)] | None = None
     remedial_action: Annotated[str, StringConstraints(max_length=20000)] | None = None
     data_subject_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    approximate_data_subjects: int | None = Field(None, ge=0, le=100_000_000)
+    approximate_data_subjects: Whole | None = Field(None, ge=0, le=100_000_000)
     record_categories: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    approximate_records: int | None = Field(None, ge=0, le=2**63 - 1)
+    approximate_records: Whole | None = Field(None, ge=0, le=2**63 - 1)
     likely_consequences: Annotated[str, StringConstraints(max_length=20000)] | None = None
 
 

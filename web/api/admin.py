@@ -18,7 +18,7 @@ from services.directory import authority_by_code, members_of, name_member, set_p
 from services.users import UserExists, create_user
 from web.api.responses import COMMON
 from web.deps import Administers, SessionDep
-from web.schemas import OneLine, Strict
+from web.schemas import OneLine, Strict, Whole
 
 router = APIRouter(prefix="/api/authorities", tags=["administration"], responses=COMMON)
 
@@ -55,10 +55,10 @@ class MemberView(BaseModel):
 class PolicyOverrides(Strict):
     """The authority's own escalation timings for new incidents; fields left out are kept."""
 
-    ack_timeout_category_1_3_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
-    ack_timeout_category_4_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
-    ack_timeout_category_5_6_seconds: int | None = Field(default=None, ge=60, le=7 * 86400)
-    reminders_before_escalation: int | None = Field(default=None, ge=0, le=5)
+    ack_timeout_category_1_3_seconds: Whole | None = Field(default=None, ge=60, le=7 * 86400)
+    ack_timeout_category_4_seconds: Whole | None = Field(default=None, ge=60, le=7 * 86400)
+    ack_timeout_category_5_6_seconds: Whole | None = Field(default=None, ge=60, le=7 * 86400)
+    reminders_before_escalation: Whole | None = Field(default=None, ge=0, le=5)
 
 
 class UserRequest(Strict):

@@ -1,6 +1,7 @@
 """Every table Concordat keeps. Alembic migrations in `migrations/` create them."""
 
 from models.access import ApiToken, ApiTokenGrant, UsedAckLink, User, UserGrant
+from models.administration import AdministrationChange
 from models.archive import HistoryArchive
 from models.authority import (
     Authority,
@@ -14,6 +15,7 @@ from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverri
 from models.timeline import TimelineEvent
 
 __all__ = [
+    "AdministrationChange",
     "ApiToken",
     "ApiTokenGrant",
     "Authority",

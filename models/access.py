@@ -12,7 +12,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from domain.access import AccessRole, TokenScope
-from domain.vocabulary import MemberRole
+from domain.vocabulary import Language, MemberRole
 from models.columns import UtcDateTime, enum_column, utc_now
 
 
@@ -36,6 +36,10 @@ class User(SQLModel, table=True):
         default=None, sa_column=enum_column(MemberRole, nullable=True)
     )
     """For a responsible member: the role they hold, whose acknowledgements are theirs."""
+    language: Language = Field(
+        default=Language.UNKNOWN, sa_column=enum_column(Language, nullable=False)
+    )
+    """The language their pages are shown in; unknown until they choose (Welsh first)."""
     session_epoch: int = 0
     """Raised at sign-out: every session cookie carrying an older value stops working."""
     failed_sign_ins: int = 0

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.access import AccessRole
-from domain.vocabulary import MemberRole
+from domain.vocabulary import Language, MemberRole
 from models import User, UserGrant
 from security.passwords import check_strength, hash_password, needs_rehash, verify_password
 
@@ -114,6 +114,12 @@ async def end_sessions(user: User, *, session: AsyncSession) -> None:
     await session.exec(
         update(User).where(col(User.id) == user.id).values(session_epoch=User.session_epoch + 1)
     )
+    await session.commit()
+
+
+async def set_language(user_id: int, language: Language, *, session: AsyncSession) -> None:
+    """The language a person's pages are shown in, from now on and at every sign-in."""
+    await session.exec(update(User).where(col(User.id) == user_id).values(language=language))
     await session.commit()
 
 

@@ -35,6 +35,8 @@ from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
 from web.pages.audit import router as audit_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
+from web.pages.incident_form import router as incident_form_pages
+from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
 from web.pages.session import router as session_pages
 from web.rate_limits import RateLimits
@@ -160,6 +162,8 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(codec_api)
     app.include_router(reporting_api)
     app.include_router(session_pages)
+    app.include_router(incident_form_pages)
+    app.include_router(incident_list_pages)
     app.include_router(incident_pages)
     app.include_router(ack_pages)
     app.include_router(audit_pages)

@@ -11,21 +11,15 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response, status
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import AwareDatetime, BaseModel
 
 from domain.access import Permission
-from domain.clock import UK_TIME, uk_time
+from domain.clock import UK_TIME
+from domain.vocabulary import Language
 from models import User
 from services.users import user_by_id
 from web.deps import Caller, SessionDep, end_reading, refuse_without
-
-_environment = Environment(
-    loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
-)
-_environment.filters["uk_time"] = uk_time
-templates = Jinja2Templates(env=_environment)
+from web.i18n import SESSION_LANGUAGE, chosen, page_language, templates
 
 
 class SignInRequired(Exception):
@@ -42,6 +36,8 @@ def start_session(request: Request, user: User) -> None:
     request.session["user_id"] = user.id
     request.session["epoch"] = user.session_epoch
     request.session["signed_in_at"] = datetime.now(UTC).isoformat()
+    if chosen(user.language.value):
+        request.session[SESSION_LANGUAGE] = user.language.value
 
 
 async def get_page_caller(request: Request, session: SessionDep) -> Caller:
@@ -60,6 +56,7 @@ async def get_page_caller(request: Request, session: SessionDep) -> Caller:
         raise SignInRequired(request.url.path)
     caller = await Caller.of_user(user, session=session)
     await end_reading(session)
+    request.state.caller = caller
     return caller
 
 
@@ -119,12 +116,29 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"csrf_token": csrf_token(request), "signed_in": "user_id" in request.session, **context},
-        status_code=status_code,
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    language: Language | None = None,
+    **context: Any,
+) -> Response:
+    """A page in the reader's language (`web.i18n.page_language`; `language` is the page's own
+    default, such as a member's recorded preference), with what every page shares."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    shared = {
+        "csrf_token": csrf_token(request),
+        "signed_in": "user_id" in request.session,
+        "here": here,
+        "section": None,
+        "banner": None,
+        "can_administer": caller is not None and caller.can(Permission.ADMINISTER),
+        "can_audit": caller is not None and caller.can(Permission.READ_TIMELINES),
+    }
+    return templates(page_language(request, language)).TemplateResponse(
+        request, template, shared | context, status_code=status_code
     )
 
 

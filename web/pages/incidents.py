@@ -1,9 +1,7 @@
-"""The on-call officer's pages: the incident form, the list and each incident's status page."""
+"""Each incident's status page and the actions taken from it."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -15,143 +13,37 @@ from domain.access import Permission
 from domain.commands import AcknowledgementChannel
 from domain.obligations import Body, PersonalDataRisk
 from domain.scorecard import scorecard
-from domain.vocabulary import IncidentType, NcscCategory, Tlp
-from models import Authority, Incident
+from domain.vocabulary import NcscCategory
+from models import Incident
 from services import incidents as incident_service
 from services import reporting
-from services.directory import authorities, members_of
+from services.directory import members_of
 from services.temporal_gateway import incident_state
 from services.timeline import timeline_of
 from web.commands import ON_PAGES, Asking, perform
 from web.deps import (
     Caller,
     SessionDep,
-    SettingsDep,
     TemporalDep,
     readable_incident,
     refuse_without,
 )
-from web.operations import OperationError, amend_breach, draft_response, open_incident
+from web.operations import OperationError, amend_breach, draft_response
 from web.pages.common import (
-    UK_TIME,
     PageActsOnIncidents,
-    PageOpensIncidents,
     PageReadsIncidents,
     PageRunsIncidents,
     from_form,
     render,
     verified_form,
 )
+from web.pages.form_errors import describe
 from web.rate_limits import rate_limits
-from web.schemas import BreachRequest, IncidentRequest
+from web.schemas import BreachRequest
 
 router = APIRouter(include_in_schema=False)
 
 FormData = Annotated[dict[str, Any], Depends(verified_form)]
-
-
-async def _authorities_for(caller: Caller, session: SessionDep) -> list[Authority]:
-    return await authorities(authority_id=caller.authority_id, session=session)
-
-
-def _field_errors(error: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "form"
-        message = item["msg"].removeprefix("Value error, ")
-        errors.setdefault(field, message)
-    return errors
-
-
-def _form_key(form_id: str | None) -> str | None:
-    """The form's own idempotency key, if it is one this site issued (32 hex digits)."""
-    return form_id if form_id and re.fullmatch(r"[0-9a-f]{32}", form_id) else None
-
-
-def _describe(invalid: ValidationError) -> str:
-    return "; ".join(
-        f"{field.replace('_', ' ')}: {problem}" for field, problem in _field_errors(invalid).items()
-    )
-
-
-@router.get("/")
-async def home() -> RedirectResponse:
-    return RedirectResponse("/incidents", status_code=303)
-
-
-@router.get("/incidents/new")
-async def new_incident_form(request: Request, caller: PageOpensIncidents, session: SessionDep):
-    return render(
-        request,
-        "incident_new.html.j2",
-        authorities=await _authorities_for(caller, session),
-        errors={},
-        # The form carries its own idempotency key: a double click or a resubmitted page
-        # opens one incident, not two.
-        values={
-            "form_id": uuid.uuid4().hex,
-            "detected_at": datetime.now(UK_TIME).strftime("%Y-%m-%dT%H:%M"),
-        },
-        incident_types=list(IncidentType),
-        categories=list(NcscCategory),
-        markings=list(Tlp),
-    )
-
-
-@router.post("/incidents/new")
-async def submit_incident(
-    request: Request,
-    caller: PageOpensIncidents,
-    session: SessionDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    form: FormData,
-):
-    values = {key: str(value) for key, value in form.items()}
-    # The risk is read only when the breach box is ticked: the list always has a choice.
-    reported = values if "personal_data" in values else values | {"personal_data_risk": ""}
-    errors: dict[str, str] = {}
-    headers: dict[str, str] = {}
-    try:
-        create = from_form(IncidentRequest, reported)
-        incident, _ = await open_incident(
-            create,
-            caller=caller,
-            idempotency_key=_form_key(values.get("form_id")),
-            session=session,
-            temporal=temporal,
-            settings=settings,
-            limits=rate_limits(request),
-        )
-    except ValidationError as invalid:
-        errors = _field_errors(invalid)
-        status_code = 422
-    except OperationError as refused:
-        errors = {"form": refused.detail}
-        status_code, headers = refused.status_code, refused.headers
-    else:
-        return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
-    page = render(
-        request,
-        "incident_new.html.j2",
-        status_code=status_code,
-        authorities=await _authorities_for(caller, session),
-        values=values,
-        errors=errors,
-        incident_types=list(IncidentType),
-        categories=list(NcscCategory),
-        markings=list(Tlp),
-    )
-    page.headers.update(headers)
-    return page
-
-
-@router.get("/incidents")
-async def incident_list(request: Request, caller: PageReadsIncidents, session: SessionDep):
-    rows = await incident_service.list_incidents(
-        authority_ids=caller.readable, limit=200, offset=0, session=session
-    )
-    return render(request, "incident_list.html.j2", rows=rows)
 
 
 async def _visible(
@@ -237,7 +129,7 @@ async def breach_form(
     try:
         changes = from_form(BreachRequest, form)
     except ValidationError as invalid:
-        message = _describe(invalid)
+        message = describe(invalid)
         return await _status_page(
             request, caller, incident, session, temporal, error=message, status_code=422
         )
@@ -292,7 +184,7 @@ async def incident_action(
             limits=rate_limits(request),
         )
     except ValidationError as invalid:
-        message = _describe(invalid)
+        message = describe(invalid)
         return await _status_page(
             request, caller, incident, session, temporal, error=message, status_code=422
         )

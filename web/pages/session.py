@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse
 
 from domain.access import AccessRole
-from services.users import SignInRefused, authenticate, end_sessions, user_by_id
+from services.users import SignInRefused, authenticate, end_sessions, set_language, user_by_id
 from web.deps import SessionDep
+from web.i18n import LANGUAGE_COOKIE, SESSION_LANGUAGE, chosen, in_language, page_language
 from web.pages.common import render, safe_next, start_session, verified_form
 from web.rate_limits import TooFast, password_turn, settle_password
 
@@ -18,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/signin")
 async def sign_in_page(request: Request, next: str | None = None):
-    return render(request, "signin.html.j2", next=safe_next(next), error=None, email="")
+    return render(request, "signin.html.j2", next=safe_next(next), errors={}, email="")
 
 
 @router.post("/signin")
@@ -36,7 +37,7 @@ async def sign_in(
             status_code=429,
             next=next_path,
             email=email,
-            error=refused.message,
+            errors={"email": in_language(refused.message, page_language(request))},
         )
         page.headers.update(refused.headers)
         return page
@@ -49,12 +50,44 @@ async def sign_in(
             status_code=401,
             next=next_path,
             email=email,
-            error=outcome.message,
+            errors={"email": in_language(outcome.message, page_language(request))},
         )
     start_session(request, outcome)
     if outcome.role is AccessRole.AUDITOR and not next_path.startswith("/audit"):
         next_path = "/audit"
     return RedirectResponse(next_path, status_code=303)
+
+
+@router.get("/language/{code}")
+async def switch_language(
+    request: Request, code: str, session: SessionDep, next: str | None = None
+) -> RedirectResponse:
+    """The language switch on every page: remembered in this browser and, for a signed-in
+    person, as their own preference (their pages and the next sign-in follow it)."""
+    language = chosen(code)
+    if language is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such language.")
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        await set_language(user_id, language, session=session)
+        request.session[SESSION_LANGUAGE] = language.value
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language.value,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/signout")
+async def sign_out_page(request: Request):
+    """Signing out is a page with one button, so no other page has a sign-out button that a
+    keyboard or a screen reader meets before the page's own."""
+    return render(request, "signout.html.j2")
 
 
 @router.post("/signout")

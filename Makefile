@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install browser translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/concordat run
 
-test: $(STAMP)
+browser:
+	sh tests/browser/install_chromium.sh
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/pytest
+
+# After changing words on a page: extract them into translations/messages.pot and update the
+# Welsh and English catalogs (a test fails while any message has no Welsh).
+translations: $(STAMP)
+	$(BIN)/python -m translations.update
 
 format: $(STAMP)
 	$(BIN)/ruff format .

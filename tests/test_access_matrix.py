@@ -197,9 +197,47 @@ PAGES = {
     "/incidents": (P.READ_INCIDENTS,),
     "/incidents/new": (P.OPEN_INCIDENTS,),
     "/incidents/{incident_id}": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/obligations/{body}/draft": (P.READ_INCIDENTS,),
     "/audit": (P.READ_TIMELINES,),
     "/audit/incidents/{incident_id}": (P.READ_TIMELINES,),
+    "/audit/incidents/{incident_id}/export.{kind}": (P.READ_TIMELINES,),
 }
+
+#: Pages anyone may fetch, and why each is safe to.
+OPEN_PAGES = {
+    "/": "redirects to the incident list, which asks for sign-in",
+    "/signin": "the way in",
+    "/signout": "a page with one button; signing out is a POST with a CSRF token",
+    "/language/{code}": "sets this browser's language; a signed-in person's own preference only",
+    "/ack/{token}": "the member's emailed link is the credential (signed, used once)",
+    "/docs": "the API's own documentation, no data",
+    "/healthz": "whether the process reaches its database and Temporal, no data",
+}
+
+#: Pages every signed-in person may use, whatever their role: their own account.
+SIGNED_IN_PAGES = {"/account/tokens"}
+
+
+def _page_routes(web_app: Any) -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for route in web_app.routes
+        if getattr(route, "methods", None)
+        and not route.path.startswith(("/api", "/static", "/openapi"))
+        for method in route.methods - {"HEAD"}
+    }
+
+
+async def test_every_page_is_in_the_matrix(web_app) -> None:
+    """A new page is either in `PAGES` (checked role by role below), `SIGNED_IN_PAGES` or
+    `OPEN_PAGES` with the reason; a form's POST sits beside the GET of the same page."""
+    listed = set(PAGES) | SIGNED_IN_PAGES | set(OPEN_PAGES)
+    unlisted = sorted(
+        f"{method} {path}"
+        for method, path in _page_routes(web_app)
+        if method == "GET" and path not in listed
+    )
+    assert not unlisted, "pages missing from the access matrix: " + ", ".join(unlisted)
 
 
 async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
@@ -215,7 +253,9 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
             for template, permissions in PAGES.items():
                 scoped = "incident" if "{incident_id}" in template else "none"
                 for target in ("own", "other") if scoped != "none" else ("own",):
-                    path = template.format(incident_id=councils[target].incident["id"])
+                    path = template.format(
+                        incident_id=councils[target].incident["id"], body="ico", kind="json"
+                    )
                     response = await page.get(path)
                     expected = _expected(caller, permissions, scoped, target)
                     got = {403: "forbidden", 404: "hidden", 200: "allowed"}.get(

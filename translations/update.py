@@ -8,6 +8,7 @@ Runs one at a time (a lock file), so two people updating at once do not lose eac
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import sys
 from collections.abc import Iterator
@@ -96,7 +97,8 @@ def update() -> dict[str, int]:
                 if path.exists()
                 else Catalog(locale=language.value, domain=DOMAIN, project="Concordat")
             )
-            catalog.update(template, no_fuzzy_matching=True)
+            # Babel's update shares the template's message objects: give each catalog its own.
+            catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
             catalog.obsolete.clear()
             if language is Language.WELSH:
                 for message in catalog:

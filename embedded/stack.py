@@ -29,6 +29,13 @@ from temporalio.testing import WorkflowEnvironment
 from domain.access import AccessRole
 from embedded.demo import name_demo_members
 from embedded.mail_catcher import start_mail_catcher
+from embedded.ui_codec import (
+    CODEC_KEY_FILE,
+    DevelopmentCodecGate,
+    codec_endpoint,
+    development_codec_key,
+    ui_codec_args,
+)
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import EMBEDDED_KEY_FILE, PayloadKeys
@@ -123,8 +130,11 @@ def development_payload_keys(settings: Settings, key_file: Path) -> Settings:
     return settings.model_copy(update={"payload_keys": SecretStr(key_file.read_text().strip())})
 
 
-async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Client, str | None]:
-    """A client for the configured server, or for an embedded dev server started here."""
+async def start_temporal(
+    settings: Settings, stack: AsyncExitStack, *, codec: str | None = None
+) -> tuple[Client, str | None]:
+    """A client for the configured server, or for an embedded dev server started here, whose
+    Web UI decodes payloads through `codec` (the codec server's endpoint) when given."""
     if settings.temporal_address:
         return await connect(settings), None
     env = await WorkflowEnvironment.start_local(
@@ -137,6 +147,7 @@ async def start_temporal(settings: Settings, stack: AsyncExitStack) -> tuple[Cli
         dev_server_existing_path=bundled_binary("temporal"),
         dev_server_database_filename=str(settings.var_dir / TEMPORAL_STATE),
         dev_server_log_level="warn",
+        dev_server_extra_args=ui_codec_args(codec) if codec else [],
     )
     stack.push_async_callback(env.shutdown)
     return env.client, f"http://127.0.0.1:{settings.temporal_ui_port}"
@@ -172,6 +183,15 @@ def check_ports_free(settings: Settings) -> None:
         )
 
 
+def with_ui_origins(settings: Settings) -> Settings:
+    """The embedded Web UI, on whatever port it was given, may call the codec server."""
+    port = settings.temporal_ui_port
+    wanted = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    origins = settings.codec_allowed_origins
+    missing = [origin for origin in wanted if origin not in origins]
+    return settings.model_copy(update={"codec_allowed_origins": [*origins, *missing]})
+
+
 def _sqlite_files(database_url: str) -> list[Path]:
     parsed = make_url(database_url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
@@ -187,7 +207,7 @@ def keep_private(settings: Settings) -> None:
     var.mkdir(mode=0o700, parents=True, exist_ok=True)
     var.chmod(0o700)
     ours = [
-        *(var / name for name in ("dev-token", "dev-password", EMBEDDED_KEY_FILE)),
+        *(var / name for name in ("dev-token", "dev-password", CODEC_KEY_FILE, EMBEDDED_KEY_FILE)),
         *_sqlite_files(settings.database_url),
         *_sqlite_files(f"sqlite:///{var / TEMPORAL_STATE}"),
         settings.mail_dir,
@@ -218,6 +238,10 @@ async def _run_embedded(settings: Settings) -> None:
     token = await development_token(database, settings.var_dir / "dev-token")
     password = await development_user(database, settings.var_dir / "dev-password")
     settings = development_payload_keys(settings, settings.var_dir / EMBEDDED_KEY_FILE)
+    codec_key = development_codec_key(settings.var_dir / CODEC_KEY_FILE)
+    codec = codec_endpoint(f"http://{settings.web_host}:{settings.web_port}", codec_key)
+    if settings.temporal_address is None:
+        settings = with_ui_origins(settings)
 
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)
@@ -230,20 +254,28 @@ async def _run_embedded(settings: Settings) -> None:
             )
         else:
             mail_line = f"smtp://{settings.smtp_host}:{settings.smtp_port} (configured relay)"
-        client, ui_url = await start_temporal(settings, stack)
+        client, ui_url = await start_temporal(settings, stack, codec=codec)
         worker = build_worker(client, database, settings)
         await ensure_schedules(client, settings)
         app = create_app(settings=settings, database=database, temporal=client)
-        server = EmbeddedWebServer(serving_config(app, settings, log_level="warning"))
+        # The embedded Web UI decodes payloads as the development token (`embedded.ui_codec`).
+        gated = DevelopmentCodecGate(app, key=codec_key, token=token)
+        server = EmbeddedWebServer(serving_config(gated, settings, log_level="warning"))
         # One line per request would bury the mail catcher's; failures are still logged.
         logging.getLogger("web.access_log").setLevel(logging.WARNING)
         base = f"http://{settings.web_host}:{settings.web_port}"
+        codec_line = (
+            f"  Payloads in the UI:   decoded by {codec}/decode (key in var/{CODEC_KEY_FILE})\n"
+            if ui_url
+            else ""
+        )
         print(
             "\nConcordat is running on embedded defaults.\n"
             f"  Report an incident:   {base}/incidents/new\n"
             f"  Incidents:            {base}/incidents\n"
             f"  API documentation:    {base}/docs\n"
             f"  Temporal Web UI:      {ui_url or settings.temporal_address}\n"
+            f"{codec_line}"
             f"  Mail catcher:         {mail_line}\n"
             f"  Database:             {settings.database_url}\n"
             f"  Sign in to the pages as {DEVELOPMENT_USER}, password {password}\n"

@@ -112,6 +112,23 @@ async def set_reporting_rule(
     authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
 ) -> ReportingRuleOverride:
     """Change one body's rule for the authority; fields left empty keep what it had."""
+    rule = await stage_reporting_rule(authority_id, changes, session=session)
+    await session.commit()
+    return rule
+
+
+async def reporting_rule_override(
+    authority_id: int, body: Body, *, session: AsyncSession
+) -> ReportingRuleOverride | None:
+    """The authority's own changes to one body's rule, if it has made any."""
+    return await session.get(ReportingRuleOverride, (authority_id, body))
+
+
+async def stage_reporting_rule(
+    authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
+) -> ReportingRuleOverride:
+    """`set_reporting_rule` without the commit, so that a record of the change can be saved in
+    the same transaction (`services.administration`)."""
     if changes.notify_address:
         changes.notify_address = validate_email(
             changes.notify_address, check_deliverability=False, globally_deliverable=False
@@ -124,7 +141,7 @@ async def set_reporting_rule(
     ).items():
         setattr(rule, field, value)
     session.add(rule)
-    await session.commit()
+    await session.flush()
     return rule
 
 
@@ -204,6 +221,34 @@ async def name_member(
     session: AsyncSession,
 ) -> ResponsibleMember:
     """Name (or rename) the authority's member in a role; one person holds each role."""
+    member = await stage_member(
+        authority_id,
+        role,
+        name=name,
+        work_email=work_email,
+        language=language,
+        out_of_band_email=out_of_band_email,
+        phone=phone,
+        session=session,
+    )
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def stage_member(
+    authority_id: int,
+    role: MemberRole,
+    *,
+    name: str,
+    work_email: str,
+    language: Language = Language.UNKNOWN,
+    out_of_band_email: str | None = None,
+    phone: str | None = None,
+    session: AsyncSession,
+) -> ResponsibleMember:
+    """`name_member` without the commit, so that a record of the change can be saved in the
+    same transaction (`services.administration`)."""
     work_email = validate_email(
         work_email, check_deliverability=False, globally_deliverable=False
     ).normalized
@@ -218,8 +263,7 @@ async def name_member(
     member.out_of_band_email, member.phone = out_of_band_email, phone
     member.updated_at = datetime.now(UTC)
     session.add(member)
-    await session.commit()
-    await session.refresh(member)
+    await session.flush()
     return member
 
 
@@ -227,6 +271,23 @@ async def set_policy(
     authority_id: int, changes: EscalationTimings, *, session: AsyncSession
 ) -> EscalationPolicyOverride:
     """Apply the given overrides; fields left empty keep what the authority had."""
+    policy = await stage_policy(authority_id, changes, session=session)
+    await session.commit()
+    return policy
+
+
+async def policy_override(
+    authority_id: int, *, session: AsyncSession
+) -> EscalationPolicyOverride | None:
+    """The authority's own escalation timings, if it has set any."""
+    return await session.get(EscalationPolicyOverride, authority_id)
+
+
+async def stage_policy(
+    authority_id: int, changes: EscalationTimings, *, session: AsyncSession
+) -> EscalationPolicyOverride:
+    """`set_policy` without the commit, so that a record of the change can be saved in the
+    same transaction (`services.administration`)."""
     policy = await session.get(EscalationPolicyOverride, authority_id) or EscalationPolicyOverride(
         authority_id=authority_id
     )
@@ -235,5 +296,5 @@ async def set_policy(
     ).items():
         setattr(policy, field, value)
     session.add(policy)
-    await session.commit()
+    await session.flush()
     return policy

@@ -6,18 +6,22 @@ import hashlib
 import json
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from sqlalchemy import func, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import UK_TIME
 from domain.incident import IncidentDetails, workflow_id_for
-from domain.obligations import PersonalDataRisk
-from domain.vocabulary import IncidentType, NcscCategory, Tlp
-from models import Authority, Incident, IncidentReferenceCounter
+from domain.obligations import ObligationState, PersonalDataRisk
+from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
+from models import Authority, Incident, IncidentReferenceCounter, ObligationRecord
+from models.columns import UtcDateTime
 from runtime.database import insert_for
 
 
@@ -209,6 +213,93 @@ async def list_incidents(
         query = query.where(Incident.exercise == exercise)
     query = query.order_by(col(Incident.created_at).desc()).limit(limit).offset(offset)
     return list((await session.exec(query)).all())
+
+
+#: How the incident list may be ordered.
+IncidentOrder = Literal["detected", "reference", "deadline"]
+
+#: The obligation states whose deadline is still ahead of the council (or already missed).
+_PENDING = (ObligationState.DUE, ObligationState.OVERDUE)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents a list shows: always within `authority_ids` (`None` is every
+    authority), narrowed by the rest when they are given."""
+
+    authority_ids: Collection[int] | None
+    authority_id: int | None = None
+    stage: Stage | None = None
+    category: NcscCategory | None = None
+    closed: bool | None = None
+    exercise: bool | None = None
+
+
+@dataclass(frozen=True)
+class ListedIncident:
+    incident: Incident
+    authority: Authority
+    next_deadline: datetime | None
+    """The earliest deadline of a report still due or overdue; `None` if none is."""
+
+
+def _filtered(query: Any, chosen: IncidentFilter) -> Any:
+    if chosen.authority_ids is not None:
+        query = query.where(col(Incident.authority_id).in_(chosen.authority_ids))
+    if chosen.authority_id is not None:
+        query = query.where(Incident.authority_id == chosen.authority_id)
+    if chosen.stage is not None:
+        query = query.where(Incident.stage == chosen.stage)
+    if chosen.category is not None:
+        query = query.where(Incident.category == chosen.category)
+    if chosen.closed is not None:
+        closed = col(Incident.stage) == Stage.CLOSED
+        query = query.where(closed if chosen.closed else ~closed)
+    if chosen.exercise is not None:
+        query = query.where(Incident.exercise == chosen.exercise)
+    return query
+
+
+async def incident_page(
+    chosen: IncidentFilter,
+    *,
+    order: IncidentOrder,
+    limit: int,
+    offset: int,
+    session: AsyncSession,
+) -> tuple[list[ListedIncident], int]:
+    """One page of the incidents the filter lets through, each with its next reporting
+    deadline (read from the stored obligations, one query), and how many there are in all."""
+    deadlines = (
+        select(
+            col(ObligationRecord.incident_id).label("incident_id"),
+            func.min(col(ObligationRecord.deadline)).label("next_deadline"),
+        )
+        .where(
+            col(ObligationRecord.state).in_(_PENDING),
+            col(ObligationRecord.deadline).is_not(None),
+        )
+        .group_by(col(ObligationRecord.incident_id))
+        .subquery()
+    )
+    next_deadline = type_coerce(deadlines.c.next_deadline, UtcDateTime)
+    ordering: dict[str, tuple[Any, ...]] = {
+        "detected": (col(Incident.detected_at).desc(),),
+        "reference": (col(Incident.reference).asc(),),
+        "deadline": (next_deadline.is_(None), next_deadline.asc()),
+    }
+    query = _filtered(
+        select(Incident, Authority, next_deadline)
+        .join(Authority, col(Authority.id) == Incident.authority_id)
+        .outerjoin(deadlines, deadlines.c.incident_id == Incident.id),
+        chosen,
+    )
+    query = query.order_by(*ordering[order], col(Incident.id)).limit(limit).offset(offset)
+    rows = (await session.exec(query)).all()
+    total = (
+        await session.exec(_filtered(select(func.count()).select_from(Incident), chosen))
+    ).one()
+    return [ListedIncident(incident, authority, due) for incident, authority, due in rows], total
 
 
 async def never_started(

@@ -16,7 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.access import AccessRole
 from domain.vocabulary import Language, MemberRole
 from models import User, UserGrant
-from security.passwords import check_strength, hash_password, needs_rehash, verify_password
+from security.passwords import (
+    WeakPassword,
+    check_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 
 class UserExists(ValueError):
@@ -48,7 +54,37 @@ async def create_user(
     all_authorities: bool = False,
     session: AsyncSession,
 ) -> User:
-    """A new person; raises WeakPassword, ValueError or UserExists with a message for them.
+    """A new person; raises WeakPassword, ValueError or UserExists with a message for them."""
+    user = await stage_user(
+        email=email,
+        name=name,
+        password=password,
+        role=role,
+        authority_id=authority_id,
+        member_role=member_role,
+        grants=grants,
+        all_authorities=all_authorities,
+        session=session,
+    )
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def stage_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: AccessRole,
+    authority_id: int | None,
+    member_role: MemberRole | None = None,
+    grants: list[int] | None = None,
+    all_authorities: bool = False,
+    session: AsyncSession,
+) -> User:
+    """`create_user` without the commit, so that a record of the change can be saved in the
+    same transaction (`services.administration`).
 
     Whether the address is taken is checked last, once everything else about the request is
     known to be good: a request that is wrong anyway must not reveal whether somebody, perhaps
@@ -78,8 +114,7 @@ async def create_user(
     assert user.id is not None
     for authority in grants or []:
         session.add(UserGrant(user_id=user.id, authority_id=authority))
-    await session.commit()
-    await session.refresh(user)
+    await session.flush()
     return user
 
 
@@ -128,13 +163,62 @@ async def disable_user(
 ) -> User | None:
     """Disable a person of the authority at once (their sessions and tokens stop working);
     kept for the record. None when the authority has no such user."""
+    user = await stage_disable(user_id, authority_id=authority_id, session=session)
+    if user is not None:
+        await session.commit()
+    return user
+
+
+async def stage_disable(
+    user_id: int, *, authority_id: int | None, session: AsyncSession
+) -> User | None:
+    """`disable_user` without the commit, so that a record of the change can be saved in the
+    same transaction (`services.administration`)."""
     user = await session.get(User, user_id)
     if user is None or user.authority_id != authority_id:
         return None
     if user.disabled_at is None:
         user.disabled_at = datetime.now(UTC)
         session.add(user)
-        await session.commit()
+        await session.flush()
+    return user
+
+
+async def users_of(authority_id: int, *, session: AsyncSession) -> list[User]:
+    """The authority's people, enabled first, then by name."""
+    return list(
+        (
+            await session.exec(
+                select(User)
+                .where(User.authority_id == authority_id)
+                .order_by(col(User.disabled_at).is_not(None), col(User.name), col(User.id))
+            )
+        ).all()
+    )
+
+
+class WrongPassword(ValueError):
+    """The current password given was not the person's."""
+
+
+async def change_password(user: User, current: str, new: str, *, session: AsyncSession) -> User:
+    """Give the person a new password once their current one is given correctly; every session
+    they had ends (as `end_sessions`), since one of them may be why the password is changing.
+
+    Raises WrongPassword, or WeakPassword with a message for them."""
+    if not await asyncio.to_thread(verify_password, user.password_hash, current):
+        raise WrongPassword("That is not your current password.")
+    check_strength(new)
+    if new == current:
+        raise WeakPassword("The new password is the same as the current one.")
+    new_hash = await asyncio.to_thread(hash_password, new, check=False)
+    await session.exec(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(password_hash=new_hash, session_epoch=User.session_epoch + 1)
+    )
+    await session.commit()
+    await session.refresh(user)
     return user
 
 

@@ -197,6 +197,8 @@ PAGES = {
     "/incidents": (P.READ_INCIDENTS,),
     "/incidents/new": (P.OPEN_INCIDENTS,),
     "/incidents/{incident_id}": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/live": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/actions/{action}": (P.RUN_INCIDENTS,),
     "/incidents/{incident_id}/obligations/{body}/draft": (P.READ_INCIDENTS,),
     "/audit": (P.READ_TIMELINES,),
     "/audit/incidents/{incident_id}": (P.READ_TIMELINES,),
@@ -207,6 +209,7 @@ PAGES = {
 OPEN_PAGES = {
     "/": "redirects to the incident list, which asks for sign-in",
     "/signin": "the way in",
+    "/incidents/new/check": "redirects to the form, which asks for sign-in",
     "/signout": "a page with one button; signing out is a POST with a CSRF token",
     "/language/{code}": "sets this browser's language; a signed-in person's own preference only",
     "/ack/{token}": "the member's emailed link is the credential (signed, used once)",
@@ -254,7 +257,10 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                 scoped = "incident" if "{incident_id}" in template else "none"
                 for target in ("own", "other") if scoped != "none" else ("own",):
                     path = template.format(
-                        incident_id=councils[target].incident["id"], body="ico", kind="json"
+                        incident_id=councils[target].incident["id"],
+                        body="ico",
+                        kind="json",
+                        action="note",
                     )
                     response = await page.get(path)
                     expected = _expected(caller, permissions, scoped, target)

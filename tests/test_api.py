@@ -274,17 +274,25 @@ async def test_a_member_acknowledges_from_the_link_in_their_email(
     assert page.status_code == 200 and "I acknowledge this incident" in page.text
     done = await http.post(link.group(1))
     assert done.status_code == 200 and "Your acknowledgement of" in done.text
+    assert "govuk-panel" in done.text
     view = (await officer.get(f"/api/incidents/{created['id']}")).json()
     [ack] = view["live"]["acknowledgements"]
     assert ack["member_id"] == officer.council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER]
     assert ack["via"] == "email_link"
+    # A used link is not an error: the page says when it was used and that it stands.
     again = await http.get(link.group(1))
-    assert again.status_code == 410 and "each link works once" in again.text
+    assert again.status_code == 200 and "already acknowledged" in again.text
+    assert (
+        "govuk-error-summary" not in again.text and "I acknowledge this incident" not in again.text
+    )
     replayed = await http.post(link.group(1))
-    assert replayed.status_code == 410
+    assert replayed.status_code == 200 and "already acknowledged" in replayed.text
+    view = (await officer.get(f"/api/incidents/{created['id']}")).json()
+    assert len(view["live"]["acknowledgements"]) == 1
 
+    # An altered link names nobody, so its page is in Welsh unless this browser chose English.
     tampered = await http.get(link.group(1)[:-3] + "abc")
-    assert tampered.status_code == 400 and "not valid" in tampered.text
+    assert tampered.status_code == 400 and "ddolen gydnabod hon yn ddilys" in tampered.text
 
     # The role changes hands: the previous holder's link no longer acknowledges for it.
     async with database.session() as session:
@@ -296,18 +304,30 @@ async def test_a_member_acknowledges_from_the_link_in_their_email(
             session=session,
         )
     stale = await http.get(link.group(1))
-    assert stale.status_code == 403 and "previous holder" in stale.text
+    # The new holder's language is not recorded yet: Welsh.
+    assert stale.status_code == 403 and "oedd yn y rôl o'r blaen" in stale.text
 
 
 async def test_an_officer_opens_an_incident_through_the_form(
     http: httpx.AsyncClient, database: Database, mail_server: MailServer
 ) -> None:
+    from tests.incident_form_steps import confirm, moment_fields
+
     officer = await officer_for(database, http)
     assert (await http.get("/incidents/new")).status_code == 303
     person, password = await make_user(database, officer.council)
 
+    # Pages are in Welsh until someone chooses otherwise; the refusal is in the page's language.
     wrong = await sign_in(http, person.email, "not the password at all", next="/incidents/new")
-    assert wrong.status_code == 401 and "do not match" in wrong.text
+    assert (
+        wrong.status_code == 401 and "yn cyfateb" in wrong.text and "do not match" not in wrong.text
+    )
+    http.cookies.set("concordat_language", "en")
+    wrong = await sign_in(http, person.email, "not the password at all", next="/incidents/new")
+    assert (
+        wrong.status_code == 401 and "do not match" in wrong.text and "yn cyfateb" not in wrong.text
+    )
+    http.cookies.delete("concordat_language")
     signed_in = await sign_in(http, person.email, password, next="/incidents/new")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/incidents/new"
 
@@ -323,20 +343,23 @@ async def test_an_officer_opens_an_incident_through_the_form(
         "description": "Site down since 09:00.",
         "incident_type": "denial_of_service",
         "category": "4",
-        "detected_at": "2026-11-20T09:00",
+        **moment_fields("detected_at", "2026-11-20T09:00"),
         "reporter_name": "Siân",
         "reporter_email": "sian@oncall.example",
         "tlp": "TLP:GREEN",
     }
     invalid = await http.post("/incidents/new", data=fields | {"reporter_email": "nope"})
-    assert invalid.status_code == 422 and "email address" in invalid.text
+    assert invalid.status_code == 422
+    assert "Rhowch gyfeiriad e-bost yn y fformat cywir" in invalid.text
     assert (
         await http.post("/incidents/new", data=fields | {"csrf_token": "forged"})
     ).status_code == 403
 
-    submitted = await http.post("/incidents/new", data=fields)
+    checked = await http.post("/incidents/new", data=fields)
+    assert checked.status_code == 200 and "Gwiriwch eich atebion" in checked.text
+    submitted = await confirm(http, checked)
     assert submitted.status_code == 303
-    resubmitted = await http.post("/incidents/new", data=fields)  # a double click
+    resubmitted = await confirm(http, checked)  # a double click
     assert resubmitted.headers["location"] == submitted.headers["location"]
     page = await http.get(submitted.headers["location"])
     assert f"{officer.council.code}-" in page.text and "Denial of service" in page.text

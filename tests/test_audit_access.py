@@ -154,9 +154,17 @@ async def test_an_auditor_of_every_authority_sees_all_and_uses_the_audit_pages(
     incident_page = await http.get(
         f"/audit/incidents/{created['id']}", params={"as_of": "2099-01-01T00:00:00"}
     )
+    # Welsh until the auditor chooses: the same checks, in Welsh.
     assert incident_page.status_code == 200
-    assert "the current code reproduces every recorded decision" in incident_page.text
-    assert "Chain: intact" in incident_page.text
+    assert "yn atgynhyrchu pob penderfyniad a gofnodwyd" in incident_page.text
+    assert "Cadwyn stwnsh" in incident_page.text and "Yn gyfan (" in incident_page.text
+    http.cookies.set("concordat_language", "en")
+    incident_page = await http.get(
+        f"/audit/incidents/{created['id']}", params={"as_of": "2099-01-01T00:00:00"}
+    )
+    http.cookies.delete("concordat_language")
+    assert "The current code reproduces every recorded decision" in incident_page.text
+    assert "Hash chain" in incident_page.text and "Intact (" in incident_page.text
     exported = await http.get(f"/audit/incidents/{created['id']}/export.csv")
     assert exported.status_code == 200
     assert exported.text.splitlines()[0].startswith("sequence,occurred_at,kind")

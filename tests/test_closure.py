@@ -49,6 +49,7 @@ async def test_closing_stops_each_unanswered_chain_on_the_record(
 
     officer, password = await make_user(database, council)
     await sign_in(http, officer.email, password)
+    http.cookies.set("concordat_language", "en")
     page = (await http.get(f"/incidents/{handle.id.removeprefix('incident-')}")).text
     assert page.count("Stopped when the incident closed") == 2
     assert "Waiting / Yn aros" not in page

@@ -102,6 +102,7 @@ def test_the_access_log_shows_no_acknowledge_token_no_query_and_no_forged_addres
         ("/ack/abc/more", "/ack/<redacted>"),
         ("/concordat/ack/abc", "/concordat/ack/<redacted>"),
         ("/ACK/abc", "/ACK/<redacted>"),
+        ("/codec/dev/s3cret/decode", "/codec/dev/<redacted>/decode"),
         ("/ack", "/ack"),
         ("/api/incidents/1234", "/api/incidents/1234"),
         ("/acknowledge/x", "/acknowledge/x"),

@@ -338,6 +338,8 @@ def _text(page: str) -> str:
 async def test_the_readme_walkthrough_on_the_pages(
     http: httpx.AsyncClient, database: Database, mail_server: MailServer, tmp_path: Path
 ) -> None:
+    from tests.incident_form_steps import confirm, moment_fields
+
     section = try_it()
     steps = numbered_steps(section)
     await set_up_as_make_run_does(database, tmp_path)
@@ -350,10 +352,11 @@ async def test_the_readme_walkthrough_on_the_pages(
     # 1. Sign in with the printed email and password; report an incident for Cardiff, category 3.
     signed_in = await sign_in(http, DEVELOPMENT_USER, password, next="/incidents/new")
     assert signed_in.status_code == 303, signed_in.text
+    http.cookies.set("concordat_language", "en")  # the README's words are the English pages'
     form = await http.get("/incidents/new")
     assert "Cardiff Council" in form.text
     detected = datetime.fromisoformat(report["detected_at"]).astimezone(ZoneInfo("Europe/London"))
-    submitted = await http.post(
+    checked = await http.post(
         "/incidents/new",
         data={
             "csrf_token": _form_value(form.text, "csrf_token"),
@@ -363,12 +366,13 @@ async def test_the_readme_walkthrough_on_the_pages(
             "description": report["description"],
             "incident_type": report["incident_type"],
             "category": "3",
-            "detected_at": detected.strftime("%Y-%m-%dT%H:%M"),
+            **moment_fields("detected_at", detected),
             "reporter_name": report["reporter_name"],
             "reporter_email": report["reporter_email"],
             "tlp": "TLP:AMBER",
         },
     )
+    submitted = await confirm(http, checked)
     assert submitted.status_code == 303, submitted.text
     status_page = submitted.headers["location"]
     incident_id = status_page.rsplit("/", 1)[1]
@@ -412,7 +416,7 @@ async def test_the_readme_walkthrough_on_the_pages(
     # 5. Closing is refused, naming the bodies still waiting, until every one is recorded.
     refused = await act("close", **summary)
     assert refused.status_code == 409
-    error = re.search(r'class="error-summary"[^>]*>(.*?)</div>', refused.text, flags=re.S)
+    error = re.search(r'class="govuk-error-summary"[^>]*>(.*?)</ul>', refused.text, flags=re.S)
     assert error is not None, _text(refused.text)
     for body in required:
         assert (body.label in html.unescape(error.group(1))) is (body is not Body.NCSC), body

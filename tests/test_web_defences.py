@@ -484,7 +484,7 @@ async def test_notes_and_changes_are_limited_per_incident_and_acknowledging_neve
         f"{path.removeprefix('/api')}/actions/note",
         data={"csrf_token": _csrf(page.text), "text": "From the page"},
     )
-    assert form.status_code == 429 and "Too many notes" in form.text and form.headers["retry-after"]
+    assert form.status_code == 429 and "nodiadau" in form.text and form.headers["retry-after"]
 
     # Other changes have a count of their own; acknowledging and closing have none.
     reassessed = await officer.post(f"{path}/assessment", {"category": 5, "reason": "Smaller"})

@@ -47,6 +47,6 @@ def translate(language: Language, message: str) -> str:
     return translations(language).gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
+def N_(message: str) -> str:
     """Marks a message to be translated where it is shown, not where it is written."""
     return message

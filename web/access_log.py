@@ -26,11 +26,14 @@ log = structlog.get_logger(__name__)
 
 #: Everything after `/ack/` is an acknowledge link's token (and whatever was pasted after it).
 _ACK_TOKEN = re.compile(r"(^|/)(ack)/.*", re.IGNORECASE | re.DOTALL)
+#: The development codec's key sits in its path (`/codec/dev/<key>/decode`).
+_CODEC_KEY = re.compile(r"(^|/)(codec/dev)/[^/]*", re.IGNORECASE)
 
 
 def loggable_path(path: str) -> str:
-    """The path as a log may show it: an acknowledge link's token is replaced."""
-    return _ACK_TOKEN.sub(r"\1\2/<redacted>", path)
+    """The path as a log may show it: an acknowledge link's token and the development codec's
+    key are replaced."""
+    return _CODEC_KEY.sub(r"\1\2/<redacted>", _ACK_TOKEN.sub(r"\1\2/<redacted>", path))
 
 
 class AccessLog:

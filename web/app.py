@@ -33,8 +33,10 @@ from web.operations import OperationError
 from web.pages.account import router as account_pages
 from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
+from web.pages.admin import router as admin_pages
 from web.pages.audit import router as audit_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
+from web.pages.errors import DATABASE_UNAVAILABLE, error_context
 from web.pages.incident_form import router as incident_form_pages
 from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
@@ -116,9 +118,14 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return render(
-                request, "error.html.j2", status_code=error.status_code, message=error.detail
+            page = render(
+                request,
+                "error.html.j2",
+                status_code=error.status_code,
+                **error_context(request, error.status_code, error.detail),
             )
+            page.headers.update(getattr(error, "headers", None) or {})
+            return page
         return JSONResponse(
             {"detail": error.detail},
             status_code=error.status_code,
@@ -131,10 +138,17 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         log.warning(
             "database_unavailable", path=loggable_path(request.url.path), error=type(error).__name__
         )
-        message = "The database cannot be reached, so nothing was saved. Try again in a moment."
+        headers = {"Retry-After": "5"}
         if _wants_html(request):
-            return render(request, "error.html.j2", status_code=503, message=message)
-        return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
+            page = render(
+                request,
+                "error.html.j2",
+                status_code=503,
+                **error_context(request, 503, DATABASE_UNAVAILABLE),
+            )
+            page.headers.update(headers)
+            return page
+        return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -168,6 +182,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(ack_pages)
     app.include_router(audit_pages)
     app.include_router(account_pages)
+    app.include_router(admin_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)
     answer_as_documented(app)

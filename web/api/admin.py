@@ -13,11 +13,12 @@ from domain.access import AccessRole
 from domain.vocabulary import Language, MemberRole
 from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
 from security.passwords import WeakPassword
-from services import users as user_service
-from services.directory import authority_by_code, members_of, name_member, set_policy
-from services.users import UserExists, create_user
+from services import administration
+from services.administration import Actor
+from services.directory import authority_by_code, members_of
+from services.users import UserExists
 from web.api.responses import COMMON
-from web.deps import Administers, SessionDep
+from web.deps import Administers, Caller, SessionDep
 from web.schemas import OneLine, Strict, Whole
 
 router = APIRouter(prefix="/api/authorities", tags=["administration"], responses=COMMON)
@@ -89,6 +90,11 @@ async def _own_authority(code: Code, caller: Administers, session: SessionDep) -
 OwnAuthority = Annotated[Authority, Depends(_own_authority)]
 
 
+def actor_of(caller: Caller) -> Actor:
+    """Who a change record names: the person, or the token acting for nobody in particular."""
+    return Actor(name=caller.name, user_id=caller.user_id)
+
+
 def _member_view(member: ResponsibleMember) -> MemberView:
     return MemberView.model_validate(member, from_attributes=True)
 
@@ -101,13 +107,19 @@ async def list_members(authority: OwnAuthority, session: SessionDep) -> list[Mem
 
 @router.put("/{code}/members/{role}", response_model=MemberView)
 async def put_member(
-    role: MemberRole, member_in: MemberRequest, authority: OwnAuthority, session: SessionDep
+    role: MemberRole,
+    member_in: MemberRequest,
+    authority: OwnAuthority,
+    caller: Administers,
+    session: SessionDep,
 ) -> MemberView:
-    """Name the person in a role (replacing whoever held it); new incidents use them."""
+    """Name the person in a role (replacing whoever held it); new incidents use them. The
+    change is recorded, as every administrator's change is."""
     assert authority.id is not None
-    member = await name_member(
+    member = await administration.change_member(
         authority.id,
         role,
+        actor=actor_of(caller),
         name=member_in.name,
         work_email=str(member_in.work_email),
         language=member_in.language,
@@ -120,20 +132,23 @@ async def put_member(
 
 @router.put("/{code}/policy", response_model=PolicyOverrides)
 async def put_policy(
-    policy_in: PolicyOverrides, authority: OwnAuthority, session: SessionDep
+    policy_in: PolicyOverrides, authority: OwnAuthority, caller: Administers, session: SessionDep
 ) -> PolicyOverrides:
     """Override the national escalation timings for new incidents; empty fields are kept."""
     assert authority.id is not None
-    saved = await set_policy(
+    saved = await administration.change_policy(
         authority.id,
         EscalationPolicyOverride(authority_id=authority.id, **policy_in.model_dump()),
+        actor=actor_of(caller),
         session=session,
     )
     return PolicyOverrides.model_validate(saved.model_dump(exclude={"authority_id"}))
 
 
 @router.post("/{code}/users", response_model=UserView, status_code=status.HTTP_201_CREATED)
-async def add_user(user_in: UserRequest, authority: OwnAuthority, session: SessionDep) -> UserView:
+async def add_user(
+    user_in: UserRequest, authority: OwnAuthority, caller: Administers, session: SessionDep
+) -> UserView:
     """Add a person to the authority: an on-call officer, a named member or an administrator."""
     if user_in.role not in AUTHORITY_ROLES:
         raise HTTPException(
@@ -142,12 +157,14 @@ async def add_user(user_in: UserRequest, authority: OwnAuthority, session: Sessi
             "administrators; auditors and the central team are added nationally.",
         )
     try:
-        user = await create_user(
+        assert authority.id is not None
+        user = await administration.add_user(
+            authority.id,
+            actor=actor_of(caller),
             email=str(user_in.email),
             name=user_in.name,
             password=user_in.password,
             role=user_in.role,
-            authority_id=authority.id,
             member_role=user_in.member_role,
             session=session,
         )
@@ -168,10 +185,14 @@ async def add_user(user_in: UserRequest, authority: OwnAuthority, session: Sessi
 async def disable_user(
     user_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
     authority: OwnAuthority,
+    caller: Administers,
     session: SessionDep,
 ) -> UserView:
     """Disable a person at once: their sessions and tokens stop working. Kept for the record."""
-    user = await user_service.disable_user(user_id, authority_id=authority.id, session=session)
+    assert authority.id is not None
+    user = await administration.disable_user(
+        user_id, authority_id=authority.id, actor=actor_of(caller), session=session
+    )
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user {user_id}.")
     return _user_view(user)

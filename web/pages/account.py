@@ -1,116 +1,91 @@
-"""A person's own API tokens: made here, shown once, revocable, never longer than a year."""
+"""A signed-in person's own account: who they are, their page language, their password and
+their API tokens. Anyone signed in may use it, for themselves only."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from domain.access import TokenScope
-from security.passwords import verify_password
-from services.tokens import TooManyTokens, issue_token, revoke_token, tokens_of
-from services.users import user_by_id
-from web.deps import SessionDep, SettingsDep, end_reading
+from domain.vocabulary import Language
+from services.directory import authority_by_id
+from services.users import set_language, user_by_id
+from translations import N_, PAGE_LANGUAGES, translate
+from web.deps import SessionDep
+from web.i18n import LANGUAGE_COOKIE, SESSION_LANGUAGE, chosen, page_language
+from web.pages import account_password, account_tokens
 from web.pages.common import AnyPageCaller, render, verified_form
-from web.rate_limits import TooFast, password_turn, settle_password
+from web.pages.saved_banner import saved_banner, say_saved
 
 router = APIRouter(include_in_schema=False)
+router.include_router(account_password.router)
+router.include_router(account_tokens.router)
 
 FormData = Annotated[dict[str, Any], Depends(verified_form)]
-MAX_DAYS = 365
 
 
-async def _page(
-    request: Request, caller: AnyPageCaller, session: SessionDep, **context: Any
-) -> Response:
-    tokens = await tokens_of(caller.user_id, session=session) if caller.user_id else []
-    return render(
-        request,
-        "account_tokens.html.j2",
-        tokens=tokens,
-        now=datetime.now(UTC),
-        **({"new_token": None, "error": None} | context),
-    )
-
-
-@router.get("/account/tokens")
-async def token_list(request: Request, caller: AnyPageCaller, session: SessionDep):
-    return await _page(request, caller, session)
-
-
-@router.post("/account/tokens")
-async def token_create(
-    request: Request,
-    caller: AnyPageCaller,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormData,
-):
+@router.get("/account")
+async def account(request: Request, caller: AnyPageCaller, session: SessionDep) -> Response:
     user = await user_by_id(caller.user_id, session=session) if caller.user_id else None
-    await end_reading(session)  # not held while the password is checked
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such person. / Dim person o'r fath.")
-    # The password asked again here is guessed no faster than at sign-in: the same turns.
-    try:
-        turn = await password_turn(request, user.email)
-    except TooFast as refused:
-        page = await _page(request, caller, session, error=refused.message, status_code=429)
-        page.headers.update(refused.headers)
-        return page
-    password = str(form.get("password", ""))
-    right = await asyncio.to_thread(verify_password, user.password_hash, password)
-    await settle_password(request, turn, right=right)
-    if not right:
-        return await _page(
-            request,
-            caller,
-            session,
-            status_code=401,
-            error="Enter your password to create a token. / Rhowch eich cyfrinair i greu tocyn.",
-        )
-    name = str(form.get("name", "")).strip()
-    try:
-        days = int(str(form.get("days", "90")))
-        scope = TokenScope(str(form.get("scope", "read")))
-    except ValueError:
-        days, scope = 0, TokenScope.READ
-    if not name or len(name) > 100 or not 1 <= days <= MAX_DAYS:
-        return await _page(
-            request,
-            caller,
-            session,
-            status_code=422,
-            error=f"Give the token a name (up to 100 characters) and 1 to {MAX_DAYS} days. / "
-            f"Rhowch enw i'r tocyn (hyd at 100 nod) ac 1 i {MAX_DAYS} diwrnod.",
-        )
-    try:
-        _, token = await issue_token(
-            name,
-            authority_id=None,
-            user_id=user.id,
-            scope=scope,
-            expires_at=datetime.now(UTC) + timedelta(days=days),
-            most_live=settings.max_tokens_per_user,
-            session=session,
-        )
-    except TooManyTokens as refused:
-        return await _page(request, caller, session, status_code=409, error=str(refused))
-    return await _page(request, caller, session, new_token=token)
-
-
-@router.post("/account/tokens/{token_id}/revoke")
-async def token_revoke(
-    token_id: Annotated[int, Path(gt=0, le=2**31 - 1)],
-    caller: AnyPageCaller,
-    session: SessionDep,
-    form: FormData,
-) -> RedirectResponse:
-    own = caller.user_id is not None and await revoke_token(
-        token_id, user_id=caller.user_id, session=session
+    authority = (
+        await authority_by_id(user.authority_id, session=session) if user.authority_id else None
     )
-    if not own:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such token. / Dim tocyn o'r fath.")
-    return RedirectResponse("/account/tokens", status_code=303)
+    language = page_language(request)
+    return render(
+        request,
+        "account.html.j2",
+        section="account",
+        banner=saved_banner(request),
+        user=user,
+        authority=(
+            (authority.name_cy if language is Language.WELSH else authority.name_en)
+            if authority
+            else None
+        ),
+        page_language=language,
+    )
+
+
+def _language_form(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(
+        request,
+        "account_language.html.j2",
+        status_code=status_code,
+        section="account",
+        errors=errors,
+        languages=list(PAGE_LANGUAGES),
+        current=page_language(request),
+    )
+
+
+@router.get("/account/language")
+async def language_form(request: Request, caller: AnyPageCaller) -> Response:
+    return _language_form(request, {})
+
+
+@router.post("/account/language")
+async def language_save(
+    request: Request, caller: AnyPageCaller, session: SessionDep, form: FormData
+) -> Response:
+    """Kept as the person's own preference (their pages, and every later sign-in, follow it),
+    in this session, and in this browser, as the language switch on every page keeps it."""
+    language = chosen(form.get("language"))
+    if language is None or caller.user_id is None:
+        message = translate(page_language(request), N_("Select the language for your pages"))
+        return _language_form(request, {"language": message}, status_code=422)
+    await set_language(caller.user_id, language, session=session)
+    request.session[SESSION_LANGUAGE] = language.value
+    say_saved(request, N_("Your language has been saved"))
+    response = RedirectResponse("/account", status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language.value,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response

@@ -16,9 +16,12 @@ from temporalio.service import RPCError
 from audit.history import ArchiveDamaged
 from audit.rebuild import NoHistory, rebuild_from_database, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json
-from domain.clock import span, uk_moment, uk_time
+from domain.clock import uk_moment
+from domain.obligations import ObligationState
 from services import incidents as incident_service
 from web.deps import SessionDep, TemporalDep, readable_incident
+from web.i18n import page_language
+from web.pages.audit_words import findings, source, uk_time_seconds
 from web.pages.common import PageReadsTimelines, render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +38,7 @@ async def audit_list(request: Request, caller: PageReadsTimelines, session: Sess
     rows = await incident_service.list_incidents(
         authority_ids=caller.readable, limit=500, offset=0, session=session
     )
-    return render(request, "audit_list.html.j2", rows=rows)
+    return render(request, "audit_list.html.j2", section="audit", rows=rows)
 
 
 async def _replay(
@@ -48,8 +51,12 @@ async def _replay(
     incident = await readable_incident(incident_id, caller, session)
     try:
         moment = uk_moment(as_of) if as_of else None
-    except ValueError as bad:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(bad)) from None
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "Enter a UK date and time like 2026-11-21T14:30, in the years 2000 to 2200. / "
+            "Rhowch ddyddiad ac amser yn y DU fel 2026-11-21T14:30, yn y blynyddoedd 2000 i 2200.",
+        ) from None
     try:
         return await rebuild_incident(
             incident,
@@ -77,13 +84,17 @@ async def audit_incident(
     as_of: Annotated[str | None, Query(max_length=40)] = None,
 ):
     replay = await _replay(incident_id, caller, session, temporal, as_of)
+    language = page_language(request)
     return render(
         request,
         "audit_incident.html.j2",
+        section="audit",
         replay=replay,
+        findings=findings(replay, language),
+        source=source(replay, language),
         as_of_value=as_of or "",
-        uk_seconds=lambda moment: uk_time(moment, seconds=True),
-        span=span,
+        uk_seconds=lambda moment: uk_time_seconds(moment, language),
+        obligation_state=ObligationState,
     )
 
 

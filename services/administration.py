@@ -1,0 +1,210 @@
+"""Changes an authority's administrator makes, each saved with a record of who made it, when,
+and every field's value before and after, in one transaction: a change is never saved without
+its record, nor recorded without being saved. The pages and the API both change things here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.access import AccessRole
+from domain.vocabulary import Language, MemberRole
+from models import (
+    AdministrationChange,
+    EscalationPolicyOverride,
+    EscalationTimings,
+    ReportingRuleOverride,
+    ResponsibleMember,
+    User,
+)
+from services import directory, users
+
+#: The fields of a named member that a change record compares.
+MEMBER_FIELDS = ("name", "work_email", "out_of_band_email", "phone", "language")
+POLICY_FIELDS = tuple(EscalationTimings.model_fields)
+RULE_FIELDS = (
+    "enabled",
+    "trigger",
+    "window_seconds",
+    "reminder_offsets_seconds",
+    "owner",
+    "notify_address",
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a person, or a token that acts for nobody in particular."""
+
+    name: str
+    user_id: int | None = None
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: an enum by its value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _values(row: object | None, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {field: _plain(getattr(row, field, None)) if row else None for field in fields}
+
+
+def difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each field whose value changed, as `[before, after]`."""
+    return {
+        field: [before.get(field), value]
+        for field, value in after.items()
+        if before.get(field) != value
+    }
+
+
+def _record(
+    authority_id: int,
+    actor: Actor,
+    subject: str,
+    changes: dict[str, list[Any]],
+    *,
+    session: AsyncSession,
+) -> None:
+    """Adds the record to the transaction; saving nothing changed records nothing."""
+    if changes:
+        session.add(
+            AdministrationChange(
+                authority_id=authority_id,
+                actor_user_id=actor.user_id,
+                actor=actor.name[:200],
+                subject=subject,
+                changes=changes,
+            )
+        )
+
+
+async def change_member(
+    authority_id: int,
+    role: MemberRole,
+    *,
+    actor: Actor,
+    name: str,
+    work_email: str,
+    language: Language = Language.UNKNOWN,
+    out_of_band_email: str | None = None,
+    phone: str | None = None,
+    session: AsyncSession,
+) -> ResponsibleMember:
+    """Name the person in a role (as `directory.name_member`), recording what changed."""
+    held = await directory.member_holding(authority_id, role, session=session)
+    before = _values(held, MEMBER_FIELDS)
+    member = await directory.stage_member(
+        authority_id,
+        role,
+        name=name,
+        work_email=work_email,
+        language=language,
+        out_of_band_email=out_of_band_email,
+        phone=phone,
+        session=session,
+    )
+    changes = difference(before, _values(member, MEMBER_FIELDS))
+    _record(authority_id, actor, f"member:{role.value}", changes, session=session)
+    await session.commit()
+    await session.refresh(member)
+    return member
+
+
+async def change_policy(
+    authority_id: int, timings: EscalationTimings, *, actor: Actor, session: AsyncSession
+) -> EscalationPolicyOverride:
+    """Set the authority's escalation timings (as `directory.set_policy`), recording what
+    changed."""
+    before = _values(await directory.policy_override(authority_id, session=session), POLICY_FIELDS)
+    policy = await directory.stage_policy(authority_id, timings, session=session)
+    changes = difference(before, _values(policy, POLICY_FIELDS))
+    _record(authority_id, actor, "policy", changes, session=session)
+    await session.commit()
+    return policy
+
+
+async def change_reporting_rule(
+    authority_id: int, rule: ReportingRuleOverride, *, actor: Actor, session: AsyncSession
+) -> ReportingRuleOverride:
+    """Change one body's reporting rule (as `directory.set_reporting_rule`), recording what
+    changed."""
+    before = _values(
+        await directory.reporting_rule_override(authority_id, rule.body, session=session),
+        RULE_FIELDS,
+    )
+    saved = await directory.stage_reporting_rule(authority_id, rule, session=session)
+    changes = difference(before, _values(saved, RULE_FIELDS))
+    _record(authority_id, actor, f"reporting_rule:{rule.body.value}", changes, session=session)
+    await session.commit()
+    return saved
+
+
+async def add_user(
+    authority_id: int,
+    *,
+    actor: Actor,
+    email: str,
+    name: str,
+    password: str,
+    role: AccessRole,
+    member_role: MemberRole | None,
+    session: AsyncSession,
+) -> User:
+    """Add a person to the authority (as `users.create_user`, with its refusals), recording who
+    they are and their role; never their password."""
+    user = await users.stage_user(
+        email=email,
+        name=name,
+        password=password,
+        role=role,
+        authority_id=authority_id,
+        member_role=member_role,
+        session=session,
+    )
+    after = _values(user, ("email", "name", "role", "member_role"))
+    changes = difference({}, {field: value for field, value in after.items() if value})
+    _record(authority_id, actor, f"user:{user.id}", changes, session=session)
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def disable_user(
+    user_id: int, *, authority_id: int, actor: Actor, session: AsyncSession
+) -> User | None:
+    """Disable a person of the authority (as `users.disable_user`), recording it; None when
+    the authority has no such person."""
+    user = await users.user_by_id(user_id, session=session)
+    was_disabled = user is not None and user.disabled_at is not None
+    user = await users.stage_disable(user_id, authority_id=authority_id, session=session)
+    if user is None:
+        return None
+    changes = difference({"disabled": was_disabled}, {"disabled": True})
+    _record(authority_id, actor, f"user:{user_id}", changes, session=session)
+    await session.commit()
+    return user
+
+
+async def changes_of(
+    authority_id: int, *, limit: int = 500, session: AsyncSession
+) -> list[AdministrationChange]:
+    """The authority's changes, the latest first."""
+    return list(
+        (
+            await session.exec(
+                select(AdministrationChange)
+                .where(AdministrationChange.authority_id == authority_id)
+                .order_by(col(AdministrationChange.at).desc(), col(AdministrationChange.id).desc())
+                .limit(limit)
+            )
+        ).all()
+    )

@@ -1,0 +1,1 @@
+"""Browser tests: the pages in Chromium, checked with axe-core and driven by keyboard alone."""

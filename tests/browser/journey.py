@@ -1,0 +1,147 @@
+"""The officer's journey, by keyboard alone: sign in, open an incident, have both members
+acknowledge from their emails, record the NCSC submission, close.
+
+Every control is reached with Tab and used with Enter, Space, the arrow keys and typing; no
+mouse. At every page the first Tab reaches the skip link, and at every stop the focused element
+shows its focus. Optionally (`narrow`), every page is also checked to fit its viewport without
+sideways scrolling. Each step's page is saved as a screenshot named for the step.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from playwright.async_api import Page, expect
+from temporalio.client import Client
+
+from domain.obligations import Body
+from domain.state import IncidentState
+from domain.vocabulary import MemberRole
+from tests.browser.browsing import (
+    assert_no_sideways_scrolling,
+    first_tab_is_skip_link,
+    path_of,
+    tab_to,
+)
+from tests.browser.names import Lang, name
+from tests.browser.screens import screenshot
+from tests.browser.world import Authority, Person, ack_link, state_when
+from tests.support import Inbox
+from workflows import IncidentWorkflow
+
+_INCIDENT_PATH = re.compile(r"/incidents/([0-9a-f-]{36})$")
+#: How many times the arrow key may move a list's choice before the test gives up.
+MAX_ARROWS = 12
+
+
+@dataclass
+class Journey:
+    """One journey's page, language and what it checks at each step."""
+
+    officer_page: Page
+    lang: Lang
+    origin: str
+    folder: str
+    narrow: bool
+    new_page: Callable[[], Awaitable[Page]]
+    """A page in a fresh browser (a member's own), in the journey's language and size."""
+    steps: list[str] = field(default_factory=list)
+
+    async def arrived(self, page: Page, step: str) -> None:
+        """A new page: its first Tab reaches the skip link; it fits; its screenshot."""
+        await page.wait_for_load_state()
+        await expect(page.locator("html")).to_have_attribute("lang", self.lang)
+        await first_tab_is_skip_link(page, self.lang)
+        if self.narrow:
+            await assert_no_sideways_scrolling(page, f"{step} ({path_of(page.url)})")
+        await screenshot(page, self.lang, self.folder, step)
+        self.steps.append(step)
+
+    async def enter(self, page: Page, key: str, role: str = "button") -> None:
+        """Tab to the control with this accessible name and press Enter."""
+        await tab_to(page, page.get_by_role(role, name=name(key, self.lang)).first)  # type: ignore[arg-type]
+        async with page.expect_navigation():
+            await page.keyboard.press("Enter")
+
+    async def type_into(self, page: Page, key: str, text: str) -> None:
+        field_ = page.get_by_label(name(key, self.lang)).first
+        await tab_to(page, field_)
+        await page.keyboard.press("ControlOrMeta+A")
+        await page.keyboard.type(text)
+
+    async def choose(self, page: Page, key: str, option: re.Pattern[str]) -> None:
+        """Tab to a list and move its choice with the arrow keys until `option` is chosen."""
+        chooser = page.get_by_label(name(key, self.lang)).first
+        await tab_to(page, chooser)
+        for _ in range(MAX_ARROWS):
+            chosen = await chooser.evaluate("el => el.options[el.selectedIndex].text")
+            if option.search(chosen):
+                return
+            await page.keyboard.press("ArrowDown")
+        raise AssertionError(f"no choice matching {option.pattern} in {key}")
+
+
+async def run_journey(
+    journey: Journey, person: Person, authority: Authority, inbox: Inbox, client: Client
+) -> float:
+    """The whole journey; returns its time in seconds (waiting for the workflow included)."""
+    page, lang, started = journey.officer_page, journey.lang, time.monotonic()
+
+    await page.goto(f"{journey.origin}/signin")
+    await journey.arrived(page, "01-sign-in")
+    await journey.type_into(page, "email address", person.email)
+    await journey.type_into(page, "password", person.password)
+    await journey.enter(page, "sign in button")
+    await journey.arrived(page, "02-incident-list")
+
+    await journey.enter(page, "report incident link", role="link")
+    await journey.arrived(page, "03-new-incident")
+    await journey.type_into(page, "title field", f"Keyboard journey ({lang})")
+    await journey.type_into(page, "description field", "Payroll server unreachable; ransom note.")
+    await tab_to(page, page.get_by_label(name("significant", lang)).first)
+    await page.keyboard.press("Space")
+    await journey.type_into(page, "your name", "Rhian Evans")
+    await journey.type_into(page, "your email", f"rhian@{authority.council.domain}")
+    await journey.enter(page, "form continue")
+    heading = page.get_by_role("heading", level=1, name=name("check answers heading", lang))
+    if await heading.count():
+        await journey.arrived(page, "04-check-answers")
+        await journey.enter(page, "confirm and open")
+
+    found = _INCIDENT_PATH.search(path_of(page.url))
+    assert found, f"opening the incident led to {page.url}, not its status page"
+    incident_id = found.group(1)
+    handle = client.get_workflow_handle(f"incident-{incident_id}")
+    await state_when(handle, lambda s: bool(s.chains) and all(c.level for c in s.chains))
+    await page.reload()
+    await journey.arrived(page, "05-status-notifying")
+
+    for role in (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER):
+        link = await ack_link(inbox, authority.council, role, incident_id)
+        member_page = await journey.new_page()
+        await member_page.goto(link)
+        await journey.arrived(member_page, f"06-acknowledge-{role.value}")
+        await journey.enter(member_page, "acknowledge button")
+        await journey.arrived(member_page, f"07-acknowledged-{role.value}")
+
+    await state_when(handle, lambda s: all(c.acknowledged_by for c in s.chains))
+    await page.reload()
+    await journey.arrived(page, "08-status-reporting")
+
+    await journey.choose(page, "submission body", name("ncsc option", lang))
+    await journey.type_into(page, "submission reference", "NCSC-2026-0451")
+    await journey.enter(page, "record submission")
+    await journey.arrived(page, "09-submission-recorded")
+    state: IncidentState = await handle.query(IncidentWorkflow.state)
+    ncsc = next(o for o in state.obligations if o.body is Body.NCSC)
+    assert ncsc.submissions, "the NCSC submission was not recorded"
+
+    await journey.type_into(page, "closing summary", "Restored from backups; no data lost.")
+    await journey.enter(page, "close incident")
+    await state_when(handle, lambda s: s.closed_at is not None)
+    await page.reload()
+    await journey.arrived(page, "10-status-closed")
+    return time.monotonic() - started

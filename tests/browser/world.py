@@ -1,0 +1,169 @@
+"""What the pages show: an authority per page language, its people, and incidents in each
+state, made by driving the app's own services and workflows.
+
+Each language has its own authority, whose named members read their email in that language,
+and its own users, whose recorded preference is that language: a person's preference, not the
+browser's cookie, decides their pages once they sign in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from temporalio.client import Client, WorkflowHandle
+
+from domain.access import AccessRole
+from domain.incident import OpenIncident
+from domain.state import IncidentState
+from domain.vocabulary import Language, MemberRole
+from models import Incident
+from runtime.database import Database
+from services import users
+from services.incidents import details_of
+from tests.browser.names import LANGUAGES, Lang
+from tests.support import (
+    CouncilUnderTest,
+    Inbox,
+    acknowledge_both_chains,
+    eventually,
+    make_authority,
+    make_user,
+    open_test_incident,
+    settle_and_close,
+)
+from workflows import IncidentWorkflow
+
+#: Every role a person signs in with.
+ROLES = tuple(AccessRole)
+_LANGUAGE = {"cy": Language.WELSH, "en": Language.ENGLISH}
+_ACK_LINK = re.compile(r"https?://[^\s<>\"']+/ack/[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    password: str
+    role: AccessRole
+
+
+@dataclass
+class Authority:
+    """One language's authority and the people who sign in for it."""
+
+    lang: Lang
+    council: CouncilUnderTest
+    people: dict[AccessRole, Person] = field(default_factory=dict)
+
+
+async def make_authorities(database: Database) -> dict[Lang, Authority]:
+    """An authority per page language, with a user of every role, all preferring it."""
+    made: dict[Lang, Authority] = {}
+    for lang in LANGUAGES:
+        language = _LANGUAGE[lang]
+        council = await make_authority(database, languages=dict.fromkeys(MemberRole, language))
+        authority = Authority(lang, council)
+        for role in ROLES:
+            extra: dict[str, object] = {}
+            if role is AccessRole.RESPONSIBLE_MEMBER:
+                extra["member_role"] = MemberRole.EXECUTIVE_MEMBER
+            if role is AccessRole.AUDITOR:
+                extra["grants"] = [council.id]
+            if role is AccessRole.CENTRAL_TEAM:
+                extra["all_authorities"] = True
+            user, password = await make_user(
+                database, None if role is AccessRole.CENTRAL_TEAM else council, role, **extra
+            )
+            assert user.id is not None
+            async with database.session() as session:
+                await users.set_language(user.id, language, session=session)
+            authority.people[role] = Person(user.email, password, role)
+        made[lang] = authority
+    return made
+
+
+@dataclass(frozen=True)
+class OpenedIncident:
+    row: Incident
+    handle: WorkflowHandle
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def reference(self) -> str:
+        return self.row.reference
+
+
+async def open_incident(
+    client: Client, database: Database, council: CouncilUnderTest, queue: str, title: str
+) -> OpenedIncident:
+    """A significant incident (so the NCSC must be told), opened as the API opens one."""
+    row = await open_test_incident(database, council, title=title, significant=True)
+    handle = await client.start_workflow(
+        IncidentWorkflow.run,
+        OpenIncident(details=details_of(row, council.authority)),
+        id=row.workflow_id,
+        task_queue=queue,
+    )
+    await state_when(handle, lambda s: bool(s.chains) and all(c.level for c in s.chains))
+    return OpenedIncident(row, handle)
+
+
+async def state_when(handle: WorkflowHandle, ready: object, timeout: float = 60) -> IncidentState:
+    """The incident's state once `ready(state)` holds."""
+    assert callable(ready)
+
+    async def check() -> IncidentState | None:
+        state: IncidentState = await handle.query(IncidentWorkflow.state)
+        return state if ready(state) else None
+
+    found: IncidentState = await eventually(check, timeout=timeout)
+    return found
+
+
+@dataclass(frozen=True)
+class Incidents:
+    """One language's incidents: just opened, acknowledged, closed."""
+
+    notifying: OpenedIncident
+    reporting: OpenedIncident
+    closed: OpenedIncident
+
+
+async def make_incidents(
+    client: Client, database: Database, authority: Authority, queue: str
+) -> Incidents:
+    council = authority.council
+    stamp = datetime.now().strftime("%H%M%S")
+    notifying = await open_incident(
+        client, database, council, queue, f"Phishing wave {stamp} ({authority.lang})"
+    )
+    reporting = await open_incident(
+        client, database, council, queue, f"Revenues ransomware {stamp} ({authority.lang})"
+    )
+    await acknowledge_both_chains(reporting.handle, council)
+    await state_when(reporting.handle, lambda s: all(c.acknowledged_by for c in s.chains))
+    closed = await open_incident(
+        client, database, council, queue, f"Library kiosk malware {stamp} ({authority.lang})"
+    )
+    await acknowledge_both_chains(closed.handle, council)
+    await settle_and_close(closed.handle, "Contained and recovered; lessons recorded.")
+    await state_when(closed.handle, lambda s: s.closed_at is not None)
+    return Incidents(notifying, reporting, closed)
+
+
+async def ack_link(inbox: Inbox, council: CouncilUnderTest, role: MemberRole, about: str) -> str:
+    """The acknowledge link in the email a member received about an incident (`about`: its
+    reference or its id; the email shows both)."""
+    address = council.email(role)
+    mails = await inbox.wait_for(
+        lambda m: (
+            m.to == address and about in m.subject + m.text() and bool(_ACK_LINK.search(m.text()))
+        )
+    )
+    found = _ACK_LINK.search(mails[-1].text())
+    assert found is not None
+    return found.group(0)

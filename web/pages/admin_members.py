@@ -1,0 +1,157 @@
+"""The administrator's pages for the authority's named members and deputies: who holds each
+role, and how to reach them when the council's own mail may be compromised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from domain.vocabulary import Language, MemberRole
+from models import Authority, ResponsibleMember
+from services import administration
+from services.directory import member_holding, members_of
+from translations import N_
+from web.api.admin import MemberRequest
+from web.deps import SessionDep
+from web.i18n import page_language
+from web.pages.admin_common import (
+    NOT_FOUND,
+    FieldMessages,
+    FormData,
+    OwnAuthority,
+    PageAdministers,
+    actor,
+    admin_path,
+    readable_errors,
+)
+from web.pages.common import from_form, render
+from web.pages.saved_banner import saved_banner, say_saved
+
+router = APIRouter(include_in_schema=False)
+
+MESSAGES: FieldMessages = {
+    "name": (N_("Enter their full name"), N_("Enter a name of 200 characters or fewer")),
+    "work_email": (
+        N_("Enter their work email address"),
+        N_("Enter a work email address in the correct format, like name@council.gov.uk"),
+    ),
+    "out_of_band_email": (
+        N_("Enter a personal email address in the correct format, like name@example.com"),
+        N_("Enter a personal email address in the correct format, like name@example.com"),
+    ),
+    "phone": (
+        N_("Enter a telephone number, like 029 2087 2087 or +44 29 2087 2087"),
+        N_("Enter a telephone number, like 029 2087 2087 or +44 29 2087 2087"),
+    ),
+    "language": (
+        N_("Select the language they read messages in"),
+        N_("Select the language they read messages in"),
+    ),
+}
+
+
+def _role(role: str) -> MemberRole:
+    try:
+        return MemberRole(role)
+    except ValueError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+
+
+def _values(member: ResponsibleMember | None) -> dict[str, str]:
+    if member is None:
+        return {"language": Language.UNKNOWN.value}
+    return {
+        "name": member.name,
+        "work_email": member.work_email,
+        "out_of_band_email": member.out_of_band_email or "",
+        "phone": member.phone or "",
+        "language": member.language.value,
+    }
+
+
+def _form(
+    request: Request,
+    authority: Authority,
+    role: MemberRole,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin_member.html.j2",
+        status_code=status_code,
+        section="admin",
+        authority=authority,
+        role=role,
+        values=values,
+        errors=errors,
+        languages=list(Language),
+        back=admin_path(authority, "members"),
+        action=admin_path(authority, "members", role.value),
+    )
+
+
+@router.get("/admin/{code}/members")
+async def member_list(
+    request: Request, caller: PageAdministers, authority: OwnAuthority, session: SessionDep
+) -> Response:
+    assert authority.id is not None
+    held = {m.role: m for m in await members_of(authority.id, session=session)}
+    return render(
+        request,
+        "admin_members.html.j2",
+        section="admin",
+        banner=saved_banner(request),
+        authority=authority,
+        members=[(role, held.get(role)) for role in MemberRole],
+        base=admin_path(authority),
+    )
+
+
+@router.get("/admin/{code}/members/{role}")
+async def member_form(
+    request: Request,
+    role: str,
+    caller: PageAdministers,
+    authority: OwnAuthority,
+    session: SessionDep,
+) -> Response:
+    assert authority.id is not None
+    held = await member_holding(authority.id, _role(role), session=session)
+    return _form(request, authority, _role(role), _values(held), {})
+
+
+@router.post("/admin/{code}/members/{role}")
+async def member_save(
+    request: Request,
+    role: str,
+    caller: PageAdministers,
+    authority: OwnAuthority,
+    session: SessionDep,
+    form: FormData,
+) -> Response:
+    assert authority.id is not None
+    member_role = _role(role)
+    values: dict[str, Any] = {key: str(value).strip() for key, value in form.items()}
+    try:
+        member_in = from_form(MemberRequest, values)
+    except ValidationError as invalid:
+        errors = readable_errors(invalid, MESSAGES, page_language(request))
+        return _form(request, authority, member_role, values, errors, status_code=422)
+    await administration.change_member(
+        authority.id,
+        member_role,
+        actor=actor(caller),
+        name=member_in.name,
+        work_email=str(member_in.work_email),
+        language=member_in.language,
+        out_of_band_email=str(member_in.out_of_band_email) if member_in.out_of_band_email else None,
+        phone=member_in.phone,
+        session=session,
+    )
+    say_saved(request, N_("%(name)s's details have been saved"), name=member_in.name)
+    return RedirectResponse(admin_path(authority, "members"), status_code=303)

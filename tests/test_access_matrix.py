@@ -202,6 +202,17 @@ PAGES = {
     "/incidents/{incident_id}/obligations/{body}/draft": (P.READ_INCIDENTS,),
     "/audit": (P.READ_TIMELINES,),
     "/audit/incidents/{incident_id}": (P.READ_TIMELINES,),
+    "/admin": (P.ADMINISTER,),
+    "/admin/{code}/members": (P.ADMINISTER,),
+    "/admin/{code}/members/{role}": (P.ADMINISTER,),
+    "/admin/{code}/policy": (P.ADMINISTER,),
+    "/admin/{code}/policy/change": (P.ADMINISTER,),
+    "/admin/{code}/reporting": (P.ADMINISTER,),
+    "/admin/{code}/reporting/{body}": (P.ADMINISTER,),
+    "/admin/{code}/users": (P.ADMINISTER,),
+    "/admin/{code}/users/new": (P.ADMINISTER,),
+    "/admin/{code}/users/{user_id}/disable": (P.ADMINISTER,),
+    "/admin/{code}/changes": (P.ADMINISTER,),
     "/audit/incidents/{incident_id}/export.{kind}": (P.READ_TIMELINES,),
 }
 
@@ -218,7 +229,7 @@ OPEN_PAGES = {
 }
 
 #: Pages every signed-in person may use, whatever their role: their own account.
-SIGNED_IN_PAGES = {"/account/tokens"}
+SIGNED_IN_PAGES = {"/account", "/account/language", "/account/password", "/account/tokens"}
 
 
 def _page_routes(web_app: Any) -> set[tuple[str, str]]:
@@ -254,10 +265,20 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
             signed_in = await sign_in(page, caller.email, caller.password)
             assert signed_in.status_code == 303, signed_in.text
             for template, permissions in PAGES.items():
-                scoped = "incident" if "{incident_id}" in template else "none"
+                scoped = (
+                    "incident"
+                    if "{incident_id}" in template
+                    else "authority"
+                    if "{code}" in template
+                    else "none"
+                )
                 for target in ("own", "other") if scoped != "none" else ("own",):
+                    council = councils[target]
                     path = template.format(
-                        incident_id=councils[target].incident["id"],
+                        incident_id=council.incident["id"],
+                        code=council.officer.council.code,
+                        user_id=council.user_id,
+                        role="executive_member",
                         body="ico",
                         kind="json",
                         action="note",
@@ -272,4 +293,8 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                             f"{caller.label} page {template} ({target}): expected {expected}, "
                             f"got {got}"
                         )
+            for own_page in sorted(SIGNED_IN_PAGES):
+                response = await page.get(own_page)
+                if response.status_code != 200:
+                    mismatches.append(f"{caller.label} page {own_page}: {response.status_code}")
     assert not mismatches, "\n".join(mismatches)

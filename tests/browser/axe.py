@@ -21,6 +21,8 @@ AXE_SOURCE = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_PATH = "/__browser-tests__/axe.min.js"
 #: The WCAG levels checked: 2.0, 2.1 and 2.2, A and AA (axe's tags for each).
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
+#: Every page checked in this run and how many rules it broke, for the run's summary line.
+CHECKED: list[tuple[str, int]] = []
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def report(where: str, found: list[Violation]) -> str:
 
 
 async def assert_accessible(page: Page, where: str) -> list[Violation]:
-    """Fail, naming every rule and element, if axe finds any violation on the page."""
+    """Fail, naming every rule and element, if axe finds any violation on the page; count the
+    page (and its violations) for the run's summary either way."""
     found = await violations(page)
+    CHECKED.append((where, len(found)))
     assert not found, report(where, found)
     return found

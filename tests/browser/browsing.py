@@ -5,11 +5,14 @@ scrolling)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.names import Lang, name
 
+#: Makes a fresh browser context for a test (the `new_context` fixture).
+NewContext = Callable[..., Awaitable[BrowserContext]]
 #: The cookie the language switch sets (`web.i18n.LANGUAGE_COOKIE`).
 LANGUAGE_COOKIE = "concordat_language"
 #: How many Tab presses it may take to reach a control before the test gives up: more than
@@ -41,20 +44,29 @@ async def sign_in(page: Page, origin: str, lang: Lang, email: str, password: str
     assert "/signin" not in page.url, f"sign-in as {email} failed: still at {page.url}"
 
 
+_FOCUS_SHOWS = """async (settle) => {
+    if (settle) {
+        // A date field moves the focus into its own parts a frame after the Tab.
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    }
+    const el = document.activeElement;
+    if (!el || el === document.body) return false;
+    // Chromium's own calendar button inside a date or time field: focus is on a part of the
+    // browser's, drawn by the browser, and the field itself no longer matches :focus.
+    const dated = ['date', 'datetime-local', 'time', 'month', 'week'].includes(el.type);
+    if (el.tagName === 'INPUT' && dated && !el.matches(':focus')) return true;
+    const s = getComputedStyle(el);
+    const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+    const shadow = Boolean(s.boxShadow) && s.boxShadow !== 'none';
+    return outline || shadow;
+}"""
+
+
 async def focus_is_visible(page: Page) -> bool:
-    """Whether the focused element shows it: an outline, a box shadow, or GOV.UK's focus
-    colours (a background or text decoration that differs from the unfocused element)."""
-    return bool(
-        await page.evaluate(
-            """() => {
-                const el = document.activeElement;
-                if (!el || el === document.body) return false;
-                const s = getComputedStyle(el);
-                const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
-                const shadow = s.boxShadow && s.boxShadow !== 'none';
-                return outline || shadow;
-            }"""
-        )
+    """Whether the focused element shows it: a computed outline or box shadow (GOV.UK's
+    focus state is one or both). Checked again after two frames before saying no."""
+    return bool(await page.evaluate(_FOCUS_SHOWS, False)) or bool(
+        await page.evaluate(_FOCUS_SHOWS, True)
     )
 
 
@@ -67,18 +79,30 @@ async def focused_description(page: Page) -> str:
                 if (!el) return 'nothing';
                 const text = (el.innerText || el.value || el.getAttribute('aria-label') || '')
                     .trim().slice(0, 40);
-                return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${text}"`;
+                const s = getComputedStyle(el);
+                const style = `outline: ${s.outlineStyle} ${s.outlineWidth}; `
+                    + `box-shadow: ${s.boxShadow}; matches :focus: ${el.matches(':focus')}`;
+                const id = el.id ? '#' + el.id : '';
+                return `${el.tagName.toLowerCase()}${id} "${text}" (${style}) ${el.outerHTML}`;
             }"""
         )
     )
 
 
-async def tab_to(page: Page, target: Locator, *, check_focus: bool = True) -> None:
-    """Press Tab until `target` has the focus, checking at every stop that focus shows."""
+async def tab_to(
+    page: Page, target: Locator, *, check_focus: bool = True, into: bool = False
+) -> None:
+    """Press Tab until `target` (or, `into`, something inside it) has the focus, checking at
+    every stop that focus shows."""
     await expect(target).to_have_count(1)
+    arrived = (
+        "el => el.contains(document.activeElement)"
+        if into
+        else "el => el === document.activeElement"
+    )
     for _ in range(MAX_TABS):
         await page.keyboard.press("Tab")
-        if await target.evaluate("el => el === document.activeElement"):
+        if await target.evaluate(arrived):
             if check_focus:
                 assert await focus_is_visible(page), (
                     f"focus is not visible on {await focused_description(page)} at {page.url}"
@@ -100,12 +124,43 @@ async def first_tab_is_skip_link(page: Page, lang: Lang) -> None:
     assert await focus_is_visible(page), f"the skip link's focus is not visible at {page.url}"
 
 
-async def assert_no_sideways_scrolling(page: Page, where: str) -> None:
-    """The page fits its viewport's width (WCAG 1.4.10 Reflow at 320 CSS pixels)."""
-    widths = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    scroll_width, inner_width = widths
-    assert scroll_width <= inner_width, (
-        f"{where} scrolls sideways at {inner_width}px: it is {scroll_width}px wide"
+_TOO_WIDE = """() => {
+    const width = window.innerWidth;
+    // Inside a box that scrolls or clips sideways itself, an element makes no page scroll.
+    const contained = el => {
+        for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+            if (getComputedStyle(up).overflowX !== 'visible') return true;
+        }
+        return false;
+    };
+    const wide = [...document.querySelectorAll('body *')].filter(el => {
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.right > width + 0.5 && !contained(el);
+    });
+    // The innermost: an element whose children all fit is the one that overflows.
+    const innermost = wide.filter(el => !wide.some(other => other !== el && el.contains(other)));
+    return innermost.slice(0, 5).map(el => {
+        const id = el.id ? '#' + el.id : '';
+        const cls = el.classList.length ? '.' + [...el.classList].join('.') : '';
+        const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+        return `${el.tagName.toLowerCase()}${id}${cls} "${text}" `
+            + `(right edge ${Math.round(el.getBoundingClientRect().right)}px)`;
+    });
+}"""
+
+
+async def sideways_scrolling(page: Page, where: str) -> str | None:
+    """Why the page scrolls sideways (WCAG 1.4.10 Reflow), naming the elements that stick
+    out, or None if it fits its viewport's width."""
+    scroll_width, inner_width = await page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    if scroll_width <= inner_width:
+        return None
+    culprits = "\n    ".join(await page.evaluate(_TOO_WIDE))
+    return (
+        f"{where} scrolls sideways at {inner_width}px: it is {scroll_width}px wide; "
+        f"sticking out:\n    {culprits}"
     )
 
 

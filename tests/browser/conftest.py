@@ -24,8 +24,8 @@ from domain.access import AccessRole
 from runtime.database import Database
 from runtime.ports import free_port
 from runtime.settings import Settings
-from tests.browser.axe import serve_axe
-from tests.browser.browsing import choose_language, sign_in
+from tests.browser.axe import CHECKED, serve_axe
+from tests.browser.browsing import NewContext, choose_language, sign_in
 from tests.browser.names import Lang
 from tests.browser.site import LiveSite, serve, site_settings
 from tests.browser.world import Authority, Incidents, make_authorities, make_incidents
@@ -44,8 +44,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: What every browser test ends with: checked pages and their violations, for the summary.
-RESULTS: list[tuple[str, int]] = []
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +105,6 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-NewContext = Callable[..., Awaitable[BrowserContext]]
-
-
 @pytest.fixture
 async def new_context(browser: Browser, live_site: LiveSite) -> AsyncIterator[NewContext]:
     """Fresh browser contexts for a test, each with every request checked: none may go
@@ -164,10 +159,10 @@ async def page_for(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if RESULTS:
-        pages = len(RESULTS)
-        broken = sum(1 for _, count in RESULTS if count)
-        total = sum(count for _, count in RESULTS)
+    if CHECKED:
+        pages = len(CHECKED)
+        broken = sum(1 for _, count in CHECKED if count)
+        total = sum(count for _, count in CHECKED)
         terminalreporter.write_line(
             f"browser accessibility: {pages} pages checked, {broken} with violations, "
             f"{total} violations in all"

@@ -13,17 +13,18 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 from temporalio.client import Client
 
 from domain.obligations import Body
 from domain.state import IncidentState
 from domain.vocabulary import MemberRole
 from tests.browser.browsing import (
-    assert_no_sideways_scrolling,
     first_tab_is_skip_link,
     path_of,
+    sideways_scrolling,
     tab_to,
 )
 from tests.browser.names import Lang, name
@@ -32,7 +33,7 @@ from tests.browser.world import Authority, Person, ack_link, state_when
 from tests.support import Inbox
 from workflows import IncidentWorkflow
 
-_INCIDENT_PATH = re.compile(r"/incidents/([0-9a-f-]{36})$")
+_INCIDENT_PATH = re.compile(r"/incidents/([0-9a-f-]{36})(?:[?#]|$)")
 #: How many times the arrow key may move a list's choice before the test gives up.
 MAX_ARROWS = 12
 
@@ -49,20 +50,32 @@ class Journey:
     new_page: Callable[[], Awaitable[Page]]
     """A page in a fresh browser (a member's own), in the journey's language and size."""
     steps: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Pages that do not fit, listed at the end so that one page does not hide the next."""
 
     async def arrived(self, page: Page, step: str) -> None:
-        """A new page: its first Tab reaches the skip link; it fits; its screenshot."""
+        """A new page: it fits; its screenshot; its first Tab reaches the skip link."""
         await page.wait_for_load_state()
+        # The window the person is looking at: the member's browser, or the officer's again.
+        await page.bring_to_front()
         await expect(page.locator("html")).to_have_attribute("lang", self.lang)
-        await first_tab_is_skip_link(page, self.lang)
         if self.narrow:
-            await assert_no_sideways_scrolling(page, f"{step} ({path_of(page.url)})")
+            problem = await sideways_scrolling(page, f"{step} ({path_of(page.url)})")
+            if problem:
+                self.problems.append(problem)
         await screenshot(page, self.lang, self.folder, step)
         self.steps.append(step)
+        moved = await page.evaluate(
+            "() => document.activeElement !== document.body || location.hash !== ''"
+        )
+        if not moved:
+            # Unless the page put the focus somewhere on purpose (GOV.UK's success banner and
+            # error summary take it) or was linked to a place in it, Tab starts at the top.
+            await first_tab_is_skip_link(page, self.lang)
 
-    async def enter(self, page: Page, key: str, role: str = "button") -> None:
+    async def enter(self, page: Page, key: str, role: Literal["button", "link"] = "button") -> None:
         """Tab to the control with this accessible name and press Enter."""
-        await tab_to(page, page.get_by_role(role, name=name(key, self.lang)).first)  # type: ignore[arg-type]
+        await tab_to(page, page.get_by_role(role, name=name(key, self.lang)).first)
         async with page.expect_navigation():
             await page.keyboard.press("Enter")
 
@@ -72,16 +85,60 @@ class Journey:
         await page.keyboard.press("ControlOrMeta+A")
         await page.keyboard.type(text)
 
-    async def choose(self, page: Page, key: str, option: re.Pattern[str]) -> None:
-        """Tab to a list and move its choice with the arrow keys until `option` is chosen."""
+    async def choose_any(self, page: Page, key: str) -> None:
+        """Tab to a list that starts with no choice and arrow down to its first choice."""
         chooser = page.get_by_label(name(key, self.lang)).first
         await tab_to(page, chooser)
         for _ in range(MAX_ARROWS):
-            chosen = await chooser.evaluate("el => el.options[el.selectedIndex].text")
-            if option.search(chosen):
+            if await chooser.evaluate("el => el.value !== ''"):
                 return
             await page.keyboard.press("ArrowDown")
-        raise AssertionError(f"no choice matching {option.pattern} in {key}")
+        raise AssertionError(f"no choice in {key}")
+
+    async def pick(self, page: Page, group_key: str, option_key: str | None = None) -> None:
+        """Tab into a group of radios, then choose with Space and the arrow keys: the
+        first option, or the one named `option_key`."""
+        group = page.get_by_role("group", name=name(group_key, self.lang)).first
+        await tab_to(page, group, into=True)
+        await page.keyboard.press("Space")
+        if option_key is None:
+            return
+        wanted = group.get_by_role("radio", name=name(option_key, self.lang)).first
+        for _ in range(MAX_ARROWS):
+            if await wanted.is_checked():
+                return
+            await page.keyboard.press("ArrowDown")
+        raise AssertionError(f"no option {option_key} in {group_key}")
+
+    async def choose(self, page: Page, key: str, value: str, within: Locator) -> None:
+        """Tab to a list and move its choice with the arrow keys until `value` is chosen."""
+        chooser = within.get_by_label(name(key, self.lang)).first
+        await tab_to(page, chooser)
+        for _ in range(MAX_ARROWS):
+            if await chooser.input_value() == value:
+                return
+            await page.keyboard.press("ArrowDown")
+        raise AssertionError(f"no choice {value} in {key}")
+
+    async def open_action(self, page: Page, key: str) -> Locator:
+        """Tab to an action's disclosure (GOV.UK details) and open it with Enter."""
+        summary = page.locator("summary").filter(has_text=name(key, self.lang)).first
+        await tab_to(page, summary)
+        details = page.locator("details").filter(has=summary).first
+        if not await details.evaluate("el => el.open"):
+            await page.keyboard.press("Enter")
+        await expect(details).to_have_attribute("open", "")
+        return details
+
+    async def type_within(self, page: Page, within: Locator, key: str, text: str) -> None:
+        field_ = within.get_by_label(name(key, self.lang)).first
+        await tab_to(page, field_)
+        await page.keyboard.type(text)
+
+    async def submit_within(self, page: Page, within: Locator, key: str) -> None:
+        await tab_to(page, within.get_by_role("button", name=name(key, self.lang)).first)
+        async with page.expect_navigation():
+            await page.keyboard.press("Enter")
 
 
 async def run_journey(
@@ -101,8 +158,10 @@ async def run_journey(
     await journey.arrived(page, "03-new-incident")
     await journey.type_into(page, "title field", f"Keyboard journey ({lang})")
     await journey.type_into(page, "description field", "Payroll server unreachable; ransom note.")
-    await tab_to(page, page.get_by_label(name("significant", lang)).first)
-    await page.keyboard.press("Space")
+    await journey.choose_any(page, "incident type")
+    await journey.pick(page, "category group")
+    await journey.pick(page, "personal data group", "no")
+    await journey.pick(page, "tlp group")
     await journey.type_into(page, "your name", "Rhian Evans")
     await journey.type_into(page, "your email", f"rhian@{authority.council.domain}")
     await journey.enter(page, "form continue")
@@ -126,21 +185,29 @@ async def run_journey(
         await journey.arrived(member_page, f"06-acknowledge-{role.value}")
         await journey.enter(member_page, "acknowledge button")
         await journey.arrived(member_page, f"07-acknowledged-{role.value}")
+        await member_page.context.close()
 
     await state_when(handle, lambda s: all(c.acknowledged_by for c in s.chains))
     await page.reload()
     await journey.arrived(page, "08-status-reporting")
 
-    await journey.choose(page, "submission body", name("ncsc option", lang))
-    await journey.type_into(page, "submission reference", "NCSC-2026-0451")
-    await journey.enter(page, "record submission")
-    await journey.arrived(page, "09-submission-recorded")
+    # The NCSC first, then every other body still waiting, so that the incident can close.
+    bodies = [Body.NCSC]
     state: IncidentState = await handle.query(IncidentWorkflow.state)
+    bodies += [o.body for o in state.obligations if o.state.open and o.body is not Body.NCSC]
+    for number, body in enumerate(bodies, start=1):
+        form = await journey.open_action(page, "submission action")
+        await journey.choose(page, "submission body", body.value, within=form)
+        await journey.type_within(page, form, "submission reference", f"REF-{number:04d}")
+        await journey.submit_within(page, form, "record submission")
+        await journey.arrived(page, f"09-submission-{body.value}")
+    state = await handle.query(IncidentWorkflow.state)
     ncsc = next(o for o in state.obligations if o.body is Body.NCSC)
     assert ncsc.submissions, "the NCSC submission was not recorded"
 
-    await journey.type_into(page, "closing summary", "Restored from backups; no data lost.")
-    await journey.enter(page, "close incident")
+    form = await journey.open_action(page, "close incident")
+    await journey.type_within(page, form, "closing summary", "Restored from backups; no loss.")
+    await journey.submit_within(page, form, "close incident")
     await state_when(handle, lambda s: s.closed_at is not None)
     await page.reload()
     await journey.arrived(page, "10-status-closed")

@@ -33,7 +33,12 @@ _NAMES: dict[str, tuple[str, str]] = {
     "report incident link": (r"Report a cyber incident", r"Adrodd digwyddiad seiber"),
     "title field": (r"Short title|^Title", r"Teitl byr|^Teitl"),
     "description field": (r"What happened", r"Beth ddigwyddodd"),
-    "significant": (r"Significant", r"Arwyddocaol"),
+    "significant": (r"^Significant", r"^Arwyddocaol"),
+    "incident type": (r"Type of incident", r"Math o ddigwyddiad"),
+    "category group": (r"NCSC category", r"Categori'r NCSC"),
+    "personal data group": (r"Personal data", r"Data personol"),
+    "tlp group": (r"Sharing marking", r"Marc rhannu"),
+    "no": (r"^No$", r"^Na$"),
     "your name": (r"Your name", r"Eich enw"),
     "your email": (r"Your email", r"Eich e-bost|Eich cyfeiriad e-bost"),
     "form continue": (
@@ -46,12 +51,12 @@ _NAMES: dict[str, tuple[str, str]] = {
         r"Agor y digwyddiad|Derbyn ac anfon|^Cyflwyno|Cadarnhau",
     ),
     # The status page
+    "submission action": (r"Record a submission to a body", r"Cofnodi cyflwyniad i gorff"),
     "submission body": (r"Record a submission to", r"Cofnodi cyflwyniad i"),
     "submission reference": (r"Their reference", r"Eu cyfeirnod"),
     "record submission": (r"Record (the )?submission", r"Cofnodi('r)? cyflwyniad"),
     "closing summary": (r"Closing summary", r"Crynodeb cau"),
     "close incident": (r"Close the incident", r"Cau'r digwyddiad"),
-    "ncsc option": (r"NCSC", r"NCSC"),
     # The acknowledge page
     "acknowledge button": (r"I acknowledge", r"Rwy'n cydnabod"),
     # Errors

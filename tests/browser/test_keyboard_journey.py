@@ -12,8 +12,7 @@ from playwright.async_api import Page
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import AccessRole
-from tests.browser.browsing import choose_language
-from tests.browser.conftest import NewContext
+from tests.browser.browsing import NewContext, choose_language
 from tests.browser.journey import Journey, run_journey
 from tests.browser.names import LANGUAGES, Lang
 from tests.browser.site import LiveSite
@@ -59,3 +58,5 @@ async def test_keyboard_journey(
         dev_server.client,
     )
     print(f"keyboard journey ({lang}, {width}px): {len(journey.steps)} pages in {seconds:.1f}s")
+    if journey.problems:
+        pytest.fail("\n".join(journey.problems), pytrace=False)

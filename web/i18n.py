@@ -22,6 +22,7 @@ from domain.vocabulary import Language
 from notifications.labels import label
 from notifications.render import uk_datetime
 from translations import PAGE_LANGUAGES, translations
+from web.pages.timeline_words import Event, event_sentence
 
 LANGUAGE_COOKIE = "concordat_language"
 #: The session key holding a signed-in person's page language.
@@ -115,6 +116,18 @@ def _error_message(errors: dict[str, str], field: str) -> dict[str, str] | None:
     return {"text": errors[field]} if field in errors else None
 
 
+def _invalid(
+    errors: dict[str, str], field: str, attributes: dict[str, str] | None = None
+) -> dict[str, str]:
+    """A GOV.UK macro's `attributes` for a field's own control: `aria-invalid="true"` added to
+    `attributes` when the field has an error. GOV.UK Frontend links the error message with
+    `aria-describedby` but does not mark the control itself as invalid."""
+    marked = dict(attributes or {})
+    if field in errors:
+        marked["aria-invalid"] = "true"
+    return marked
+
+
 @cache
 def environment(language: Language) -> Environment:
     """The pages' templates in one language: Concordat's own, GOV.UK Frontend's macros, and
@@ -145,11 +158,16 @@ def environment(language: Language) -> Environment:
     def span(delta: timedelta) -> str:
         return time_span(delta, language)
 
+    def sentence(event: Event) -> str | None:
+        return event_sentence(event, language)
+
     env.filters["error_link"] = _error_link
     env.filters["error_message"] = _error_message
+    env.filters["invalid"] = _invalid
     env.filters["uk_time"] = when
     env.filters["label"] = in_words
     env.filters["span"] = span
+    env.filters["sentence"] = sentence
     return env
 
 

@@ -167,3 +167,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"browser accessibility: {pages} pages checked, {broken} with violations, "
             f"{total} violations in all"
         )
+
+
+#: Which database each journey width runs on. The pages are the same on both (the axe sweep of
+#: every page runs on both); one journey per width and language on each backend keeps the
+#: browser tests to a few minutes while both backends carry a whole journey.
+JOURNEY_BACKEND = {1280: "sqlite", 320: "postgresql"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen, deselected = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        width = params.params.get("width") if params else None
+        backend = params.params.get("database_url") if params else None
+        if width is not None and backend is not None and JOURNEY_BACKEND[width] != backend:
+            deselected.append(item)
+        else:
+            chosen.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = chosen

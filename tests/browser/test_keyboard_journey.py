@@ -1,5 +1,6 @@
 """The officer's journey by keyboard alone, in Welsh and in English, at a desktop width and
 at 320 CSS pixels (WCAG 1.4.10 Reflow): see `tests.browser.journey` for what each step checks.
+Each width runs on one database backend (`JOURNEY_BACKEND` in the conftest).
 
 Screenshots of every step are saved under `var/screenshots/<lang>/journey-<width>/`
 (`tests.browser.screens`); the journey's time is printed.

@@ -31,6 +31,10 @@ class Body(StrEnum):
     def label(self) -> str:
         return BODY_NAMES[self]
 
+    @property
+    def welsh_label(self) -> str:
+        return WELSH_BODY_NAMES[self]
+
 
 BODY_NAMES: dict[Body, str] = {
     Body.NCSC: "the NCSC",
@@ -41,6 +45,19 @@ BODY_NAMES: dict[Body, str] = {
     Body.CYMRUSOC: "CymruSOC",
     Body.POLICE: "the police regional cyber unit",
     Body.INSURER: "the insurer",
+}
+
+#: The same in Welsh, for the sentences the domain writes itself (a refusal); everything else
+#: reads them through `notifications.labels.label`.
+WELSH_BODY_NAMES: dict[Body, str] = {
+    Body.NCSC: "yr NCSC",
+    Body.ICO: "Swyddfa'r Comisiynydd Gwybodaeth (ICO)",
+    Body.AFFECTED_INDIVIDUALS: "yr unigolion yr effeithir arnynt",
+    Body.REPORT_FRAUD: "Report Fraud",
+    Body.WELSH_GOVERNMENT: "Uned Cydnerthedd Seiber Llywodraeth Cymru",
+    Body.CYMRUSOC: "CymruSOC",
+    Body.POLICE: "uned seiber ranbarthol yr heddlu",
+    Body.INSURER: "yr yswiriwr",
 }
 
 

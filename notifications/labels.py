@@ -103,16 +103,7 @@ ROLE_NAMES: dict[Language, dict[MemberRole | None, str]] = {
 
 BODY_NAMES: dict[Language, dict[Body, str]] = {
     Language.ENGLISH: {body: body.label for body in Body},
-    Language.WELSH: {
-        Body.NCSC: "yr NCSC",
-        Body.ICO: "Swyddfa'r Comisiynydd Gwybodaeth (ICO)",
-        Body.AFFECTED_INDIVIDUALS: "yr unigolion yr effeithir arnynt",
-        Body.REPORT_FRAUD: "Report Fraud",
-        Body.WELSH_GOVERNMENT: "Uned Cydnerthedd Seiber Llywodraeth Cymru",
-        Body.CYMRUSOC: "CymruSOC",
-        Body.POLICE: "uned seiber ranbarthol yr heddlu",
-        Body.INSURER: "yr yswiriwr",
-    },
+    Language.WELSH: {body: body.welsh_label for body in Body},
 }
 
 STAGE_NAMES: dict[Language, dict[Stage, str]] = {

@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.commands import Rejection
 from domain.directory import AuthoritySnapshot
 from domain.incident import OpenIncident
+from domain.rules import closed_message
 from domain.state import IncidentState
 from models import Authority, Incident
 from services.incidents import details_of
@@ -98,7 +99,7 @@ async def update_incident(
         workflow_id=incident.workflow_id,
         authority_id=incident.authority_id,
     )
-    closed = f"Incident {incident.reference} is closed."
+    closed = closed_message(incident.reference)
     if incident.closed_at is not None:
         raise UpdateRefused(Rejection.CLOSED, closed)
     handle = temporal.get_workflow_handle_for(IncidentWorkflow.run, incident.workflow_id)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain import rules
 from domain.commands import (
+    Acknowledge,
     AddNote,
     CloseIncident,
     Reassess,
@@ -20,8 +22,10 @@ from domain.directory import AuthoritySnapshot
 from domain.incident import IncidentFile
 from domain.obligations import NATIONAL_RULES, Body, ObligationState, PersonalDataRisk
 from domain.policy import EscalationPolicy
-from domain.vocabulary import NcscCategory
+from domain.vocabulary import Language, NcscCategory
+from notifications.labels import label
 from tests.support import incident_details
+from web.i18n import in_language
 
 DETECTED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 NOW = DETECTED + timedelta(days=1)
@@ -202,3 +206,88 @@ def test_the_ico_decision_follows_the_breach_record() -> None:
     decision = rules.ico_decision(file)
     assert decision is not None and decision.decision == "no_personal_data"
     assert decision.reason is not None and "Only test data" in decision.reason
+
+
+def _representative_refusals() -> list[rules.Refusal]:
+    closed = _file()
+    closed.closed_at = NOW
+    file = _file(personal_data=True)
+    _due(file, Body.ICO, DETECTED + timedelta(hours=72))
+    _due(file, Body.POLICE, NOW)
+    late = RecordSubmission(
+        body=Body.ICO, reference="ICO-1", actor="dpo", submitted_at=NOW + timedelta(days=3)
+    )
+    contained = _file()
+    contained.contained_at = NOW
+    return [
+        _refusal(rules.check_open, closed),
+        _refusal(rules.check_open, _file(), handing_over=True),
+        _refusal(rules.check_acknowledge, file, Acknowledge(member_id=99, actor="o")),
+        _refusal(rules.check_note, file, AddNote(text="wrong", actor="o", corrects=4)),
+        _refusal(
+            rules.check_reassess,
+            file,
+            Reassess(category=NcscCategory.MODERATE, reason="No change", actor="o"),
+            now=NOW,
+        ),
+        _refusal(rules.check_submission, file, late, now=NOW + timedelta(days=4)),
+        _refusal(
+            rules.check_submission,
+            file,
+            RecordSubmission(body=Body.NCSC, reference="N-1", actor="o"),
+            now=NOW,
+        ),
+        _refusal(
+            rules.check_submission,
+            file,
+            RecordSubmission(body=Body.ICO, actor="o", submitted_at=NOW),
+            now=NOW,
+        ),
+        _refusal(
+            rules.check_waiver, file, WaiveObligation(body=Body.NCSC, reason="x" * 20, actor="o")
+        ),
+        _refusal(rules.check_contain, contained),
+        _refusal(rules.check_recover, _file()),
+        _refusal(rules.refuse_past_ceiling),
+        _refusal(rules.check_close, file, CloseIncident(summary="x" * 20, actor="o")),
+    ]
+
+
+def test_every_refusal_is_written_in_english_and_in_welsh() -> None:
+    for refusal in _representative_refusals():
+        halves = refusal.message.split(" / ")
+        assert len(halves) == 2 and all(half.strip() for half in halves), refusal.message
+        english, welsh = halves
+        assert in_language(refusal.message, Language.ENGLISH) == english
+        assert in_language(refusal.message, Language.WELSH) == welsh
+        assert english != welsh
+
+
+def test_a_refusal_names_bodies_and_moments_in_the_readers_language() -> None:
+    refusals = _representative_refusals()
+    late = next(r for r in refusals if "Article 33(1)" in r.message)
+    assert "24 November 2026, 09:00 GMT" in in_language(late.message, Language.ENGLISH)
+    welsh = in_language(late.message, Language.WELSH)
+    assert "24 Tachwedd 2026, 09:00 GMT" in welsh and "Erthygl 33(1)" in welsh
+    assert label(Body.ICO, Language.WELSH) in welsh
+    closing = in_language(refusals[-1].message, Language.WELSH)
+    assert label(Body.POLICE, Language.WELSH) in closing
+    assert label(Body.ICO, Language.WELSH) in closing
+    waiver = in_language(refusals[8].message, Language.WELSH)
+    assert "i'r NCSC" in waiver and "yr NCSC" not in waiver
+
+
+def test_refusals_give_uk_time_as_the_councils_clock_does() -> None:
+    uk = ZoneInfo("Europe/London")
+    for year in (2026, 2027, 2031):
+        for month, day in ((3, 24), (10, 24)):
+            start = datetime(year, month, day, tzinfo=UTC)
+            for hours in range(0, 24 * 8, 1):
+                moment = start + timedelta(hours=hours, minutes=7)
+                local = moment.astimezone(uk)
+                assert rules.uk_words(moment) == (
+                    f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+                ), moment
+    assert rules.uk_words(datetime(2026, 7, 4, 13, 30, tzinfo=UTC), welsh=True) == (
+        "4 Gorffennaf 2026, 14:30 BST"
+    )

@@ -86,10 +86,14 @@ _LOCALES = {Language.ENGLISH: "en_GB", Language.WELSH: "cy"}
 #: "Dydd Sul 29 Tachwedd 2026, 12:14"; the zone follows.
 _WHEN_PATTERN = "EEEE d MMMM y, HH:mm"
 
+#: The same to the second, for a timeline whose events in one workflow step differ by seconds.
+_WHEN_PATTERN_SECONDS = "EEEE d MMMM y, HH:mm:ss"
 
-def uk_datetime(moment: datetime | None, language: Language) -> str:
+
+def uk_datetime(moment: datetime | None, language: Language, *, seconds: bool = False) -> str:
     """A moment as every message shows it: UK time, in the message's language, with GMT or
-    BST beside it ("Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST").
+    BST beside it ("Dydd Sadwrn 4 Gorffennaf 2026, 14:30 BST"); with `seconds`, to the second
+    ("Dydd Sadwrn 4 Gorffennaf 2026, 14:30:05 BST").
 
     Day and month names come from Babel's locale data. The zone is GMT or BST in both languages
     (Babel's Welsh data has no short names for the UK's zones, and Welsh writes them so too). A
@@ -100,7 +104,8 @@ def uk_datetime(moment: datetime | None, language: Language) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(UK_TIME)
-    shown = format_datetime(local, _WHEN_PATTERN, tzinfo=UK_TIME, locale=_LOCALES[language])
+    pattern = _WHEN_PATTERN_SECONDS if seconds else _WHEN_PATTERN
+    shown = format_datetime(local, pattern, tzinfo=UK_TIME, locale=_LOCALES[language])
     return f"{shown} {local.tzname()}"
 
 

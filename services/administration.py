@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Unpack
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.access import AccessRole
-from domain.vocabulary import Language, MemberRole
+from domain.vocabulary import MemberRole
 from models import (
     AdministrationChange,
     EscalationPolicyOverride,
@@ -66,15 +65,18 @@ def difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
     }
 
 
-def _record(
+async def _save_recorded(
     authority_id: int,
     actor: Actor,
     subject: str,
-    changes: dict[str, list[Any]],
+    before: dict[str, Any],
+    after: dict[str, Any],
     *,
     session: AsyncSession,
 ) -> None:
-    """Adds the record to the transaction; saving nothing changed records nothing."""
+    """Commits the staged change with its record of what changed between `before` and `after`,
+    so neither is saved without the other; saving nothing changed records nothing."""
+    changes = difference(before, after)
     if changes:
         session.add(
             AdministrationChange(
@@ -85,6 +87,7 @@ def _record(
                 changes=changes,
             )
         )
+    await session.commit()
 
 
 async def change_member(
@@ -92,29 +95,19 @@ async def change_member(
     role: MemberRole,
     *,
     actor: Actor,
-    name: str,
-    work_email: str,
-    language: Language = Language.UNKNOWN,
-    out_of_band_email: str | None = None,
-    phone: str | None = None,
     session: AsyncSession,
+    **details: Unpack[directory.MemberDetails],
 ) -> ResponsibleMember:
     """Name the person in a role (as `directory.name_member`), recording what changed."""
     held = await directory.member_holding(authority_id, role, session=session)
     before = _values(held, MEMBER_FIELDS)
-    member = await directory.stage_member(
-        authority_id,
-        role,
-        name=name,
-        work_email=work_email,
-        language=language,
-        out_of_band_email=out_of_band_email,
-        phone=phone,
-        session=session,
+    member = await directory.name_member(
+        authority_id, role, session=session, commit=False, **details
     )
-    changes = difference(before, _values(member, MEMBER_FIELDS))
-    _record(authority_id, actor, f"member:{role.value}", changes, session=session)
-    await session.commit()
+    after = _values(member, MEMBER_FIELDS)
+    await _save_recorded(
+        authority_id, actor, f"member:{role.value}", before, after, session=session
+    )
     await session.refresh(member)
     return member
 
@@ -125,10 +118,9 @@ async def change_policy(
     """Set the authority's escalation timings (as `directory.set_policy`), recording what
     changed."""
     before = _values(await directory.policy_override(authority_id, session=session), POLICY_FIELDS)
-    policy = await directory.stage_policy(authority_id, timings, session=session)
-    changes = difference(before, _values(policy, POLICY_FIELDS))
-    _record(authority_id, actor, "policy", changes, session=session)
-    await session.commit()
+    policy = await directory.set_policy(authority_id, timings, session=session, commit=False)
+    after = _values(policy, POLICY_FIELDS)
+    await _save_recorded(authority_id, actor, "policy", before, after, session=session)
     return policy
 
 
@@ -137,43 +129,28 @@ async def change_reporting_rule(
 ) -> ReportingRuleOverride:
     """Change one body's reporting rule (as `directory.set_reporting_rule`), recording what
     changed."""
+    subject = f"reporting_rule:{rule.body.value}"
     before = _values(
         await directory.reporting_rule_override(authority_id, rule.body, session=session),
         RULE_FIELDS,
     )
-    saved = await directory.stage_reporting_rule(authority_id, rule, session=session)
-    changes = difference(before, _values(saved, RULE_FIELDS))
-    _record(authority_id, actor, f"reporting_rule:{rule.body.value}", changes, session=session)
-    await session.commit()
+    saved = await directory.set_reporting_rule(authority_id, rule, session=session, commit=False)
+    after = _values(saved, RULE_FIELDS)
+    await _save_recorded(authority_id, actor, subject, before, after, session=session)
     return saved
 
 
 async def add_user(
-    authority_id: int,
-    *,
-    actor: Actor,
-    email: str,
-    name: str,
-    password: str,
-    role: AccessRole,
-    member_role: MemberRole | None,
-    session: AsyncSession,
+    authority_id: int, *, actor: Actor, session: AsyncSession, **person: Unpack[users.NewUser]
 ) -> User:
     """Add a person to the authority (as `users.create_user`, with its refusals), recording who
     they are and their role; never their password."""
-    user = await users.stage_user(
-        email=email,
-        name=name,
-        password=password,
-        role=role,
-        authority_id=authority_id,
-        member_role=member_role,
-        session=session,
+    user = await users.create_user(
+        authority_id=authority_id, session=session, commit=False, **person
     )
     after = _values(user, ("email", "name", "role", "member_role"))
-    changes = difference({}, {field: value for field, value in after.items() if value})
-    _record(authority_id, actor, f"user:{user.id}", changes, session=session)
-    await session.commit()
+    shown = {field: value for field, value in after.items() if value}
+    await _save_recorded(authority_id, actor, f"user:{user.id}", {}, shown, session=session)
     await session.refresh(user)
     return user
 
@@ -185,12 +162,13 @@ async def disable_user(
     the authority has no such person."""
     user = await users.user_by_id(user_id, session=session)
     was_disabled = user is not None and user.disabled_at is not None
-    user = await users.stage_disable(user_id, authority_id=authority_id, session=session)
+    user = await users.disable_user(
+        user_id, authority_id=authority_id, session=session, commit=False
+    )
     if user is None:
         return None
-    changes = difference({"disabled": was_disabled}, {"disabled": True})
-    _record(authority_id, actor, f"user:{user_id}", changes, session=session)
-    await session.commit()
+    before, after = {"disabled": was_disabled}, {"disabled": True}
+    await _save_recorded(authority_id, actor, f"user:{user_id}", before, after, session=session)
     return user
 
 

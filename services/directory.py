@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Required, TypedDict
 
 from email_validator import validate_email
 from sqlmodel import col, select
@@ -108,15 +109,6 @@ async def effective_rules(
     return rules
 
 
-async def set_reporting_rule(
-    authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
-) -> ReportingRuleOverride:
-    """Change one body's rule for the authority; fields left empty keep what it had."""
-    rule = await stage_reporting_rule(authority_id, changes, session=session)
-    await session.commit()
-    return rule
-
-
 async def reporting_rule_override(
     authority_id: int, body: Body, *, session: AsyncSession
 ) -> ReportingRuleOverride | None:
@@ -124,11 +116,16 @@ async def reporting_rule_override(
     return await session.get(ReportingRuleOverride, (authority_id, body))
 
 
-async def stage_reporting_rule(
-    authority_id: int, changes: ReportingRuleOverride, *, session: AsyncSession
+async def set_reporting_rule(
+    authority_id: int,
+    changes: ReportingRuleOverride,
+    *,
+    session: AsyncSession,
+    commit: bool = True,
 ) -> ReportingRuleOverride:
-    """`set_reporting_rule` without the commit, so that a record of the change can be saved in
-    the same transaction (`services.administration`)."""
+    """Change one body's rule for the authority; fields left empty keep what it had. With
+    `commit=False` the change is only flushed, so that a record of it can be saved in the same
+    transaction (`services.administration`)."""
     if changes.notify_address:
         changes.notify_address = validate_email(
             changes.notify_address, check_deliverability=False, globally_deliverable=False
@@ -142,6 +139,8 @@ async def stage_reporting_rule(
         setattr(rule, field, value)
     session.add(rule)
     await session.flush()
+    if commit:
+        await session.commit()
     return rule
 
 
@@ -209,6 +208,16 @@ async def member_holding(
     ).first()
 
 
+class MemberDetails(TypedDict, total=False):
+    """A named member's details as `name_member` takes them, for a caller that hands them on."""
+
+    name: Required[str]
+    work_email: Required[str]
+    language: Language
+    out_of_band_email: str | None
+    phone: str | None
+
+
 async def name_member(
     authority_id: int,
     role: MemberRole,
@@ -219,36 +228,11 @@ async def name_member(
     out_of_band_email: str | None = None,
     phone: str | None = None,
     session: AsyncSession,
+    commit: bool = True,
 ) -> ResponsibleMember:
-    """Name (or rename) the authority's member in a role; one person holds each role."""
-    member = await stage_member(
-        authority_id,
-        role,
-        name=name,
-        work_email=work_email,
-        language=language,
-        out_of_band_email=out_of_band_email,
-        phone=phone,
-        session=session,
-    )
-    await session.commit()
-    await session.refresh(member)
-    return member
-
-
-async def stage_member(
-    authority_id: int,
-    role: MemberRole,
-    *,
-    name: str,
-    work_email: str,
-    language: Language = Language.UNKNOWN,
-    out_of_band_email: str | None = None,
-    phone: str | None = None,
-    session: AsyncSession,
-) -> ResponsibleMember:
-    """`name_member` without the commit, so that a record of the change can be saved in the
-    same transaction (`services.administration`)."""
+    """Name (or rename) the authority's member in a role; one person holds each role. With
+    `commit=False` the change is only flushed, so that a record of it can be saved in the same
+    transaction (`services.administration`)."""
     work_email = validate_email(
         work_email, check_deliverability=False, globally_deliverable=False
     ).normalized
@@ -264,16 +248,10 @@ async def stage_member(
     member.updated_at = datetime.now(UTC)
     session.add(member)
     await session.flush()
+    if commit:
+        await session.commit()
+        await session.refresh(member)
     return member
-
-
-async def set_policy(
-    authority_id: int, changes: EscalationTimings, *, session: AsyncSession
-) -> EscalationPolicyOverride:
-    """Apply the given overrides; fields left empty keep what the authority had."""
-    policy = await stage_policy(authority_id, changes, session=session)
-    await session.commit()
-    return policy
 
 
 async def policy_override(
@@ -283,11 +261,12 @@ async def policy_override(
     return await session.get(EscalationPolicyOverride, authority_id)
 
 
-async def stage_policy(
-    authority_id: int, changes: EscalationTimings, *, session: AsyncSession
+async def set_policy(
+    authority_id: int, changes: EscalationTimings, *, session: AsyncSession, commit: bool = True
 ) -> EscalationPolicyOverride:
-    """`set_policy` without the commit, so that a record of the change can be saved in the
-    same transaction (`services.administration`)."""
+    """Apply the given overrides; fields left empty keep what the authority had. With
+    `commit=False` the change is only flushed, so that a record of it can be saved in the same
+    transaction (`services.administration`)."""
     policy = await session.get(EscalationPolicyOverride, authority_id) or EscalationPolicyOverride(
         authority_id=authority_id
     )
@@ -297,4 +276,6 @@ async def stage_policy(
         setattr(policy, field, value)
     session.add(policy)
     await session.flush()
+    if commit:
+        await session.commit()
     return policy

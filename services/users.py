@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Required, TypedDict
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -42,6 +43,16 @@ async def user_by_id(user_id: int, *, session: AsyncSession) -> User | None:
     return await session.get(User, user_id)
 
 
+class NewUser(TypedDict, total=False):
+    """Who a new person is, as `create_user` takes it, for a caller that hands it on."""
+
+    email: Required[str]
+    name: Required[str]
+    password: Required[str]
+    role: Required[AccessRole]
+    member_role: MemberRole | None
+
+
 async def create_user(
     *,
     email: str,
@@ -53,38 +64,11 @@ async def create_user(
     grants: list[int] | None = None,
     all_authorities: bool = False,
     session: AsyncSession,
+    commit: bool = True,
 ) -> User:
-    """A new person; raises WeakPassword, ValueError or UserExists with a message for them."""
-    user = await stage_user(
-        email=email,
-        name=name,
-        password=password,
-        role=role,
-        authority_id=authority_id,
-        member_role=member_role,
-        grants=grants,
-        all_authorities=all_authorities,
-        session=session,
-    )
-    await session.commit()
-    await session.refresh(user)
-    return user
-
-
-async def stage_user(
-    *,
-    email: str,
-    name: str,
-    password: str,
-    role: AccessRole,
-    authority_id: int | None,
-    member_role: MemberRole | None = None,
-    grants: list[int] | None = None,
-    all_authorities: bool = False,
-    session: AsyncSession,
-) -> User:
-    """`create_user` without the commit, so that a record of the change can be saved in the
-    same transaction (`services.administration`).
+    """A new person; raises WeakPassword, ValueError or UserExists with a message for them.
+    With `commit=False` the person is only flushed, so that a record of the change can be saved
+    in the same transaction (`services.administration`).
 
     Whether the address is taken is checked last, once everything else about the request is
     known to be good: a request that is wrong anyway must not reveal whether somebody, perhaps
@@ -115,6 +99,9 @@ async def stage_user(
     for authority in grants or []:
         session.add(UserGrant(user_id=user.id, authority_id=authority))
     await session.flush()
+    if commit:
+        await session.commit()
+        await session.refresh(user)
     return user
 
 
@@ -159,21 +146,12 @@ async def set_language(user_id: int, language: Language, *, session: AsyncSessio
 
 
 async def disable_user(
-    user_id: int, *, authority_id: int | None, session: AsyncSession
+    user_id: int, *, authority_id: int | None, session: AsyncSession, commit: bool = True
 ) -> User | None:
     """Disable a person of the authority at once (their sessions and tokens stop working);
-    kept for the record. None when the authority has no such user."""
-    user = await stage_disable(user_id, authority_id=authority_id, session=session)
-    if user is not None:
-        await session.commit()
-    return user
-
-
-async def stage_disable(
-    user_id: int, *, authority_id: int | None, session: AsyncSession
-) -> User | None:
-    """`disable_user` without the commit, so that a record of the change can be saved in the
-    same transaction (`services.administration`)."""
+    kept for the record. None when the authority has no such user. With `commit=False` the
+    change is only flushed, so that a record of it can be saved in the same transaction
+    (`services.administration`)."""
     user = await session.get(User, user_id)
     if user is None or user.authority_id != authority_id:
         return None
@@ -181,6 +159,8 @@ async def stage_disable(
         user.disabled_at = datetime.now(UTC)
         session.add(user)
         await session.flush()
+    if commit:
+        await session.commit()
     return user
 
 

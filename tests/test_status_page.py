@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 import httpx
+import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,10 +42,33 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
-async def _running_incident(
-    dev_server: WorkflowEnvironment, database: Database, settings: Settings
-) -> tuple[CouncilUnderTest, WorkflowHandle, str]:
-    """A category 4 ransomware incident: both chains asked, Report Fraud's clock running."""
+@dataclass
+class _StatusPage:
+    """A category 4 ransomware incident's status page (both chains asked, Report Fraud's clock
+    running), the council it belongs to, and the client that reads it."""
+
+    http: httpx.AsyncClient
+    database: Database
+    council: CouncilUnderTest
+    handle: WorkflowHandle
+    path: str
+
+    async def sign_in(self, *, english: bool, council: CouncilUnderTest | None = None) -> None:
+        """Signed in as an officer of the incident's council, or of `council`."""
+        self.http.cookies.clear()
+        officer, password = await make_user(self.database, council or self.council)
+        await sign_in(self.http, officer.email, password)
+        if english:
+            self.http.cookies.update(ENGLISH)
+
+
+@pytest.fixture
+async def status_page(
+    dev_server: WorkflowEnvironment,
+    database: Database,
+    dev_settings: Settings,
+    http: httpx.AsyncClient,
+) -> _StatusPage:
     council = await make_authority(database)
     async with database.session() as session:
         member = await session.get(ResponsibleMember, council.members[MemberRole.EXECUTIVE_MEMBER])
@@ -51,29 +76,17 @@ async def _running_incident(
         member.phone = "029 2087 2000"
         session.add(member)
         await session.commit()
-    handle = await start_incident(dev_server.client, database, council, settings.task_queue)
+    handle = await start_incident(dev_server.client, database, council, dev_settings.task_queue)
     await wait_for_events(database, handle, EventKind.ACKNOWLEDGEMENT_REQUESTED, count=2)
-    return council, handle, f"/incidents/{handle.id.removeprefix('incident-')}"
-
-
-async def _signed_in(
-    http: httpx.AsyncClient, database: Database, council: CouncilUnderTest, *, english: bool
-) -> None:
-    http.cookies.clear()
-    officer, password = await make_user(database, council)
-    await sign_in(http, officer.email, password)
-    if english:
-        http.cookies.update(ENGLISH)
+    path = f"/incidents/{handle.id.removeprefix('incident-')}"
+    return _StatusPage(http, database, council, handle, path)
 
 
 async def test_who_has_not_acknowledged_and_the_time_left_in_both_languages(
-    dev_server: WorkflowEnvironment,
-    database: Database,
-    dev_settings: Settings,
-    http: httpx.AsyncClient,
+    status_page: _StatusPage,
 ) -> None:
-    council, _, path = await _running_incident(dev_server, database, dev_settings)
-    await _signed_in(http, database, council, english=True)
+    http, council, path = status_page.http, status_page.council, status_page.path
+    await status_page.sign_in(english=True)
     number = int(council.code.removeprefix("T"), 16)
     page = await http.get(path)
     assert page.status_code == 200
@@ -94,13 +107,10 @@ async def test_who_has_not_acknowledged_and_the_time_left_in_both_languages(
 
 
 async def test_close_is_not_offered_while_a_report_is_open_and_the_page_says_why(
-    dev_server: WorkflowEnvironment,
-    database: Database,
-    dev_settings: Settings,
-    http: httpx.AsyncClient,
+    status_page: _StatusPage,
 ) -> None:
-    council, handle, path = await _running_incident(dev_server, database, dev_settings)
-    await _signed_in(http, database, council, english=True)
+    http, handle, path = status_page.http, status_page.handle, status_page.path
+    await status_page.sign_in(english=True)
     page = await http.get(path)
     assert f'action="{path}/actions/close"' not in page.text
     assert "You cannot close this incident yet" in _text(page.text)
@@ -129,13 +139,10 @@ async def test_close_is_not_offered_while_a_report_is_open_and_the_page_says_why
 
 
 async def test_an_action_ends_with_a_banner_and_a_mistake_with_an_error_summary(
-    dev_server: WorkflowEnvironment,
-    database: Database,
-    dev_settings: Settings,
-    http: httpx.AsyncClient,
+    status_page: _StatusPage,
 ) -> None:
-    council, _, path = await _running_incident(dev_server, database, dev_settings)
-    await _signed_in(http, database, council, english=False)
+    http, path = status_page.http, status_page.path
+    await status_page.sign_in(english=False)
     form = await http.get(f"{path}/actions/note")
     assert form.status_code == 200 and 'id="note-text"' in form.text
     noted = await http.post(
@@ -161,24 +168,19 @@ async def test_an_action_ends_with_a_banner_and_a_mistake_with_an_error_summary(
     http.cookies.clear()
 
 
-async def test_the_timeline_filter_and_the_live_region(
-    dev_server: WorkflowEnvironment,
-    database: Database,
-    dev_settings: Settings,
-    http: httpx.AsyncClient,
-) -> None:
-    council, handle, path = await _running_incident(dev_server, database, dev_settings)
+async def test_the_timeline_filter_and_the_live_region(status_page: _StatusPage) -> None:
+    http, handle, path = status_page.http, status_page.handle, status_page.path
     # Before anyone signs in, the live region is not shown.
     http.cookies.clear()
     unsigned = await http.get(f"{path}/live")
     assert unsigned.status_code == 303 and unsigned.headers["location"].startswith("/signin")
 
-    elsewhere = await make_authority(database)
-    await _signed_in(http, database, elsewhere, english=True)
+    elsewhere = await make_authority(status_page.database)
+    await status_page.sign_in(english=True, council=elsewhere)
     assert (await http.get(f"{path}/live")).status_code == 404
     assert (await http.get(path)).status_code == 404
 
-    await _signed_in(http, database, council, english=True)
+    await status_page.sign_in(english=True)
     page = await http.get(path)
     noted = await http.post(
         f"{path}/actions/note", data={"csrf_token": _csrf(page.text), "text": "Firewall rule added"}

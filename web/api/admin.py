@@ -15,8 +15,8 @@ from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
 from security.passwords import WeakPassword
 from services import administration
 from services.administration import Actor
-from services.directory import authority_by_code, members_of
-from services.users import UserExists
+from services.directory import MemberDetails, authority_by_code, members_of
+from services.users import NewUser, UserExists
 from web.api.responses import COMMON
 from web.deps import Administers, Caller, SessionDep
 from web.schemas import OneLine, Strict, Whole
@@ -41,6 +41,17 @@ class MemberRequest(Strict):
         default=None, description="A personal address outside the council's mail."
     )
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+
+    def details(self) -> MemberDetails:
+        """The member as `administration.change_member` takes them, from the API and the page
+        alike: addresses as text, no personal address as None."""
+        return MemberDetails(
+            name=self.name,
+            work_email=str(self.work_email),
+            language=self.language,
+            out_of_band_email=str(self.out_of_band_email) if self.out_of_band_email else None,
+            phone=self.phone,
+        )
 
 
 class MemberView(BaseModel):
@@ -68,6 +79,16 @@ class UserRequest(Strict):
     role: AccessRole
     member_role: MemberRole | None = None
     password: Annotated[str, StringConstraints(min_length=12, max_length=200)]
+
+    def person(self) -> NewUser:
+        """The person as `administration.add_user` takes them, from the API and the page alike."""
+        return NewUser(
+            email=str(self.email),
+            name=self.name,
+            password=self.password,
+            role=self.role,
+            member_role=self.member_role,
+        )
 
 
 class UserView(BaseModel):
@@ -120,12 +141,8 @@ async def put_member(
         authority.id,
         role,
         actor=actor_of(caller),
-        name=member_in.name,
-        work_email=str(member_in.work_email),
-        language=member_in.language,
-        out_of_band_email=str(member_in.out_of_band_email) if member_in.out_of_band_email else None,
-        phone=member_in.phone,
         session=session,
+        **member_in.details(),
     )
     return _member_view(member)
 
@@ -161,12 +178,8 @@ async def add_user(
         user = await administration.add_user(
             authority.id,
             actor=actor_of(caller),
-            email=str(user_in.email),
-            name=user_in.name,
-            password=user_in.password,
-            role=user_in.role,
-            member_role=user_in.member_role,
             session=session,
+            **user_in.person(),
         )
     except UserExists:
         # Only a request that would otherwise have added the person gets this far (see

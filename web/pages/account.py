@@ -3,33 +3,28 @@ their API tokens. Anyone signed in may use it, for themselves only."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from domain.vocabulary import Language
 from services.directory import authority_by_id
-from services.users import set_language, user_by_id
 from translations import N_, PAGE_LANGUAGES, translate
 from web.deps import SessionDep
-from web.i18n import LANGUAGE_COOKIE, SESSION_LANGUAGE, chosen, page_language
+from web.i18n import chosen, page_language
 from web.pages import account_password, account_tokens
-from web.pages.common import AnyPageCaller, render, verified_form
+from web.pages.account_common import own_user
+from web.pages.common import AnyPageCaller, FormData, render
 from web.pages.saved_banner import saved_banner, say_saved
+from web.pages.session import keep_language
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account_password.router)
 router.include_router(account_tokens.router)
 
-FormData = Annotated[dict[str, Any], Depends(verified_form)]
-
 
 @router.get("/account")
 async def account(request: Request, caller: AnyPageCaller, session: SessionDep) -> Response:
-    user = await user_by_id(caller.user_id, session=session) if caller.user_id else None
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such person. / Dim person o'r fath.")
+    user = await own_user(caller, session)
     authority = (
         await authority_by_id(user.authority_id, session=session) if user.authority_id else None
     )
@@ -76,16 +71,7 @@ async def language_save(
     if language is None or caller.user_id is None:
         message = translate(page_language(request), N_("Select the language for your pages"))
         return _language_form(request, {"language": message}, status_code=422)
-    await set_language(caller.user_id, language, session=session)
-    request.session[SESSION_LANGUAGE] = language.value
-    say_saved(request, N_("Your language has been saved"))
     response = RedirectResponse("/account", status_code=303)
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        language.value,
-        max_age=365 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    await keep_language(request, response, language, caller.user_id, session=session)
+    say_saved(request, N_("Your language has been saved"))
     return response

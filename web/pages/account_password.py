@@ -3,24 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from domain.vocabulary import Language
 from security.passwords import MAX_LENGTH, MIN_LENGTH, WeakPassword
-from services.users import WrongPassword, change_password, user_by_id
+from services.users import WrongPassword, change_password
 from translations import N_, translate
-from web.deps import SessionDep, end_reading
+from web.deps import SessionDep
 from web.i18n import in_language, page_language
-from web.pages.common import AnyPageCaller, render, start_session, verified_form
+from web.pages.account_common import own_user
+from web.pages.common import AnyPageCaller, FormData, render, start_session
 from web.pages.saved_banner import say_saved
 from web.rate_limits import TooFast, password_turn, settle_password
 
 router = APIRouter(include_in_schema=False)
-
-FormData = Annotated[dict[str, Any], Depends(verified_form)]
 
 
 def password_problem(password: str, language: Language) -> str:
@@ -54,10 +51,7 @@ async def password_form(request: Request, caller: AnyPageCaller) -> Response:
 async def password_save(
     request: Request, caller: AnyPageCaller, session: SessionDep, form: FormData
 ) -> Response:
-    user = await user_by_id(caller.user_id, session=session) if caller.user_id else None
-    await end_reading(session)  # not held while the password is checked
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such person. / Dim person o'r fath.")
+    user = await own_user(caller, session, end_read=True)
     language = page_language(request)
     current = str(form.get("current_password", ""))
     new = str(form.get("new_password", ""))

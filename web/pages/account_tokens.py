@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from domain.access import TokenScope
 from security.passwords import verify_password
 from services.tokens import TooManyTokens, issue_token, revoke_token, tokens_of
-from services.users import user_by_id
 from translations import N_, translate
-from web.deps import SessionDep, SettingsDep, end_reading
+from web.deps import SessionDep, SettingsDep
 from web.i18n import in_language, page_language
-from web.pages.common import AnyPageCaller, render, verified_form
+from web.pages.account_common import own_user
+from web.pages.common import AnyPageCaller, FormData, render
 from web.rate_limits import TooFast, password_turn, settle_password
 
 router = APIRouter(include_in_schema=False)
 
-FormData = Annotated[dict[str, Any], Depends(verified_form)]
 MAX_DAYS = 365
 
 
@@ -78,10 +77,7 @@ async def token_create(
     settings: SettingsDep,
     form: FormData,
 ) -> Response:
-    user = await user_by_id(caller.user_id, session=session) if caller.user_id else None
-    await end_reading(session)  # not held while the password is checked
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such person. / Dim person o'r fath.")
+    user = await own_user(caller, session, end_read=True)
     language = page_language(request)
     values = {key: str(form.get(key, "")).strip() for key in ("name", "days", "scope")}
     # The password asked again here is guessed no faster than at sign-in: the same turns.

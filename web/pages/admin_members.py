@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
 
 from domain.vocabulary import Language, MemberRole
 from models import Authority, ResponsibleMember
@@ -16,19 +15,18 @@ from services.directory import member_holding, members_of
 from translations import N_
 from web.api.admin import MemberRequest
 from web.deps import SessionDep
-from web.i18n import page_language
 from web.pages.admin_common import (
     NOT_FOUND,
+    AdminForm,
     FieldMessages,
-    FormData,
     OwnAuthority,
     PageAdministers,
+    Saved,
     actor,
     admin_path,
-    readable_errors,
 )
-from web.pages.common import from_form, render
-from web.pages.saved_banner import saved_banner, say_saved
+from web.pages.common import FormData, render
+from web.pages.saved_banner import saved_banner
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,27 +70,16 @@ def _values(member: ResponsibleMember | None) -> dict[str, str]:
     }
 
 
-def _form(
-    request: Request,
-    authority: Authority,
-    role: MemberRole,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "admin_member.html.j2",
-        status_code=status_code,
-        section="admin",
-        authority=authority,
-        role=role,
-        values=values,
-        errors=errors,
-        languages=list(Language),
-        back=admin_path(authority, "members"),
-        action=admin_path(authority, "members", role.value),
-    )
+FORM = AdminForm(MemberRequest, "admin_member.html.j2", "members", MESSAGES)
+
+
+def _context(authority: Authority, role: MemberRole) -> dict[str, Any]:
+    return {
+        "authority": authority,
+        "role": role,
+        "languages": list(Language),
+        "action": admin_path(authority, "members", role.value),
+    }
 
 
 @router.get("/admin/{code}/members")
@@ -122,7 +109,7 @@ async def member_form(
 ) -> Response:
     assert authority.id is not None
     held = await member_holding(authority.id, _role(role), session=session)
-    return _form(request, authority, _role(role), _values(held), {})
+    return FORM.show(request, authority, _values(held), {}, **_context(authority, _role(role)))
 
 
 @router.post("/admin/{code}/members/{role}")
@@ -136,22 +123,14 @@ async def member_save(
 ) -> Response:
     assert authority.id is not None
     member_role = _role(role)
-    values: dict[str, Any] = {key: str(value).strip() for key, value in form.items()}
-    try:
-        member_in = from_form(MemberRequest, values)
-    except ValidationError as invalid:
-        errors = readable_errors(invalid, MESSAGES, page_language(request))
-        return _form(request, authority, member_role, values, errors, status_code=422)
-    await administration.change_member(
-        authority.id,
-        member_role,
-        actor=actor(caller),
-        name=member_in.name,
-        work_email=str(member_in.work_email),
-        language=member_in.language,
-        out_of_band_email=str(member_in.out_of_band_email) if member_in.out_of_band_email else None,
-        phone=member_in.phone,
-        session=session,
+
+    async def store(member_in: MemberRequest) -> Saved:
+        assert authority.id is not None
+        await administration.change_member(
+            authority.id, member_role, actor=actor(caller), session=session, **member_in.details()
+        )
+        return Saved(N_("%(name)s's details have been saved"), {"name": member_in.name})
+
+    return await FORM.save(
+        request, authority, FORM.values(form), store, **_context(authority, member_role)
     )
-    say_saved(request, N_("%(name)s's details have been saved"), name=member_in.name)
-    return RedirectResponse(admin_path(authority, "members"), status_code=303)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
@@ -18,18 +18,19 @@ from services.directory import effective_policy
 from translations import N_, translate
 from web.api.admin import PolicyOverrides
 from web.deps import SessionDep
-from web.i18n import page_language
 from web.pages.admin_common import (
+    AdminForm,
     FieldMessages,
-    FormData,
     OwnAuthority,
     PageAdministers,
+    Refused,
+    Saved,
     actor,
     admin_path,
     readable_errors,
 )
-from web.pages.common import render
-from web.pages.saved_banner import saved_banner, say_saved
+from web.pages.common import FormData, render
+from web.pages.saved_banner import saved_banner
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,24 +75,40 @@ def _missing(values: dict[str, str], language: Language) -> dict[str, str]:
     }
 
 
-def _form(
-    request: Request,
-    authority: Authority,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "admin_policy_change.html.j2",
-        status_code=status_code,
-        section="admin",
-        values=values,
-        errors=errors,
-        national=_values(NATIONAL_DEFAULT_POLICY),
-        back=admin_path(authority, "policy"),
-        action=admin_path(authority, "policy", "change"),
-    )
+class _PolicyForm(AdminForm[PolicyOverrides]):
+    """Asked in minutes, taken by the API in seconds, every field required."""
+
+    def read(self, values: dict[str, str], language: Language) -> PolicyOverrides:
+        errors: dict[str, str] = {}
+        policy_in = PolicyOverrides()
+        try:
+            policy_in = PolicyOverrides.model_validate(_as_request(values))
+        except ValidationError as invalid:
+            errors = {
+                field.removesuffix("_seconds"): message
+                for field, message in readable_errors(
+                    invalid,
+                    {f"{field}_seconds": MESSAGES[field] for field in TIMEOUTS}
+                    | {REMINDERS: MESSAGES[REMINDERS]},
+                    language,
+                ).items()
+            }
+        errors = _missing(values, language) | errors
+        if errors:
+            raise Refused(
+                {field: errors[field] for field in (*TIMEOUTS, REMINDERS) if field in errors}
+            )
+        return policy_in
+
+
+FORM = _PolicyForm(PolicyOverrides, "admin_policy_change.html.j2", "policy", MESSAGES)
+
+
+def _context(authority: Authority) -> dict[str, Any]:
+    return {
+        "national": _values(NATIONAL_DEFAULT_POLICY),
+        "action": admin_path(authority, "policy", "change"),
+    }
 
 
 @router.get("/admin/{code}/policy")
@@ -117,7 +134,7 @@ async def policy_form(
 ) -> Response:
     assert authority.id is not None
     policy = await effective_policy(authority.id, session=session)
-    return _form(request, authority, _values(policy), {})
+    return FORM.show(request, authority, _values(policy), {}, **_context(authority))
 
 
 @router.post("/admin/{code}/policy/change")
@@ -129,30 +146,15 @@ async def policy_save(
     form: FormData,
 ) -> Response:
     assert authority.id is not None
-    values = {key: str(value).strip() for key, value in form.items()}
-    errors: dict[str, str] = {}
-    policy_in = PolicyOverrides()
-    try:
-        policy_in = PolicyOverrides.model_validate(_as_request(values))
-    except ValidationError as invalid:
-        errors = {
-            field.removesuffix("_seconds"): message
-            for field, message in readable_errors(
-                invalid,
-                {f"{field}_seconds": MESSAGES[field] for field in TIMEOUTS}
-                | {REMINDERS: MESSAGES[REMINDERS]},
-                page_language(request),
-            ).items()
-        }
-    errors = _missing(values, page_language(request)) | errors
-    if errors:
-        ordered = {field: errors[field] for field in (*TIMEOUTS, REMINDERS) if field in errors}
-        return _form(request, authority, values, ordered, status_code=422)
-    await administration.change_policy(
-        authority.id,
-        EscalationPolicyOverride(authority_id=authority.id, **policy_in.model_dump()),
-        actor=actor(caller),
-        session=session,
-    )
-    say_saved(request, N_("The escalation policy has been saved"))
-    return RedirectResponse(admin_path(authority, "policy"), status_code=303)
+
+    async def store(policy_in: PolicyOverrides) -> Saved:
+        assert authority.id is not None
+        await administration.change_policy(
+            authority.id,
+            EscalationPolicyOverride(authority_id=authority.id, **policy_in.model_dump()),
+            actor=actor(caller),
+            session=session,
+        )
+        return Saved(N_("The escalation policy has been saved"))
+
+    return await FORM.save(request, authority, FORM.values(form), store, **_context(authority))

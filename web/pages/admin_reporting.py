@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import RedirectResponse, Response
-from pydantic import BeforeValidator, EmailStr, Field, ValidationError, model_validator
+from fastapi.responses import Response
+from pydantic import BeforeValidator, EmailStr, Field, model_validator
 
 from domain.obligations import Body, ObligationRule
 from domain.vocabulary import MemberRole
@@ -16,19 +16,18 @@ from services import administration
 from services.directory import effective_rules
 from translations import N_
 from web.deps import SessionDep
-from web.i18n import page_language
 from web.pages.admin_common import (
     NOT_FOUND,
+    AdminForm,
     FieldMessages,
-    FormData,
     OwnAuthority,
     PageAdministers,
+    Saved,
     actor,
     admin_path,
-    readable_errors,
 )
-from web.pages.common import from_form, render
-from web.pages.saved_banner import saved_banner, say_saved
+from web.pages.common import FormData, render
+from web.pages.saved_banner import saved_banner
 from web.schemas import Flag, Strict, Whole
 
 router = APIRouter(include_in_schema=False)
@@ -113,26 +112,18 @@ def _values(rule: ObligationRule) -> dict[str, str]:
     }
 
 
-def _form(
-    request: Request,
-    authority: Authority,
-    body: Body,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "admin_rule.html.j2",
-        status_code=status_code,
-        section="admin",
-        body=body,
-        values=values,
-        errors=errors,
-        owners=list(MemberRole),
-        back=admin_path(authority, "reporting"),
-        action=admin_path(authority, "reporting", body.value),
-    )
+#: A reminder not before the deadline is the whole form's problem, shown by the reminders' box.
+FORM = AdminForm(
+    RuleRequest, "admin_rule.html.j2", "reporting", MESSAGES, whole_form_field="reminder_hours"
+)
+
+
+def _context(authority: Authority, body: Body) -> dict[str, Any]:
+    return {
+        "body": body,
+        "owners": list(MemberRole),
+        "action": admin_path(authority, "reporting", body.value),
+    }
 
 
 @router.get("/admin/{code}/reporting")
@@ -160,7 +151,8 @@ async def rule_form(
 ) -> Response:
     assert authority.id is not None
     rules = await effective_rules(authority.id, session=session)
-    return _form(request, authority, _body(body), _values(rules[_body(body)]), {})
+    values = _values(rules[_body(body)])
+    return FORM.show(request, authority, values, {}, **_context(authority, _body(body)))
 
 
 @router.post("/admin/{code}/reporting/{body}")
@@ -175,30 +167,28 @@ async def rule_save(
     assert authority.id is not None
     chosen = _body(body)
     current = (await effective_rules(authority.id, session=session))[chosen]
-    values = {key: str(value).strip() for key, value in form.items()}
-    try:
-        rule_in = from_form(RuleRequest, values)
-    except ValidationError as invalid:
-        errors = readable_errors(invalid, MESSAGES, page_language(request))
-        if "form" in errors:  # the reminders against the deadline: the reminders' box
-            errors = {"reminder_hours": errors.pop("form")} | errors
-        return _form(request, authority, chosen, values, errors, status_code=422)
-    await administration.change_reporting_rule(
-        authority.id,
-        ReportingRuleOverride(
-            authority_id=authority.id,
-            body=chosen,
-            enabled=rule_in.enabled,
-            window_seconds=rule_in.window_hours * 3600,
-            owner=rule_in.owner,
-            reminder_offsets_seconds=[hours * 3600 for hours in rule_in.reminder_hours],
-            # An emptied address is kept as "", which clears the one the rule had.
-            notify_address=str(rule_in.notify_address)
-            if rule_in.notify_address
-            else ("" if current.notify_address else None),
-        ),
-        actor=actor(caller),
-        session=session,
+
+    async def store(rule_in: RuleRequest) -> Saved:
+        assert authority.id is not None
+        await administration.change_reporting_rule(
+            authority.id,
+            ReportingRuleOverride(
+                authority_id=authority.id,
+                body=chosen,
+                enabled=rule_in.enabled,
+                window_seconds=rule_in.window_hours * 3600,
+                owner=rule_in.owner,
+                reminder_offsets_seconds=[hours * 3600 for hours in rule_in.reminder_hours],
+                # An emptied address is kept as "", which clears the one the rule had.
+                notify_address=str(rule_in.notify_address)
+                if rule_in.notify_address
+                else ("" if current.notify_address else None),
+            ),
+            actor=actor(caller),
+            session=session,
+        )
+        return Saved(N_("The reporting rule has been saved"))
+
+    return await FORM.save(
+        request, authority, FORM.values(form), store, **_context(authority, chosen)
     )
-    say_saved(request, N_("The reporting rule has been saved"))
-    return RedirectResponse(admin_path(authority, "reporting"), status_code=303)

@@ -3,14 +3,14 @@ adding a person and disabling one (kept for the record, never deleted)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from domain.access import AccessRole
-from domain.vocabulary import MemberRole
+from domain.vocabulary import Language, MemberRole
 from models import Authority, User
 from security.passwords import WeakPassword
 from services import administration
@@ -22,15 +22,16 @@ from web.i18n import page_language
 from web.pages.account_password import password_problem
 from web.pages.admin_common import (
     NOT_FOUND,
+    AdminForm,
     FieldMessages,
-    FormData,
     OwnAuthority,
     PageAdministers,
+    Refused,
+    Saved,
     actor,
     admin_path,
-    readable_errors,
 )
-from web.pages.common import from_form, render
+from web.pages.common import FormData, render
 from web.pages.saved_banner import saved_banner, say_saved
 
 router = APIRouter(include_in_schema=False)
@@ -55,25 +56,35 @@ MESSAGES: FieldMessages = {
 }
 
 
-def _form(
-    request: Request,
-    authority: Authority,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "admin_user_new.html.j2",
-        status_code=status_code,
-        section="admin",
-        values=values,
-        errors=errors,
-        roles=list(AUTHORITY_ROLES),
-        member_roles=list(MemberRole),
-        back=admin_path(authority, "users"),
-        action=admin_path(authority, "users", "new"),
-    )
+class _NewUserForm(AdminForm[UserRequest]):
+    """A person the authority's administrator may add: one of the authority's roles, and a
+    responsible member with the role they hold."""
+
+    def values(self, form: Mapping[str, Any]) -> dict[str, str]:
+        values = super().values(form)
+        if values.get("role") != AccessRole.RESPONSIBLE_MEMBER.value:
+            values.pop("member_role", None)  # only a responsible member holds one
+        return values
+
+    def read(self, values: dict[str, str], language: Language) -> UserRequest:
+        user_in = super().read(values, language)
+        if user_in.role not in AUTHORITY_ROLES:
+            raise Refused({"role": translate(language, N_("Select their role"))})
+        if user_in.role is AccessRole.RESPONSIBLE_MEMBER and user_in.member_role is None:
+            raise Refused({"member_role": translate(language, MESSAGES["member_role"][0])})
+        return user_in
+
+
+#: The password is never sent back in a page.
+FORM = _NewUserForm(UserRequest, "admin_user_new.html.j2", "users", MESSAGES, secret=("password",))
+
+
+def _context(authority: Authority) -> dict[str, Any]:
+    return {
+        "roles": list(AUTHORITY_ROLES),
+        "member_roles": list(MemberRole),
+        "action": admin_path(authority, "users", "new"),
+    }
 
 
 @router.get("/admin/{code}/users")
@@ -94,7 +105,7 @@ async def user_list(
 
 @router.get("/admin/{code}/users/new")
 async def user_form(request: Request, caller: PageAdministers, authority: OwnAuthority) -> Response:
-    return _form(request, authority, {}, {})
+    return FORM.show(request, authority, {}, {}, **_context(authority))
 
 
 @router.post("/admin/{code}/users/new")
@@ -107,41 +118,27 @@ async def user_add(
 ) -> Response:
     assert authority.id is not None
     language = page_language(request)
-    values = {key: str(value) for key, value in form.items()}
-    values = {key: value if key == "password" else value.strip() for key, value in values.items()}
-    if values.get("role") != AccessRole.RESPONSIBLE_MEMBER.value:
-        values.pop("member_role", None)  # only a responsible member holds one
-    errors: dict[str, str] = {}
-    try:
-        user_in = from_form(UserRequest, values)
-        if user_in.role not in AUTHORITY_ROLES:
-            errors["role"] = translate(language, N_("Select their role"))
-        elif user_in.role is AccessRole.RESPONSIBLE_MEMBER and user_in.member_role is None:
-            errors["member_role"] = translate(language, MESSAGES["member_role"][0])
-        else:
+    values = FORM.values(form)
+
+    async def store(user_in: UserRequest) -> Saved:
+        assert authority.id is not None
+        try:
             user = await administration.add_user(
-                authority.id,
-                actor=actor(caller),
-                email=str(user_in.email),
-                name=user_in.name,
-                password=user_in.password,
-                role=user_in.role,
-                member_role=user_in.member_role,
-                session=session,
+                authority.id, actor=actor(caller), session=session, **user_in.person()
             )
-            say_saved(request, N_("%(name)s has been added"), name=user.name)
-            return RedirectResponse(admin_path(authority, "users"), status_code=303)
-    except ValidationError as invalid:
-        errors = readable_errors(invalid, MESSAGES, language)
-    except WeakPassword:
-        errors["password"] = password_problem(values.get("password", ""), language)
-    except UserExists:
-        # Says nothing of where the address is used, as the API does not.
-        errors["email"] = translate(language, N_("That address cannot be used for a new user"))
-    except ValueError:  # a role that needs more than the form gave
-        errors["role"] = translate(language, N_("Select their role"))
-    values.pop("password", None)  # never sent back in a page
-    return _form(request, authority, values, errors, status_code=422)
+        except WeakPassword:
+            raise Refused(
+                {"password": password_problem(values.get("password", ""), language)}
+            ) from None
+        except UserExists:
+            # Says nothing of where the address is used, as the API does not.
+            message = N_("That address cannot be used for a new user")
+            raise Refused({"email": translate(language, message)}) from None
+        except ValueError:  # a role that needs more than the form gave
+            raise Refused({"role": translate(language, N_("Select their role"))}) from None
+        return Saved(N_("%(name)s has been added"), {"name": user.name})
+
+    return await FORM.save(request, authority, values, store, **_context(authority))
 
 
 async def _person(user_id: int, authority: Authority, session: SessionDep) -> User:

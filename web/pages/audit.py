@@ -18,10 +18,11 @@ from audit.rebuild import NoHistory, rebuild_from_database, rebuild_incident
 from audit.report import IncidentReplay, to_csv, to_html, to_json
 from domain.clock import uk_moment
 from domain.obligations import ObligationState
+from notifications.render import uk_datetime
 from services import incidents as incident_service
 from web.deps import SessionDep, TemporalDep, readable_incident
 from web.i18n import page_language
-from web.pages.audit_words import findings, source, uk_time_seconds
+from web.pages.audit_words import findings, source
 from web.pages.common import PageReadsTimelines, render
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +94,7 @@ async def audit_incident(
         findings=findings(replay, language),
         source=source(replay, language),
         as_of_value=as_of or "",
-        uk_seconds=lambda moment: uk_time_seconds(moment, language),
+        uk_seconds=lambda moment: uk_datetime(moment, language, seconds=True),
         obligation_state=ObligationState,
     )
 

@@ -8,33 +8,12 @@ it: it names records and values, and an auditor compares it with the export.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from babel.dates import format_datetime
 
 from audit.report import IncidentReplay
-from domain.clock import UK_TIME
 from domain.vocabulary import Language
-from translations import translate
-
-_LOCALES = {Language.ENGLISH: "en_GB", Language.WELSH: "cy"}
-
-#: The timeline's own precision: events in one workflow step differ by seconds, not minutes.
-_WITH_SECONDS = "EEEE d MMMM y, HH:mm:ss"
-
-
-def uk_time_seconds(moment: datetime | None, language: Language) -> str:
-    """A moment to the second, as the pages show every other time: UK time, day and month
-    named in the reader's language, then GMT or BST ("Dydd Sadwrn 4 Gorffennaf 2026, 14:30:05
-    BST")."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(UK_TIME)
-    shown = format_datetime(local, _WITH_SECONDS, tzinfo=UK_TIME, locale=_LOCALES[language])
-    return f"{shown} {local.tzname()}"
+from translations import N_, translate
 
 
 @dataclass(frozen=True)
@@ -46,6 +25,20 @@ class Finding:
     text: str
 
 
+def _checked(
+    language: Language,
+    check: str,
+    sound: bool,
+    held: str,
+    failed: str,
+    found: Sequence[object],
+) -> Finding:
+    """One check: `held` (already in the reader's language) when it held, else `failed` in the
+    reader's language followed by what the check found, as the check wrote it."""
+    text = held if sound else translate(language, failed) + " " + "; ".join(map(str, found))
+    return Finding(translate(language, check), sound, text)
+
+
 def findings(replay: IncidentReplay, language: Language) -> list[Finding]:
     """The replay, database and hash-chain checks, as the page's summary list shows them."""
 
@@ -53,44 +46,43 @@ def findings(replay: IncidentReplay, language: Language) -> list[Finding]:
     if replay.check is not None:
         check = replay.check
         found.append(
-            Finding(
-                translate(language, "Replay"),
+            _checked(
+                language,
+                N_("Replay"),
                 check.reproduced,
                 translate(
                     language,
                     "The current code reproduces every recorded decision ({runs} runs, "
                     "{events} history events).",
-                ).format(runs=check.runs, events=check.events)
-                if check.reproduced
-                else translate(language, "The current code does not reproduce the history:")
-                + " "
-                + "; ".join(check.failures),
+                ).format(runs=check.runs, events=check.events),
+                N_("The current code does not reproduce the history:"),
+                check.failures,
             )
         )
     found.append(
-        Finding(
-            translate(language, "Database"),
+        _checked(
+            language,
+            N_("Database"),
             not replay.differences,
             translate(language, "The timeline matches the history ({events} events).").format(
                 events=len(replay.entries)
-            )
-            if not replay.differences
-            else translate(language, "The timeline differs from the history:")
-            + " "
-            + "; ".join(replay.differences),
+            ),
+            N_("The timeline differs from the history:"),
+            replay.differences,
         )
     )
     if replay.chain is not None:
         chain = replay.chain
         found.append(
-            Finding(
-                translate(language, "Hash chain"),
+            _checked(
+                language,
+                N_("Hash chain"),
                 chain.intact,
                 translate(language, "Intact ({events} events): every hash recomputes.").format(
                     events=chain.events
-                )
-                if chain.intact
-                else translate(language, "Broken at:") + " " + str(chain.breaks[0]),
+                ),
+                N_("Broken at:"),
+                chain.breaks[:1],
             )
         )
     if replay.pending:

@@ -105,6 +105,15 @@ async def verified_form(request: Request) -> dict[str, Any]:
     return {key: value for key, value in form.items() if key != "csrf_token"}
 
 
+#: A submitted form, its CSRF token checked, as a page handler's parameter.
+FormData = Annotated[dict[str, Any], Depends(verified_form)]
+
+
+def form_answers(form: dict[str, Any]) -> dict[str, str]:
+    """The answers a form was sent with, as text, to show in it again."""
+    return {key: str(value) for key, value in form.items()}
+
+
 def sign_in_redirect_url(next_path: str) -> str:
     return f"/signin?next={quote(next_path)}"
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from domain.clock import UK_TIME
@@ -24,7 +23,7 @@ from services.directory import authorities
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.i18n import in_language, page_language
 from web.operations import OperationError, open_incident
-from web.pages.common import PageOpensIncidents, render, verified_form
+from web.pages.common import FormData, PageOpensIncidents, form_answers, render
 from web.pages.form_errors import FORM
 from web.pages.incident_form_fields import (
     MOMENTS,
@@ -38,8 +37,6 @@ from web.rate_limits import rate_limits
 
 router = APIRouter(include_in_schema=False)
 
-FormData = Annotated[dict[str, Any], Depends(verified_form)]
-
 
 async def _authorities_for(caller: Caller, session: SessionDep) -> list[Authority]:
     return await authorities(authority_id=caller.authority_id, session=session)
@@ -48,10 +45,6 @@ async def _authorities_for(caller: Caller, session: SessionDep) -> list[Authorit
 def _form_key(form_id: str | None) -> str | None:
     """The form's own idempotency key, if it is one this site issued (32 hex digits)."""
     return form_id if form_id and re.fullmatch(r"[0-9a-f]{32}", form_id) else None
-
-
-def _answers(form: dict[str, Any]) -> dict[str, str]:
-    return {key: str(value) for key, value in form.items()}
 
 
 def _first_box(read: ReadForm | None, moment: str) -> str:
@@ -122,7 +115,7 @@ async def check_incident(
     request: Request, caller: PageOpensIncidents, session: SessionDep, form: FormData
 ) -> Response:
     """The answers checked: the form again with what is wrong, or the check-answers page."""
-    values = _answers(form)
+    values = form_answers(form)
     read = read_form(values, page_language(request))
     if read.request is None:
         return await _form_page(request, caller, session, values, read=read, status_code=422)
@@ -145,7 +138,7 @@ async def change_answers(
     request: Request, caller: PageOpensIncidents, session: SessionDep, form: FormData
 ) -> Response:
     """Back from the check page to the form, every answer kept."""
-    values = _answers(form)
+    values = form_answers(form)
     values.pop("change", None)
     return await _form_page(request, caller, session, values)
 
@@ -166,7 +159,7 @@ async def submit_incident(
     form: FormData,
 ) -> Response:
     """Open the incident the checked answers report."""
-    values = _answers(form)
+    values = form_answers(form)
     read = read_form(values, page_language(request))
     if read.request is None:
         return await _form_page(request, caller, session, values, read=read, status_code=422)

@@ -7,10 +7,12 @@ success returns to the status page with a banner saying what was done.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal, NamedTuple
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -38,12 +40,13 @@ from web.deps import (
 from web.i18n import in_language, page_language
 from web.operations import OperationError, amend_breach, draft_response
 from web.pages.common import (
+    FormData,
     PageActsOnIncidents,
     PageReadsIncidents,
     PageRunsIncidents,
+    form_answers,
     from_form,
     render,
-    verified_form,
 )
 from web.pages.form_errors import FORM, field_errors
 from web.pages.status_view import (
@@ -61,7 +64,6 @@ from web.schemas import BreachRequest
 
 router = APIRouter(include_in_schema=False)
 
-FormData = Annotated[dict[str, Any], Depends(verified_form)]
 Kinds = Annotated[list[str], Query(alias="kind")]
 
 #: What the banner says after each action succeeds, by the action's name in its URL.
@@ -139,6 +141,59 @@ def _errors(
         f"{form}-{main_field if field == FORM else field}": message
         for field, message in field_errors(invalid, language, labels).items()
     }
+
+
+class _Refusal(NamedTuple):
+    """Why an action was not taken: the errors its form shows, the status and any headers."""
+
+    errors: dict[str, str]
+    status_code: int
+    headers: dict[str, str]
+
+
+async def _attempt(
+    act: Callable[[], Awaitable[None]],
+    form_id: str,
+    main_field: str,
+    language: Language,
+    choice_field: str | None,
+) -> _Refusal | None:
+    """Take the action: nothing once it is done, else what its form shows. A choice that is not
+    one of the options is shown beside `choice_field` where the form has one; a refusal from
+    the incident beside the form's main field."""
+    try:
+        await act()
+    except ValidationError as invalid:
+        return _Refusal(_errors(invalid, form_id, language, main_field), 422, {})
+    except ValueError:
+        if choice_field is None:
+            raise
+        choose = translate(language, "Choose one of the options.")
+        return _Refusal({f"{form_id}-{choice_field}": choose}, 422, {})
+    except OperationError as refused:
+        detail = in_language(refused.detail, language)
+        return _Refusal({f"{form_id}-{main_field}": detail}, refused.status_code, refused.headers)
+    return None
+
+
+async def _act(
+    act: Callable[[], Awaitable[None]],
+    request: Request,
+    *,
+    form_id: str,
+    main_field: str,
+    done: str,
+    page: Callable[..., Awaitable[Response]],
+    choice_field: str | None = None,
+) -> Response:
+    """Take an action from a page's form: on to `done` once it is taken, else the `page`
+    again with the answers and what was wrong with them."""
+    refusal = await _attempt(act, form_id, main_field, page_language(request), choice_field)
+    if refusal is None:
+        return RedirectResponse(done, status_code=303)
+    shown = await page(errors=refusal.errors, status_code=refusal.status_code)
+    shown.headers.update(refusal.headers)
+    return shown
 
 
 async def _visible(
@@ -284,9 +339,8 @@ async def breach_form(
 ) -> Response:
     """The breach register entry, edited from the status page."""
     incident = await _visible(incident_id, caller, session, acting=True)
-    values = {key: str(value) for key, value in form.items()}
-    language = page_language(request)
-    try:
+
+    async def amend() -> None:
         changes = from_form(BreachRequest, form)
         await amend_breach(
             incident,
@@ -296,32 +350,17 @@ async def breach_form(
             temporal=temporal,
             limits=rate_limits(request),
         )
-    except ValidationError as invalid:
-        errors = _errors(invalid, "breach", language, "facts")
-        return await _status_page(
-            request,
-            caller,
-            incident,
-            session,
-            temporal,
-            errors=errors,
-            values=values,
-            status_code=422,
-        )
-    except OperationError as refused:
-        page = await _status_page(
-            request,
-            caller,
-            incident,
-            session,
-            temporal,
-            errors={"breach-facts": in_language(refused.detail, language)},
-            values=values,
-            status_code=refused.status_code,
-        )
-        page.headers.update(refused.headers)
-        return page
-    return RedirectResponse(f"/incidents/{incident.id}?done=breach#breach", status_code=303)
+
+    return await _act(
+        amend,
+        request,
+        form_id="breach",
+        main_field="facts",
+        done=f"/incidents/{incident.id}?done=breach#breach",
+        page=partial(
+            _status_page, request, caller, incident, session, temporal, values=form_answers(form)
+        ),
+    )
 
 
 def _chosen(caller: Caller, action: str) -> Action[Any]:
@@ -401,10 +440,8 @@ async def incident_action(
 ) -> Response:
     chosen = _chosen(caller, action)
     incident = await _visible(incident_id, caller, session, acting=True)
-    values = {key: str(value) for key, value in form.items()}
-    language = page_language(request)
-    headers: dict[str, str] = {}
-    try:
+
+    async def take() -> None:
         request_in = from_form(chosen.request, form)
         named = Body(str(form.get("body") or "")) if chosen.names_body else None
         await perform(
@@ -417,27 +454,22 @@ async def incident_action(
             temporal=temporal,
             limits=rate_limits(request),
         )
-    except ValidationError as invalid:
-        errors = _errors(invalid, action, language, MAIN_FIELD[action])
-        status_code = 422
-    except ValueError:
-        errors = {f"{action}-body": translate(language, "Choose one of the options.")}
-        status_code = 422
-    except OperationError as refused:
-        errors = {f"{action}-{MAIN_FIELD[action]}": in_language(refused.detail, language)}
-        status_code, headers = refused.status_code, refused.headers
-    else:
-        return RedirectResponse(f"/incidents/{incident.id}?done={action}", status_code=303)
-    page = await _action_page(
+
+    return await _act(
+        take,
         request,
-        caller,
-        incident,
-        action,
-        session,
-        temporal,
-        errors=errors,
-        values=values,
-        status_code=status_code,
+        form_id=action,
+        main_field=MAIN_FIELD[action],
+        done=f"/incidents/{incident.id}?done={action}",
+        page=partial(
+            _action_page,
+            request,
+            caller,
+            incident,
+            action,
+            session,
+            temporal,
+            values=form_answers(form),
+        ),
+        choice_field="body",
     )
-    page.headers.update(headers)
-    return page

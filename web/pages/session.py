@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.access import AccessRole
+from domain.vocabulary import Language
 from services.users import SignInRefused, authenticate, end_sessions, set_language, user_by_id
 from web.deps import SessionDep
 from web.i18n import LANGUAGE_COOKIE, SESSION_LANGUAGE, chosen, in_language, page_language
@@ -68,10 +70,28 @@ async def switch_language(
     if language is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such language.")
     user_id = request.session.get("user_id")
-    if isinstance(user_id, int):
+    response = RedirectResponse(safe_next(next), status_code=303)
+    await keep_language(
+        request, response, language, user_id if isinstance(user_id, int) else None, session=session
+    )
+    return response
+
+
+async def keep_language(
+    request: Request,
+    response: Response,
+    language: Language,
+    user_id: int | None,
+    *,
+    session: AsyncSession,
+) -> None:
+    """A chosen page language, kept in this browser (a cookie on `response`) and, for a
+    signed-in person, as their own preference and in this session, so that their pages and
+    every later sign-in follow it: the language switch and the account's language page keep
+    it alike."""
+    if user_id is not None:
         await set_language(user_id, language, session=session)
         request.session[SESSION_LANGUAGE] = language.value
-    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE,
         language.value,
@@ -80,7 +100,6 @@ async def switch_language(
         samesite="lax",
         secure=request.url.scheme == "https",
     )
-    return response
 
 
 @router.get("/signout")

@@ -1,32 +1,23 @@
 // Progressive enhancement only: every page works without this file.
-import {
-  Accordion,
-  Button,
-  CharacterCount,
-  Checkboxes,
-  ErrorSummary,
-  NotificationBanner,
-  PasswordInput,
-  ServiceNavigation,
-  SkipLink,
-  Tabs,
-  createAll,
-} from "/static/govuk/govuk-frontend.min.js";
+import * as govuk from "/static/govuk/govuk-frontend.min.js";
+
+// The GOV.UK Frontend components the pages use, each started on every element marked for it.
+const COMPONENTS = [
+  "Accordion",
+  "Button",
+  "CharacterCount",
+  "Checkboxes",
+  "ErrorSummary",
+  "NotificationBanner",
+  "PasswordInput",
+  "ServiceNavigation",
+  "SkipLink",
+  "Tabs",
+];
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
-for (const component of [
-  Accordion,
-  Button,
-  CharacterCount,
-  Checkboxes,
-  ErrorSummary,
-  NotificationBanner,
-  PasswordInput,
-  ServiceNavigation,
-  SkipLink,
-  Tabs,
-]) {
-  createAll(component);
+for (const name of COMPONENTS) {
+  govuk.createAll(govuk[name]);
 }
 
 // Radios that reveal a further question. GOV.UK Frontend's own Radios script marks each such

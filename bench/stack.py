@@ -36,7 +36,7 @@ from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeys
 from runtime.ports import free_port, wait_for_port
-from runtime.temporal import dev_server_command
+from runtime.temporal import dev_server_command, wait_until_serving
 from services.councils import seed_councils
 from services.directory import set_policy, set_reporting_rule
 from services.tokens import issue_token
@@ -216,7 +216,7 @@ class Stack:
         self.spawn(
             "Temporal server", dev_server_command(self.temporal_port, self.scratch / "temporal.db")
         )
-        wait_for_port(self.temporal_port)
+        wait_until_serving(self.temporal_port)
         self.worker = self.spawn("worker", [CONCORDAT, "worker"])
         self.spawn("web", [CONCORDAT, "web"])
         wait_for_port(self.web_port)

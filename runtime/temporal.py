@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from temporalio.client import Client
@@ -59,3 +61,26 @@ def dev_server_command(port: int, state_file: Path) -> list[str]:
         "--log-level",
         "error",
     ]
+
+
+def wait_until_serving(port: int, timeout: float = 60) -> None:
+    """Block until the dev server on `port` says its frontend is SERVING. An open port comes
+    first: a client that connects in between is told "Frontend is not healthy yet"."""
+    command = [
+        bundled_binary("temporal"),
+        "operator",
+        "cluster",
+        "health",
+        "--address",
+        f"127.0.0.1:{port}",
+    ]
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = subprocess.run(  # noqa: S603 (the bundled Temporal CLI)
+            command, capture_output=True, timeout=10, check=False
+        )
+        if answer.returncode == 0 and b"SERVING" in answer.stdout:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Temporal server on port {port} is not serving")
+        time.sleep(0.1)

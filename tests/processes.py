@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runtime.ports import free_port, wait_for_port
 from runtime.settings import Settings
-from runtime.temporal import dev_server_command
+from runtime.temporal import dev_server_command, wait_until_serving
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
 
@@ -89,7 +89,7 @@ class DevServerProcess(_Process):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+        wait_until_serving(self.port)
         return self
 
 

@@ -13,6 +13,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from temporalio.client import (
@@ -33,7 +34,7 @@ from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
-from workflows import ALL_WORKFLOWS, ReconciliationWorkflow
+from workflows import ALL_WORKFLOWS, ReceivedTextsWorkflow, ReconciliationWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,7 @@ log = structlog.get_logger(__name__)
 #: longer between statements and time each other out. PostgreSQL takes the configured number.
 SQLITE_CONCURRENT_ACTIVITIES = 8
 
-#: Longer than an SMTP send may take (`activities.mail.SEND_DEADLINE_SECONDS`).
+#: Longer than an SMTP send may take (`activities.sending.SEND_DEADLINE_SECONDS`).
 GRACEFUL_SHUTDOWN = timedelta(seconds=50)
 
 
@@ -82,25 +83,32 @@ def build_worker(
 #: The schedule that repairs incidents whose workflow never started.
 RECONCILE_SCHEDULE = "concordat-reconcile-unstarted"
 RECONCILE_EVERY = timedelta(minutes=5)
+#: The schedule that handles texts received whose callback never reached us.
+RECEIVED_TEXTS_SCHEDULE = "concordat-poll-received-texts"
+RECEIVED_TEXTS_EVERY = timedelta(minutes=1)
 
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
     """Create Concordat's schedules if they are missing (any worker may; the first one does)."""
-    try:
-        await client.create_schedule(
-            RECONCILE_SCHEDULE,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    ReconciliationWorkflow.run,
-                    id=f"{RECONCILE_SCHEDULE}-run",
-                    task_queue=settings.task_queue,
+    wanted: list[tuple[str, Any, timedelta]] = [
+        (RECONCILE_SCHEDULE, ReconciliationWorkflow.run, RECONCILE_EVERY)
+    ]
+    if settings.notify_configured:
+        wanted.append((RECEIVED_TEXTS_SCHEDULE, ReceivedTextsWorkflow.run, RECEIVED_TEXTS_EVERY))
+    for schedule_id, run, every in wanted:
+        try:
+            await client.create_schedule(
+                schedule_id,
+                Schedule(
+                    action=ScheduleActionStartWorkflow(
+                        run, id=f"{schedule_id}-run", task_queue=settings.task_queue
+                    ),
+                    spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
                 ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RECONCILE_EVERY)]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        pass
+            )
+        except ScheduleAlreadyRunningError:
+            pass
 
 
 async def run_worker(settings: Settings) -> None:

@@ -7,15 +7,21 @@ happened after the work was done.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from activities.archive import ArchiveActivities
 from activities.breach import BreachActivities
+from activities.deliveries import DeliveryActivities
 from activities.directory import DirectoryActivities
-from activities.mail import NotificationActivities
 from activities.reconcile import ReconcileActivities
+from activities.sending import NotificationActivities
 from activities.timeline import TimelineActivities
+from activities.transports import Transport
+from activities.transports.notify import NotifyService, NotifyTransport
 from activities.transports.smtp import SmtpTransport
+from activities.transports.teams import TeamsTransport
+from domain.channels import Channel
 from notifications.render import MessageRenderer
 from runtime.database import Database
 from runtime.settings import Settings
@@ -23,20 +29,31 @@ from security.ack_links import AckLinkSigner
 
 
 def build_activities(database: Database, settings: Settings) -> list[Callable[..., Any]]:
-    """The activities a worker registers, wired to this process's database and mail server."""
+    """The activities a worker registers, wired to this process's database and channels."""
+    notify = NotifyService.from_settings(settings)
+    transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport.from_settings(settings)}
+    if notify is not None:
+        transports[Channel.SMS] = NotifyTransport(notify, Channel.SMS)
+        transports[Channel.NOTIFY_EMAIL] = NotifyTransport(notify, Channel.NOTIFY_EMAIL)
+    if settings.teams_webhooks:
+        transports[Channel.TEAMS] = TeamsTransport(settings.teams_webhooks)
     notifications = NotificationActivities(
         database=database,
-        transport=SmtpTransport.from_settings(settings),
+        transports=transports,
         renderer=MessageRenderer(),
         signer=AckLinkSigner(settings.signing_key(), settings.ack_link_lifetime_hours * 3600),
         base_url=settings.base_url,
         mail_from=settings.mail_from,
+        code_lifetime=timedelta(hours=settings.sms_code_lifetime_hours),
     )
+    receipts = DeliveryActivities(database, notify)
     return [
-        DirectoryActivities(database).load_authority_snapshot,
+        DirectoryActivities(database, settings).load_authority_snapshot,
         TimelineActivities(database).record_timeline,
         notifications.send_notification,
         ArchiveActivities(database).archive_history,
         ReconcileActivities(database, settings.task_queue).reconcile,
         BreachActivities(database).amend_breach_record,
+        receipts.check_delivery,
+        receipts.poll_received_texts,
     ]

@@ -15,8 +15,10 @@ from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
 from cli.common import with_payload_keys as _with_payload_keys
+from cli.sms import sms_app
 from cli.users import user_app
 from domain.access import AccessRole, TokenScope
+from domain.mobiles import NotAUkMobile
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
@@ -52,6 +54,7 @@ app.add_typer(authority_app, name="authority")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
+app.add_typer(sms_app, name="sms")
 
 
 @app.command()
@@ -301,22 +304,31 @@ def member_set(
         str | None, typer.Option(help="A personal address, for when council email is compromised.")
     ] = None,
     phone: Annotated[str | None, typer.Option(help="To ring when email cannot be trusted.")] = None,
+    mobile: Annotated[
+        str | None,
+        typer.Option(help="A UK mobile for texts through GOV.UK Notify, e.g. 07700 900123."),
+    ] = None,
 ) -> None:
     """Name the authority's member in a role (replacing whoever held it)."""
 
     async def save(database: Database) -> Any:
         authority_id = await _authority_id(database, authority)
         async with database.session() as session:
-            return await name_member(
-                authority_id,
-                role,
-                name=name,
-                work_email=email,
-                language=language,
-                out_of_band_email=out_of_band_email,
-                phone=phone,
-                session=session,
-            )
+            try:
+                return await name_member(
+                    authority_id,
+                    role,
+                    name=name,
+                    work_email=email,
+                    language=language,
+                    out_of_band_email=out_of_band_email,
+                    phone=phone,
+                    mobile=mobile,
+                    session=session,
+                )
+            except NotAUkMobile as refused:
+                typer.echo(str(refused), err=True)
+                raise typer.Exit(2) from None
 
     member = _with_database(save)
     typer.echo(f"{authority.upper()} {role.value}: member {member.id}")
@@ -329,6 +341,14 @@ def policy_set(
     ack_timeout_category_4: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
     ack_timeout_category_5_6: Annotated[int | None, typer.Option(min=1, help="Seconds.")] = None,
     reminders_before_escalation: Annotated[int | None, typer.Option(min=0, max=5)] = None,
+    delivery_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=30,
+            max=86400,
+            help="Seconds a message may go undelivered before the member's next channel is tried.",
+        ),
+    ] = None,
 ) -> None:
     """Override the national escalation timings for one authority (new incidents only)."""
 
@@ -343,6 +363,7 @@ def policy_set(
                     ack_timeout_category_4_seconds=ack_timeout_category_4,
                     ack_timeout_category_5_6_seconds=ack_timeout_category_5_6,
                     reminders_before_escalation=reminders_before_escalation,
+                    delivery_timeout_seconds=delivery_timeout,
                 ),
                 session=session,
             )

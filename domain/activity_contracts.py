@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
+from domain.channels import Channel
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.obligations import Body, Obligation, PersonalDataRisk
@@ -20,6 +22,8 @@ SEND_NOTIFICATION = "send_notification"
 ARCHIVE_HISTORY = "archive_history"
 RECONCILE_UNSTARTED = "reconcile_unstarted"
 AMEND_BREACH_RECORD = "amend_breach_record"
+CHECK_DELIVERY = "check_delivery"
+POLL_RECEIVED_TEXTS = "poll_received_texts"
 
 #: The failure type of a notification no retry can deliver (the server refused the address).
 RECIPIENT_REJECTED = "RecipientRejected"
@@ -121,6 +125,8 @@ class NotificationRequest(BaseModel):
     incident: IncidentDetails
     facts: NotificationFacts
     include_acknowledge_link: bool = False
+    channel: Channel = Channel.EMAIL
+    """How it goes: the council's relay, a text or email through Notify, or Teams."""
 
 
 class NotificationReceipt(BaseModel):
@@ -131,3 +137,42 @@ class NotificationReceipt(BaseModel):
     """How many tries it took; more than one means an outage the timeline should show."""
     last_error: str | None = None
     """Why the last failed try failed."""
+    provider_id: str | None = None
+    """The message's id at GOV.UK Notify, whose delivery receipt follows."""
+
+
+class DeliveryOutcome(StrEnum):
+    """What became of a message after its channel took it."""
+
+    DELIVERED = "delivered"
+    PERMANENT_FAILURE = "permanent-failure"
+    TEMPORARY_FAILURE = "temporary-failure"
+    TECHNICAL_FAILURE = "technical-failure"
+    PENDING = "pending"
+    """No receipt yet: still being sent."""
+
+    @classmethod
+    def from_notify(cls, status: str) -> DeliveryOutcome:
+        """Notify's statuses: created, sending, pending and accepted are still on the way."""
+        try:
+            return cls(status)
+        except ValueError:
+            return cls.PENDING
+
+    @property
+    def failed(self) -> bool:
+        return self not in (DeliveryOutcome.DELIVERED, DeliveryOutcome.PENDING)
+
+
+class DeliveryReport(BaseModel):
+    """A delivery receipt, as the workflow is told it (the `delivery_reported` signal)."""
+
+    idempotency_key: str
+    outcome: DeliveryOutcome
+    reported_at: datetime
+
+
+class DeliveryCheck(BaseModel):
+    """Ask the channel what became of a message whose receipt has not come."""
+
+    idempotency_key: str

@@ -32,6 +32,8 @@ class AcknowledgementChannel(StrEnum):
     EMAIL_LINK = "email_link"
     API = "api"
     WEB = "web"
+    SMS = "sms"
+    """By replying to a text with its code."""
 
 
 class Acknowledge(BaseModel):

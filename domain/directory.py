@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.channels import Channel, Reachable
 from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import EscalationPolicy
 from domain.vocabulary import Chain, Language, MemberRole
@@ -41,6 +42,16 @@ class MemberContact(BaseModel):
     language: Language
     out_of_band_email: str | None = None
     """A personal address outside the council's mail, for when that mail may be compromised."""
+    mobile: str | None = None
+    """A UK mobile number in E.164 form, for texts through GOV.UK Notify."""
+
+    @property
+    def reachable(self) -> Reachable:
+        return Reachable(
+            email=bool(self.email),
+            mobile=bool(self.mobile),
+            out_of_band_email=bool(self.out_of_band_email),
+        )
 
 
 class AuthoritySnapshot(BaseModel):
@@ -55,6 +66,9 @@ class AuthoritySnapshot(BaseModel):
     obligation_rules: dict[Body, ObligationRule] = NATIONAL_RULES
     ncsc_contact_email: str | None = None
     """An address on a system the incident has not compromised, for the NCSC's replies."""
+    channels: list[Channel] = [Channel.EMAIL]
+    """The channels this deployment can send on for the authority (Notify and Teams are
+    configured per deployment): a plan's other channels are skipped."""
     taken_at: datetime
 
     def member(self, role: MemberRole) -> MemberContact | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.activity_contracts import NotificationRequest
+from domain.channels import Channel
 from domain.directory import NAMED_ROLES
 from domain.vocabulary import NotificationKind, Tlp
 
@@ -32,10 +33,26 @@ class Disclosure:
     """It carries a link that acknowledges for the recipient."""
 
 
+#: Markings under which a broadcast to the council's Teams channel carries nothing but the
+#: reference and the link: the channel's members are not the people the marking allows.
+TEAMS_RESTRICTED = frozenset({Tlp.RED, Tlp.AMBER_STRICT})
+
+
 def delivery_address(request: NotificationRequest) -> str:
-    """The member's out-of-band address when the council's email may be compromised (and they
-    have one), otherwise their work address."""
+    """Where the message goes on its channel: a text to the member's mobile; Notify email to
+    their out-of-band address (their work address only if they have none); a Teams card to
+    the authority's channel (named by its code); email through the council's relay to the
+    out-of-band address when the council's email may be compromised (and they have one),
+    otherwise to their work address."""
     recipient = request.recipient
+    if request.channel is Channel.SMS:
+        if not recipient.mobile:
+            raise ValueError("the member has no mobile number")
+        return recipient.mobile
+    if request.channel is Channel.NOTIFY_EMAIL:
+        return recipient.out_of_band_email or recipient.email
+    if request.channel is Channel.TEAMS:
+        return request.incident.authority_code
     if request.incident.email_compromised and recipient.out_of_band_email:
         return recipient.out_of_band_email
     return recipient.email
@@ -45,6 +62,8 @@ def carries_no_detail(request: NotificationRequest) -> bool:
     """Only the reference and links: when the council's email may be compromised, and for
     anyone but the named members when the incident is marked TLP:RED."""
     incident = request.incident
+    if request.channel is Channel.TEAMS:
+        return incident.email_compromised or incident.tlp in TEAMS_RESTRICTED
     return incident.email_compromised or (
         incident.tlp is Tlp.RED and request.recipient.role not in NAMED_ROLES
     )
@@ -63,6 +82,8 @@ def carries_acknowledge_link(request: NotificationRequest) -> bool:
     """Asked for, to a member, and not into a mailbox the attacker may read: there the link
     could be used to silence the escalation."""
     recipient = request.recipient
+    if request.channel is Channel.TEAMS:
+        return False  # a broadcast: nobody acknowledges there
     exposed = request.incident.email_compromised and delivery_address(request) == recipient.email
     return request.include_acknowledge_link and recipient.member_id is not None and not exposed
 
@@ -71,7 +92,7 @@ def disclosure_for(request: NotificationRequest) -> Disclosure:
     address = delivery_address(request)
     return Disclosure(
         address=address,
-        out_of_band=address != request.recipient.email,
+        out_of_band=request.channel is not Channel.TEAMS and address != request.recipient.email,
         restricted=carries_no_detail(request),
         draft=carries_draft(request),
         acknowledge_link=carries_acknowledge_link(request),

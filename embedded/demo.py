@@ -1,11 +1,13 @@
-"""Demonstration members for councils that have named nobody, so `make run` shows real emails.
+"""Demonstration members for councils that have named nobody, so `make run` shows real emails
+and texts.
 
-Only the embedded set-up uses this; the addresses are under the reserved .example domain.
+Only the embedded set-up uses this; the addresses are under the reserved .example domain and
+the mobiles in Ofcom's drama range (07700 900000 to 900999), which no real phone has.
 """
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.vocabulary import Language, MemberRole
@@ -19,12 +21,20 @@ _DEMO_LANGUAGES = {
 }
 
 
+def demo_mobile(authority_number: int, role: MemberRole) -> str:
+    """A distinct drama-range mobile for each council's member in each role."""
+    return (
+        f"+447700900{100 + authority_number * len(MemberRole) + list(MemberRole).index(role):03d}"
+    )
+
+
 async def name_demo_members(*, session: AsyncSession) -> int:
     named = set((await session.exec(select(ResponsibleMember.authority_id))).all())
-    authorities = (await session.exec(select(Authority))).all()
+    authorities = (await session.exec(select(Authority).order_by(col(Authority.id)))).all()
     count = 0
-    for authority in authorities:
+    for number, authority in enumerate(authorities):
         if authority.id in named:
+            await _give_demo_mobiles(authority, number, session=session)
             continue
         domain = f"{authority.code.lower()}.council.example"
         for role in MemberRole:
@@ -35,6 +45,8 @@ async def name_demo_members(*, session: AsyncSession) -> int:
                 name=f"{title} ({authority.code})",
                 work_email=f"{role.value.replace('_', '.')}@{domain}",
                 language=_DEMO_LANGUAGES.get(role, Language.UNKNOWN),
+                out_of_band_email=f"{role.value.replace('_', '.')}@{domain}.personal.example",
+                mobile=demo_mobile(number, role),
                 session=session,
             )
         # Demonstration: replies from the NCSC go to a system the incident cannot reach.
@@ -45,3 +57,21 @@ async def name_demo_members(*, session: AsyncSession) -> int:
         await session.commit()
         count += 1
     return count
+
+
+async def _give_demo_mobiles(authority: Authority, number: int, *, session: AsyncSession) -> None:
+    """Demonstration members named before texts existed get their mobiles."""
+    domain = f"@{authority.code.lower()}.council.example"
+    members = (
+        await session.exec(
+            select(ResponsibleMember).where(ResponsibleMember.authority_id == authority.id)
+        )
+    ).all()
+    changed = False
+    for member in members:
+        if member.mobile is None and member.work_email.endswith(domain):
+            member.mobile = demo_mobile(number, member.role)
+            session.add(member)
+            changed = True
+    if changed:
+        await session.commit()

@@ -29,6 +29,15 @@ from temporalio.testing import WorkflowEnvironment
 from domain.access import AccessRole
 from embedded.demo import name_demo_members
 from embedded.mail_catcher import start_mail_catcher
+from embedded.notify_catcher import (
+    EMBEDDED_EMAIL_TEMPLATE_ID,
+    EMBEDDED_SMS_SENDER_ID,
+    EMBEDDED_SMS_TEMPLATE_ID,
+    NotifyCatcher,
+    NotifyCatcherServer,
+    development_api_key,
+    start_notify_catcher,
+)
 from embedded.ui_codec import (
     CODEC_KEY_FILE,
     DevelopmentCodecGate,
@@ -174,12 +183,15 @@ def check_ports_free(settings: Settings) -> None:
         }
     if settings.smtp_host is None:
         wanted[settings.smtp_port] = "the mail catcher"
+    if settings.notify_api_key is None:
+        wanted[settings.notify_catcher_port] = "the Notify catcher"
     busy = [f"{port} ({what})" for port, what in wanted.items() if _port_in_use(port)]
     if busy:
         raise SystemExit(
             "Cannot start: port " + ", ".join(busy) + " is already in use on 127.0.0.1. "
             "Is Concordat (or a Temporal server) already running? Stop it, or point "
-            "CONCORDAT_TEMPORAL_ADDRESS / CONCORDAT_WEB_PORT / CONCORDAT_SMTP_PORT elsewhere."
+            "CONCORDAT_TEMPORAL_ADDRESS / CONCORDAT_WEB_PORT / CONCORDAT_SMTP_PORT / "
+            "CONCORDAT_NOTIFY_CATCHER_PORT elsewhere."
         )
 
 
@@ -190,6 +202,33 @@ def with_ui_origins(settings: Settings) -> Settings:
     origins = settings.codec_allowed_origins
     missing = [origin for origin in wanted if origin not in origins]
     return settings.model_copy(update={"codec_allowed_origins": [*origins, *missing]})
+
+
+def start_local_notify(settings: Settings) -> tuple[NotifyCatcherServer, Settings]:
+    """The local Notify catcher, and settings that send texts to it: it prints each text,
+    keeps it in var/sms/, and posts receipts and replies back to the web app, as GOV.UK Notify
+    does, with a bearer token made for this run."""
+    token = secrets.token_urlsafe(24)
+    callbacks = f"http://{settings.web_host}:{settings.web_port}/callbacks/notify"
+    catcher = NotifyCatcher(
+        development_api_key(),
+        sms_dir=settings.var_dir / "sms",
+        notify_dir=settings.var_dir / "notify-email",
+        delivery_callback_url=f"{callbacks}/delivery-status",
+        inbound_callback_url=f"{callbacks}/received-text",
+        callback_token=token,
+    )
+    server = start_notify_catcher(catcher, port=settings.notify_catcher_port)
+    return server, settings.model_copy(
+        update={
+            "notify_api_key": SecretStr(catcher.api_key),
+            "notify_base_url": server.url,
+            "notify_sms_template_id": EMBEDDED_SMS_TEMPLATE_ID,
+            "notify_email_template_id": EMBEDDED_EMAIL_TEMPLATE_ID,
+            "notify_sms_sender_id": EMBEDDED_SMS_SENDER_ID,
+            "notify_callback_token": SecretStr(token),
+        }
+    )
 
 
 def _sqlite_files(database_url: str) -> list[Path]:
@@ -208,6 +247,8 @@ def keep_private(settings: Settings) -> None:
     var.chmod(0o700)
     ours = [
         *(var / name for name in ("dev-token", "dev-password", CODEC_KEY_FILE, EMBEDDED_KEY_FILE)),
+        var / "sms",
+        var / "notify-email",
         *_sqlite_files(settings.database_url),
         *_sqlite_files(f"sqlite:///{var / TEMPORAL_STATE}"),
         settings.mail_dir,
@@ -254,6 +295,15 @@ async def _run_embedded(settings: Settings) -> None:
             )
         else:
             mail_line = f"smtp://{settings.smtp_host}:{settings.smtp_port} (configured relay)"
+        if settings.notify_api_key is None:
+            notify, settings = start_local_notify(settings)
+            stack.callback(notify.stop)
+            notify_line = (
+                f"{notify.url}, texts saved in {settings.var_dir / 'sms'}/; reply with "
+                '`concordat sms reply +447700900123 "123456"`'
+            )
+        else:
+            notify_line = f"{settings.notify_base_url} (GOV.UK Notify)"
         client, ui_url = await start_temporal(settings, stack, codec=codec)
         worker = build_worker(client, database, settings)
         await ensure_schedules(client, settings)
@@ -277,6 +327,7 @@ async def _run_embedded(settings: Settings) -> None:
             f"  Temporal Web UI:      {ui_url or settings.temporal_address}\n"
             f"{codec_line}"
             f"  Mail catcher:         {mail_line}\n"
+            f"  Texts (Notify):       {notify_line}\n"
             f"  Database:             {settings.database_url}\n"
             f"  Sign in to the pages as {DEVELOPMENT_USER}, password {password}\n"
             f"  Development API token (every council): {token}\n"

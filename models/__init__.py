@@ -10,7 +10,7 @@ from models.authority import (
     ResponsibleMember,
 )
 from models.incident import Incident, IncidentReferenceCounter
-from models.notification import SentNotification
+from models.notification import ReceivedText, SentNotification, SmsAckCode
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
 from models.timeline import TimelineEvent
 
@@ -26,9 +26,11 @@ __all__ = [
     "Incident",
     "IncidentReferenceCounter",
     "ObligationRecord",
+    "ReceivedText",
     "ReportingRuleOverride",
     "ResponsibleMember",
     "SentNotification",
+    "SmsAckCode",
     "TimelineEvent",
     "UsedAckLink",
     "User",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.vocabulary import Language, MemberRole
@@ -39,6 +40,8 @@ class ResponsibleMember(SQLModel, table=True):
     """A personal address outside the council's mail, used when its email may be compromised."""
     phone: str | None = Field(default=None, max_length=40)
     """For the on-call officer to ring when email cannot be trusted."""
+    mobile: str | None = Field(default=None, max_length=20)
+    """A UK mobile number in E.164 form (+447...), for texts through GOV.UK Notify."""
     language: Language = Field(default=Language.UNKNOWN, sa_column=enum_column(Language))
     updated_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
@@ -53,6 +56,7 @@ class EscalationTimings(SQLModel):
     ack_timeout_category_4_seconds: int | None = Field(default=None, gt=0)
     ack_timeout_category_5_6_seconds: int | None = Field(default=None, gt=0)
     reminders_before_escalation: int | None = Field(default=None, ge=0)
+    delivery_timeout_seconds: int | None = Field(default=None, gt=0)
 
 
 class EscalationPolicyOverride(EscalationTimings, table=True):
@@ -61,3 +65,6 @@ class EscalationPolicyOverride(EscalationTimings, table=True):
     __tablename__ = "escalation_policy_override"
 
     authority_id: int = Field(foreign_key="authority.id", primary_key=True)
+    channel_plan: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The channels each step uses per band of categories (`domain.channels.ChannelPlan`);
+    absent, the national plan."""

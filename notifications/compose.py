@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from domain.vocabulary import Language
 from notifications.render import RenderedMessage
@@ -36,6 +36,11 @@ class Outgoing(NamedTuple):
     """The same for every attempt at this one notification (see `message_id_for`)."""
     language: Language
     """The recipient's preference; `unknown` means the message is in Welsh and English."""
+    reference: str = ""
+    """Our reference for the message at a channel that keeps one (Notify): the same for every
+    attempt, so a retry can ask whether an earlier attempt got through."""
+    card: dict[str, Any] | None = None
+    """A Teams message's Adaptive Card, instead of the rendered text."""
 
 
 def _header_safe(value: str) -> str:
@@ -50,6 +55,12 @@ def message_id_for(idempotency_key: str, mail_from: str) -> str:
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "concordat.invalid"
     return f"<{digest}@{domain}>"
+
+
+def reference_for(idempotency_key: str) -> str:
+    """The reference a channel keeps for one notification: a digest of its business key, so
+    it names no one and is the same for every attempt."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
 
 def compose_email(

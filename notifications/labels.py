@@ -11,6 +11,8 @@ from enum import Enum
 from typing import Any
 
 from domain.access import AccessRole, Permission, TokenScope
+from domain.activity_contracts import DeliveryOutcome
+from domain.channels import Channel, PagingStep
 from domain.commands import AcknowledgementChannel, Rejection
 from domain.obligations import (
     Body,
@@ -135,6 +137,9 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.TRIAGED: "Triaged",
         EventKind.NOTIFICATION_SENT: "Message sent",
         EventKind.NOTIFICATION_FAILED: "Message not delivered",
+        EventKind.NOTIFICATION_DELIVERED: "Message delivered",
+        EventKind.NOTIFICATION_UNDELIVERED: "Message not received",
+        EventKind.MEMBER_UNREACHABLE: "Could not be reached",
         EventKind.ACKNOWLEDGEMENT_REQUESTED: "Acknowledgement requested",
         EventKind.REMINDER_SENT: "Reminder sent",
         EventKind.ESCALATED: "Escalated",
@@ -163,6 +168,9 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.TRIAGED: "Brysbennwyd",
         EventKind.NOTIFICATION_SENT: "Anfonwyd neges",
         EventKind.NOTIFICATION_FAILED: "Neges heb ei danfon",
+        EventKind.NOTIFICATION_DELIVERED: "Neges wedi'i danfon",
+        EventKind.NOTIFICATION_UNDELIVERED: "Neges heb ei derbyn",
+        EventKind.MEMBER_UNREACHABLE: "Dim modd cysylltu",
         EventKind.ACKNOWLEDGEMENT_REQUESTED: "Gofynnwyd am gydnabyddiaeth",
         EventKind.REMINDER_SENT: "Anfonwyd nodyn atgoffa",
         EventKind.ESCALATED: "Uwchgyfeiriwyd",
@@ -308,11 +316,58 @@ ACKNOWLEDGEMENT_CHANNEL_NAMES: dict[Language, dict[AcknowledgementChannel, str]]
         AcknowledgementChannel.EMAIL_LINK: "by the link in an email",
         AcknowledgementChannel.API: "through the API",
         AcknowledgementChannel.WEB: "on the website",
+        AcknowledgementChannel.SMS: "by SMS",
     },
     Language.WELSH: {
         AcknowledgementChannel.EMAIL_LINK: "drwy'r ddolen mewn e-bost",
         AcknowledgementChannel.API: "drwy'r API",
         AcknowledgementChannel.WEB: "ar y wefan",
+        AcknowledgementChannel.SMS: "drwy neges destun (SMS)",
+    },
+}
+
+CHANNEL_NAMES: dict[Language, dict[Channel, str]] = {
+    Language.ENGLISH: {
+        Channel.EMAIL: "Email (council mail)",
+        Channel.SMS: "Text message",
+        Channel.NOTIFY_EMAIL: "Email through GOV.UK Notify",
+        Channel.TEAMS: "Microsoft Teams",
+    },
+    Language.WELSH: {
+        Channel.EMAIL: "E-bost (post y cyngor)",
+        Channel.SMS: "Neges destun",
+        Channel.NOTIFY_EMAIL: "E-bost drwy GOV.UK Notify",
+        Channel.TEAMS: "Microsoft Teams",
+    },
+}
+
+PAGING_STEP_NAMES: dict[Language, dict[PagingStep, str]] = {
+    Language.ENGLISH: {
+        PagingStep.FIRST: "First request",
+        PagingStep.REMINDER: "Reminder",
+        PagingStep.ESCALATION: "Escalation",
+    },
+    Language.WELSH: {
+        PagingStep.FIRST: "Cais cyntaf",
+        PagingStep.REMINDER: "Nodyn atgoffa",
+        PagingStep.ESCALATION: "Uwchgyfeirio",
+    },
+}
+
+DELIVERY_OUTCOME_NAMES: dict[Language, dict[DeliveryOutcome, str]] = {
+    Language.ENGLISH: {
+        DeliveryOutcome.DELIVERED: "delivered",
+        DeliveryOutcome.PERMANENT_FAILURE: "permanent failure",
+        DeliveryOutcome.TEMPORARY_FAILURE: "temporary failure",
+        DeliveryOutcome.TECHNICAL_FAILURE: "technical failure",
+        DeliveryOutcome.PENDING: "on its way",
+    },
+    Language.WELSH: {
+        DeliveryOutcome.DELIVERED: "wedi'i danfon",
+        DeliveryOutcome.PERMANENT_FAILURE: "methiant parhaol",
+        DeliveryOutcome.TEMPORARY_FAILURE: "methiant dros dro",
+        DeliveryOutcome.TECHNICAL_FAILURE: "methiant technegol",
+        DeliveryOutcome.PENDING: "ar ei ffordd",
     },
 }
 
@@ -324,6 +379,9 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     IncidentType: INCIDENT_TYPE_NAMES,
     Stage: STAGE_NAMES,
     EventKind: EVENT_NAMES,
+    Channel: CHANNEL_NAMES,
+    PagingStep: PAGING_STEP_NAMES,
+    DeliveryOutcome: DELIVERY_OUTCOME_NAMES,
     Tlp: TLP_NAMES,
     Chain: CHAIN_NAMES,
     NotificationKind: NOTIFICATION_NAMES,
@@ -336,7 +394,7 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
 }
 
 #: Names written the same in Welsh: names of services and teams, not words to translate.
-SAME_IN_WELSH: frozenset[Enum] = frozenset({Body.REPORT_FRAUD, Body.CYMRUSOC})
+SAME_IN_WELSH: frozenset[Enum] = frozenset({Body.REPORT_FRAUD, Body.CYMRUSOC, Channel.TEAMS})
 
 #: The enums in `domain/` that nobody reads as words, and why they need no labels.
 NOT_READ_BY_PEOPLE: dict[type[Enum], str] = {

@@ -12,7 +12,12 @@ from sqlalchemy import create_engine, inspect, pool, text
 from runtime.database import sync_url
 
 #: Tables the application may only read and append to.
-APPEND_ONLY_TABLES = ("timeline_event", "history_archive", "administration_change")
+APPEND_ONLY_TABLES = (
+    "timeline_event",
+    "history_archive",
+    "administration_change",
+    "received_text",
+)
 
 
 def grant_application_role(database_url: str, role: str) -> list[str]:

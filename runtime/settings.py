@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, IPvAnyNetwork, NonNegativeInt, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.channels import Channel
 from runtime.payloads import PayloadKeys, embedded_keys
 
 #: Used only when no secret key is configured, and refused outside development.
@@ -142,6 +143,56 @@ class Settings(BaseSettings):
         "server and replay from their history when a timer or an update wakes them.",
     )
     max_concurrent_activities: int = 50
+
+    notify_api_key: SecretStr | None = Field(
+        None,
+        description="A GOV.UK Notify API key (a live or team key) for texts and out-of-band "
+        "email; unset starts the local Notify catcher with a development key.",
+    )
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk", description="GOV.UK Notify's API."
+    )
+    notify_sms_template_id: str | None = Field(
+        None, description="The Notify text message template: its content is ((message))."
+    )
+    notify_email_template_id: str | None = Field(
+        None,
+        description="The Notify email template: subject ((subject)), message ((body)).",
+    )
+    notify_sms_sender_id: str | None = Field(
+        None,
+        description="The Notify text message sender to use, if the service has several "
+        "(one that takes replies, for acknowledging by text).",
+    )
+    notify_callback_token: SecretStr | None = Field(
+        None,
+        description="The bearer token Notify sends with delivery receipts and received texts "
+        "(set the same on the service's callbacks page); unset refuses every callback.",
+    )
+    notify_catcher_port: int = Field(
+        6011, description="Port of the local Notify catcher `concordat run` starts."
+    )
+    sms_code_lifetime_hours: int = Field(
+        24, gt=0, description="How long the code in a text stays good for acknowledging."
+    )
+    teams_webhooks: dict[str, SecretStr] = Field(
+        {},
+        description='Teams incident channel webhooks per authority, as JSON: {"CDF": '
+        '"https://..."}. Each is a Workflows (or incoming) webhook URL, kept secret.',
+    )
+
+    @property
+    def notify_configured(self) -> bool:
+        return self.notify_api_key is not None
+
+    def channels_for(self, authority_code: str) -> list[Channel]:
+        """The channels this deployment can send on for an authority."""
+        channels = [Channel.EMAIL]
+        if self.notify_configured:
+            channels += [Channel.SMS, Channel.NOTIFY_EMAIL]
+        if authority_code.upper() in self.teams_webhooks:
+            channels.append(Channel.TEAMS)
+        return channels
 
     @property
     def is_production(self) -> bool:

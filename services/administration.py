@@ -11,6 +11,7 @@ from typing import Any, Unpack
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.channels import NATIONAL_CHANNEL_PLAN, ChannelPlan, PagingStep
 from domain.vocabulary import MemberRole
 from models import (
     AdministrationChange,
@@ -23,7 +24,7 @@ from models import (
 from services import directory, users
 
 #: The fields of a named member that a change record compares.
-MEMBER_FIELDS = ("name", "work_email", "out_of_band_email", "phone", "language")
+MEMBER_FIELDS = ("name", "work_email", "out_of_band_email", "phone", "mobile", "language")
 POLICY_FIELDS = tuple(EscalationTimings.model_fields)
 RULE_FIELDS = (
     "enabled",
@@ -112,16 +113,55 @@ async def change_member(
     return member
 
 
+def _plan_values(plan: ChannelPlan) -> dict[str, list[str]]:
+    """The plan as a change record keeps it: each band's step a field of its own
+    ("channels.category_4.first"), its channels in order."""
+    return {
+        f"channels.{band}.{step.value}": [c.value for c in getattr(plan, band).at(step)]
+        for band in ChannelPlan.model_fields
+        for step in PagingStep
+    }
+
+
+def _plan_of(policy: EscalationPolicyOverride | None) -> ChannelPlan:
+    if policy is None or policy.channel_plan is None:
+        return NATIONAL_CHANNEL_PLAN
+    return ChannelPlan.model_validate(policy.channel_plan)
+
+
 async def change_policy(
-    authority_id: int, timings: EscalationTimings, *, actor: Actor, session: AsyncSession
+    authority_id: int,
+    timings: EscalationTimings,
+    *,
+    channels: ChannelPlan | None = None,
+    actor: Actor,
+    session: AsyncSession,
 ) -> EscalationPolicyOverride:
-    """Set the authority's escalation timings (as `directory.set_policy`), recording what
-    changed."""
-    before = _values(await directory.policy_override(authority_id, session=session), POLICY_FIELDS)
+    """Set the authority's escalation timings (as `directory.set_policy`) and, given
+    `channels`, replace its channel plan (as `directory.set_channel_plan`), recording what
+    changed in one record. A plan is compared with the one in effect (the national plan where
+    the authority has none), so saving the plan already used changes and records nothing."""
+    held = await directory.policy_override(authority_id, session=session)
+    before = _values(held, POLICY_FIELDS)
+    plan_before = _plan_values(_plan_of(held))
     policy = await directory.set_policy(authority_id, timings, session=session, commit=False)
     after = _values(policy, POLICY_FIELDS)
+    if channels is not None and _plan_values(channels) != plan_before:
+        policy = await directory.set_channel_plan(
+            authority_id, channels, session=session, commit=False
+        )
+        before, after = before | plan_before, after | _plan_values(channels)
     await _save_recorded(authority_id, actor, "policy", before, after, session=session)
     return policy
+
+
+async def change_channel_plan(
+    authority_id: int, plan: ChannelPlan, *, actor: Actor, session: AsyncSession
+) -> EscalationPolicyOverride:
+    """Replace the authority's channel plan alone, recording what changed."""
+    return await change_policy(
+        authority_id, EscalationTimings(), channels=plan, actor=actor, session=session
+    )
 
 
 async def change_reporting_rule(

@@ -5,6 +5,11 @@ has already accepted. The one window left is a crash after the server accepted t
 before the row says so; the retry then sends it again with the same deterministic Message-ID,
 so the receiving system (or the reader's client) can recognise the copy. No message is ever
 lost to that window.
+
+Over GOV.UK Notify the window is closed: every message carries our reference (a digest of
+its key), and a retry first asks Notify for messages with that reference, so a crash after
+Notify took a text sends no second text. Teams webhooks cannot be asked, so a card may, in
+that one window, be posted twice.
 """
 
 from __future__ import annotations
@@ -66,12 +71,53 @@ async def note_failure(
     await _change(idempotency_key, changes, session=session)
 
 
-async def mark_sent(idempotency_key: str, *, session: AsyncSession) -> datetime:
+async def mark_sent(
+    idempotency_key: str, *, provider_id: str | None = None, session: AsyncSession
+) -> datetime:
     sent_at = datetime.now(UTC)
-    await _change(
-        idempotency_key, {"status": DeliveryStatus.SENT, "sent_at": sent_at}, session=session
-    )
+    changes: dict[str, object] = {"status": DeliveryStatus.SENT, "sent_at": sent_at}
+    if provider_id is not None:
+        changes["provider_id"] = provider_id
+    await _change(idempotency_key, changes, session=session)
     return sent_at
+
+
+async def by_provider_id(provider_id: str, *, session: AsyncSession) -> SentNotification | None:
+    return (
+        await session.exec(
+            select(SentNotification).where(SentNotification.provider_id == provider_id)
+        )
+    ).first()
+
+
+async def by_reference(reference: str, *, session: AsyncSession) -> SentNotification | None:
+    """The message a channel knows by our reference (`notifications.compose.reference_for`),
+    which is also the digest in its Message-ID."""
+    if not reference.isalnum():
+        return None
+    return (
+        await session.exec(
+            select(SentNotification).where(
+                col(SentNotification.message_id).startswith(f"<{reference}@")
+            )
+        )
+    ).first()
+
+
+async def note_provider_id(
+    idempotency_key: str, provider_id: str, *, session: AsyncSession
+) -> None:
+    await _change(idempotency_key, {"provider_id": provider_id}, session=session)
+
+
+async def note_receipt(
+    idempotency_key: str, status: str, *, delivered: bool, session: AsyncSession
+) -> None:
+    """Keep the channel's last word on a message: delivered, or why not."""
+    changes: dict[str, object] = {"delivery_status": status[:40]}
+    if delivered:
+        changes["delivered_at"] = datetime.now(UTC)
+    await _change(idempotency_key, changes, session=session)
 
 
 async def _change(

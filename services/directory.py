@@ -9,7 +9,9 @@ from email_validator import validate_email
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.channels import Channel, ChannelPlan
 from domain.directory import AuthoritySnapshot, MemberContact
+from domain.mobiles import uk_mobile
 from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
@@ -74,6 +76,10 @@ async def effective_policy(authority_id: int, *, session: AsyncSession) -> Escal
             changes[field] = timedelta(seconds=column)
     if override.reminders_before_escalation is not None:
         changes["reminders_before_escalation"] = override.reminders_before_escalation
+    if override.delivery_timeout_seconds is not None:
+        changes["delivery_timeout"] = timedelta(seconds=override.delivery_timeout_seconds)
+    if override.channel_plan is not None:
+        changes["channels"] = override.channel_plan
     return EscalationPolicy.model_validate(NATIONAL_DEFAULT_POLICY.model_dump() | changes)
 
 
@@ -166,7 +172,11 @@ async def set_ncsc_contact(authority_id: int, address: str, *, session: AsyncSes
     return authority
 
 
-async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> AuthoritySnapshot:
+async def snapshot_authority(
+    authority_id: int, *, session: AsyncSession, channels: list[Channel] | None = None
+) -> AuthoritySnapshot:
+    """The directory and policy as an incident starts with them; `channels` are those the
+    deployment can send on for this authority (`Settings.channels_for`)."""
     authority = await session.get(Authority, authority_id)
     if authority is None:
         raise UnknownAuthority(f"authority {authority_id} does not exist")
@@ -184,12 +194,14 @@ async def snapshot_authority(authority_id: int, *, session: AsyncSession) -> Aut
                 email=m.work_email,
                 language=m.language,
                 out_of_band_email=m.out_of_band_email,
+                mobile=m.mobile,
             )
             for m in members
         ],
         policy=await effective_policy(authority_id, session=session),
         obligation_rules=await effective_rules(authority_id, session=session),
         ncsc_contact_email=authority.ncsc_contact_email,
+        channels=channels or [Channel.EMAIL],
         taken_at=datetime.now(UTC),
     )
 
@@ -216,6 +228,7 @@ class MemberDetails(TypedDict, total=False):
     language: Language
     out_of_band_email: str | None
     phone: str | None
+    mobile: str | None
 
 
 async def name_member(
@@ -227,6 +240,7 @@ async def name_member(
     language: Language = Language.UNKNOWN,
     out_of_band_email: str | None = None,
     phone: str | None = None,
+    mobile: str | None = None,
     session: AsyncSession,
     commit: bool = True,
 ) -> ResponsibleMember:
@@ -240,11 +254,14 @@ async def name_member(
         out_of_band_email = validate_email(
             out_of_band_email, check_deliverability=False, globally_deliverable=False
         ).normalized
+    if mobile:
+        mobile = uk_mobile(mobile)
     member = await member_holding(authority_id, role, session=session) or ResponsibleMember(
         authority_id=authority_id, role=role, name=name, work_email=work_email
     )
     member.name, member.work_email, member.language = name, work_email, language
     member.out_of_band_email, member.phone = out_of_band_email, phone
+    member.mobile = mobile or None
     member.updated_at = datetime.now(UTC)
     session.add(member)
     await session.flush()
@@ -259,6 +276,22 @@ async def policy_override(
 ) -> EscalationPolicyOverride | None:
     """The authority's own escalation timings, if it has set any."""
     return await session.get(EscalationPolicyOverride, authority_id)
+
+
+async def set_channel_plan(
+    authority_id: int, plan: ChannelPlan | None, *, session: AsyncSession, commit: bool = True
+) -> EscalationPolicyOverride:
+    """The authority's own channel plan (None: back to the national plan), kept in full so
+    it always reads back as it was checked."""
+    policy = await session.get(EscalationPolicyOverride, authority_id) or EscalationPolicyOverride(
+        authority_id=authority_id
+    )
+    policy.channel_plan = plan.model_dump(mode="json") if plan is not None else None
+    session.add(policy)
+    await session.flush()
+    if commit:
+        await session.commit()
+    return policy
 
 
 async def set_policy(

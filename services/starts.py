@@ -17,6 +17,7 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from domain.channels import Channel
 from models import Authority, Incident
 from services import incidents
 from services.directory import snapshot_authority
@@ -44,6 +45,7 @@ async def open_and_start(
     task_queue: str,
     authority: Authority,
     incident_in: IncidentCreate,
+    channels: list[Channel] | None = None,
 ) -> tuple[Incident, bool]:
     """Record the incident and start its workflow; returns it and whether it is new.
 
@@ -54,7 +56,7 @@ async def open_and_start(
     """
     assert authority.id is not None
     # Read before the row is written, and passed in, so the first alerts need no round trip.
-    snapshot = await snapshot_authority(authority.id, session=session)
+    snapshot = await snapshot_authority(authority.id, session=session, channels=channels)
     incident, created = await incidents.open_incident(
         session=session, authority=authority, incident_in=incident_in
     )

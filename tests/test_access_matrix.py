@@ -7,6 +7,7 @@ checks (422) without changing anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,14 +233,27 @@ OPEN_PAGES = {
 SIGNED_IN_PAGES = {"/account", "/account/language", "/account/password", "/account/tokens"}
 
 
+def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every route with its full path, inside included routers too (FastAPI keeps an included
+    router whole, rather than copying its routes into the app's list)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _routes(inner.routes, prefix + route.include_context.prefix)
+        else:
+            yield prefix + getattr(route, "path", ""), route
+
+
 def _page_routes(web_app: Any) -> set[tuple[str, str]]:
-    return {
-        (method, route.path)
-        for route in web_app.routes
+    found = {
+        (method, path)
+        for path, route in _routes(web_app.routes)
         if getattr(route, "methods", None)
-        and not route.path.startswith(("/api", "/static", "/openapi"))
+        and not path.startswith(("/api", "/static", "/openapi"))
         for method in route.methods - {"HEAD"}
     }
+    assert ("GET", "/signin") in found, "the routes were not found: the test would pass vacuously"
+    return found
 
 
 async def test_every_page_is_in_the_matrix(web_app) -> None:
@@ -298,3 +312,53 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                 if response.status_code != 200:
                     mismatches.append(f"{caller.label} page {own_page}: {response.status_code}")
     assert not mismatches, "\n".join(mismatches)
+
+
+#: Endpoints for other systems, not people, and the credential each takes instead.
+MACHINE_ENDPOINTS = {
+    ("POST", "/callbacks/notify/delivery-status"): "GOV.UK Notify's callback bearer token",
+    ("POST", "/callbacks/notify/received-text"): "GOV.UK Notify's callback bearer token",
+    ("POST", "/codec/decode"): "an API token that reads every authority's timelines",
+    ("POST", "/codec/encode"): "an API token that reads every authority's timelines",
+}
+
+
+#: Forms that post to a path of their own (no GET beside them), and the page they belong to,
+#: whose access rules (and CSRF token) they share.
+FORM_ACTIONS = {
+    "/account/tokens/{token_id}/revoke": "/account/tokens",
+    "/incidents/{incident_id}/breach": "/incidents/{incident_id}",
+    "/incidents/new/change": "/incidents/new",
+}
+
+
+async def test_every_endpoint_for_other_systems_is_in_the_matrix(web_app) -> None:
+    """A route that is no page (no GET) and not under /api is a page's form, or is listed
+    with the credential it takes."""
+    listed = set(PAGES) | SIGNED_IN_PAGES | set(OPEN_PAGES) | set(FORM_ACTIONS)
+    machine = {
+        (method, path)
+        for method, path in _page_routes(web_app)
+        if path not in listed and not path.startswith("/codec/dev")
+    }
+    assert machine == set(MACHINE_ENDPOINTS)
+
+
+async def test_no_person_reaches_the_notify_callbacks(
+    http: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    """A person's API token, or their signed-in session, is not Notify's token."""
+    for caller in world["callers"]:
+        for method, path in MACHINE_ENDPOINTS:
+            if not path.startswith("/callbacks/"):
+                continue
+            answer = await http.request(
+                method, path, json={}, headers={"Authorization": f"Bearer {caller.token}"}
+            )
+            assert answer.status_code == 403, (caller.label, path, answer.text)
+        await sign_in(http, caller.email, caller.password)
+        for method, path in MACHINE_ENDPOINTS:
+            if path.startswith("/callbacks/"):
+                answer = await http.request(method, path, json={})
+                assert answer.status_code == 401, (caller.label, path, answer.text)
+        http.cookies.clear()

@@ -14,7 +14,8 @@ from domain.access import AccessRole
 from domain.vocabulary import Language, MemberRole, Stage
 from models import Incident, User
 from runtime.database import Database
-from services.directory import name_member
+from services.administration import changes_of
+from services.directory import effective_policy, members_of, name_member
 from services.tokens import issue_token
 from tests.support import (
     CouncilUnderTest,
@@ -432,3 +433,106 @@ async def test_a_policy_count_must_be_a_number(
     assert refused.status_code == 422, refused.text
     kept = await http.put(policy, json={"reminders_before_escalation": 2}, headers=admin.headers)
     assert kept.status_code == 200 and kept.json()["reminders_before_escalation"] == 2
+
+
+async def _administrator_of(database: Database, http: httpx.AsyncClient) -> Officer:
+    council = await make_authority(database, roles=(MemberRole.EXECUTIVE_MEMBER,))
+    async with database.session() as session:
+        _, token = await issue_token(
+            "administrator",
+            authority_id=council.id,
+            role=AccessRole.AUTHORITY_ADMIN,
+            session=session,
+        )
+    return Officer(http, token, council)
+
+
+async def test_a_member_s_mobile_is_kept_as_e164_and_anything_else_refused(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    admin = await _administrator_of(database, http)
+    path = f"/api/authorities/{admin.council.code}/members/executive_member"
+    member = {
+        "name": "Cllr Rhian Jones",
+        "work_email": admin.council.email(MemberRole.EXECUTIVE_MEMBER),
+        "language": "cy",
+    }
+
+    landline = await http.put(
+        path, json=member | {"mobile": "029 2087 2087"}, headers=admin.headers
+    )
+    assert landline.status_code == 422, landline.text
+    refusal = landline.json()["detail"]
+    assert "Enter a UK mobile number, like 07700 900123 or +44 7700 900123" in refusal
+    assert "Rhowch rif ffôn symudol yn y DU" in refusal
+
+    saved = await http.put(path, json=member | {"mobile": "07700 900123"}, headers=admin.headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["mobile"] == "+447700900123"
+    listed = await admin.get(f"/api/authorities/{admin.council.code}/members")
+    assert [m["mobile"] for m in listed.json()] == ["+447700900123"]
+    async with database.session() as session:
+        (stored,) = await members_of(admin.council.id, session=session)
+        (change,) = await changes_of(admin.council.id, session=session)
+    assert stored.mobile == "+447700900123"
+    assert change.changes["mobile"] == [None, "+447700900123"]
+
+    cleared = await http.put(path, json=member, headers=admin.headers)
+    assert cleared.status_code == 200 and cleared.json()["mobile"] is None
+
+
+async def test_the_channel_plan_and_delivery_timeout_through_the_api(
+    http: httpx.AsyncClient, database: Database
+) -> None:
+    admin = await _administrator_of(database, http)
+    policy = f"/api/authorities/{admin.council.code}/policy"
+    both, email = ["email", "sms"], ["email"]
+    plan = {
+        "category_1_3": {"first": both, "reminder": both, "escalation": both},
+        "category_4": {"first": both, "reminder": both, "escalation": both},
+        "category_5_6": {"first": email, "reminder": email, "escalation": ["notify_email"]},
+    }
+
+    untouched = await http.put(policy, json={}, headers=admin.headers)
+    assert untouched.status_code == 200, untouched.text
+    assert untouched.json()["channels"] is None
+    in_effect = untouched.json()["in_effect"]
+    assert in_effect["delivery_timeout_seconds"] == 300
+    assert in_effect["channels"]["category_4"]["first"] == ["email"]  # the national plan
+
+    for refused in (
+        {
+            "channels": plan
+            | {"category_4": {"first": ["teams"], "reminder": both, "escalation": both}}
+        },
+        {"channels": plan | {"category_4": {"first": [], "reminder": both, "escalation": both}}},
+        {"delivery_timeout_seconds": 10},
+        {"delivery_timeout_seconds": "300"},
+    ):
+        answer = await http.put(policy, json=refused, headers=admin.headers)
+        assert answer.status_code == 422, (refused, answer.text)
+
+    saved = await http.put(
+        policy, json={"channels": plan, "delivery_timeout_seconds": 90}, headers=admin.headers
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["channels"] == plan
+    assert saved.json()["delivery_timeout_seconds"] == 90
+    assert saved.json()["in_effect"]["channels"] == plan
+    assert saved.json()["in_effect"]["delivery_timeout_seconds"] == 90
+    assert saved.json()["in_effect"]["reminders_before_escalation"] == 1
+
+    # Timings alone keep the plan.
+    kept = await http.put(policy, json={"reminders_before_escalation": 2}, headers=admin.headers)
+    assert kept.status_code == 200 and kept.json()["in_effect"]["channels"] == plan
+    async with database.session() as session:
+        effective = await effective_policy(admin.council.id, session=session)
+        changes = await changes_of(admin.council.id, session=session)
+    assert effective.channels.model_dump(mode="json") == plan
+    assert effective.delivery_timeout == timedelta(seconds=90)
+    assert [c.subject for c in changes] == ["policy", "policy"]
+    assert changes[1].changes == {
+        "delivery_timeout_seconds": [None, 90],
+        "channels.category_4.first": [["email"], ["email", "sms"]],
+        "channels.category_5_6.escalation": [["email"], ["notify_email"]],
+    }

@@ -24,9 +24,10 @@ from temporalio.worker import Worker
 
 import notifications
 from activities import build_activities
-from activities.mail import TEMPLATE_MISSING, NotificationActivities
+from activities.sending import TEMPLATE_MISSING, NotificationActivities
 from activities.transports.smtp import SmtpTransport, permanent_refusal
 from domain.activity_contracts import NotificationFacts, NotificationRequest
+from domain.channels import Channel
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.obligations import Body
@@ -313,7 +314,7 @@ def notification_activities(
     """The send activity as a worker wires it, with the real templates unless told otherwise."""
     return NotificationActivities(
         database=database,
-        transport=SmtpTransport.from_settings(settings),
+        transports={Channel.EMAIL: SmtpTransport.from_settings(settings)},
         renderer=renderer or MessageRenderer(),
         signer=AckLinkSigner("secret", 3600),
         base_url="http://concordat.test",

@@ -17,7 +17,7 @@ from domain.vocabulary import EventKind, Language
 from runtime.database import Database
 from runtime.settings import Settings
 from tests.support import make_authority, make_user, sign_in, start_incident, wait_for_events
-from web.pages.timeline_words import event_sentence
+from web.pages.timeline_words import _SENTENCES, event_sentence
 
 WELSH, ENGLISH = Language.WELSH, Language.ENGLISH
 
@@ -143,6 +143,172 @@ def test_a_message_sent_to_a_body_names_the_body_in_the_language() -> None:
     )
     assert _say(sent, WELSH) == "Anfonwyd hysbysiad i gorff at yr NCSC ar ôl 3 ymgais"
     assert _say(sent, ENGLISH) == "Sent body notification to the NCSC after 3 attempts"
+
+
+def test_every_kind_of_event_has_words_but_those_shown_as_written() -> None:
+    """Notes and corrections are people's own words, shown as they wrote them."""
+    assert set(EventKind) - set(_SENTENCES) == {EventKind.NOTE_ADDED, EventKind.CORRECTION}
+
+
+def _message(**detail: Any) -> dict[str, Any]:
+    """A message event's detail as the workflow records it, to Ann Jones by text."""
+    return {
+        "notification": "acknowledgement_request",
+        "member_id": 7,
+        "role": "executive_member",
+        "channel": "sms",
+    } | detail
+
+
+def test_a_message_on_each_channel_in_both_languages() -> None:
+    by_text = _Event(
+        EventKind.NOTIFICATION_SENT, "Sent acknowledgement request to Ann Jones by text", _message()
+    )
+    assert _say(by_text, ENGLISH) == "Sent acknowledgement request to Ann Jones by text"
+    assert _say(by_text, WELSH) == (
+        "Anfonwyd cais am gydnabyddiaeth at Ann Jones drwy neges destun"
+    )
+    retried = _Event(
+        EventKind.NOTIFICATION_SENT,
+        "Sent escalation to Ann Jones by Notify email after 2 attempts",
+        _message(notification="escalation", channel="notify_email", attempts=2),
+    )
+    assert _say(retried, ENGLISH) == "Sent escalation to Ann Jones by Notify email after 2 attempts"
+    assert _say(retried, WELSH) == (
+        "Anfonwyd uwchgyfeiriad at Ann Jones drwy e-bost Notify ar ôl 2 ymgais"
+    )
+    by_email = _Event(
+        EventKind.NOTIFICATION_SENT,
+        "Sent acknowledgement request to Ann Jones",
+        _message(channel=None),
+    )
+    assert _say(by_email, WELSH) == "Anfonwyd cais am gydnabyddiaeth at Ann Jones"
+    teams = {"member_id": None, "role": "teams", "channel": "teams"}
+    card = _Event(
+        EventKind.NOTIFICATION_SENT,
+        "Sent acknowledgement request to the Teams channel by Teams",
+        _message(**teams),
+    )
+    assert _say(card, ENGLISH) == "Sent acknowledgement request to the Teams channel"
+    assert _say(card, WELSH) == "Anfonwyd cais am gydnabyddiaeth i sianel Teams"
+    retried_card = _Event(
+        EventKind.NOTIFICATION_SENT,
+        "Sent escalation to the Teams channel by Teams after 3 attempts",
+        _message(notification="escalation", attempts=3, **teams),
+    )
+    assert _say(retried_card, ENGLISH) == ("Sent escalation to the Teams channel after 3 attempts")
+    assert _say(retried_card, WELSH) == "Anfonwyd uwchgyfeiriad i sianel Teams ar ôl 3 ymgais"
+
+
+def test_a_message_that_failed_on_a_channel_in_both_languages() -> None:
+    failed = _Event(
+        EventKind.NOTIFICATION_FAILED,
+        "Could not deliver escalation to Ann Jones by text: 400 ValidationError: phone_number",
+        _message(notification="escalation"),
+    )
+    assert _say(failed, ENGLISH) == "Could not deliver escalation to Ann Jones by text"
+    assert _say(failed, WELSH) == "Ni fu modd danfon uwchgyfeiriad at Ann Jones drwy neges destun"
+    card = _Event(
+        EventKind.NOTIFICATION_FAILED,
+        "Could not deliver escalation to the Teams channel by Teams: 502 Bad Gateway",
+        _message(notification="escalation", member_id=None, role="teams", channel="teams"),
+    )
+    assert _say(card, ENGLISH) == "Could not deliver escalation to the Teams channel"
+    assert _say(card, WELSH) == "Ni fu modd danfon uwchgyfeiriad i sianel Teams"
+
+
+def test_delivery_receipts_in_both_languages() -> None:
+    delivered = _Event(
+        EventKind.NOTIFICATION_DELIVERED,
+        "Delivered acknowledgement request to Ann Jones by text",
+        _message(),
+    )
+    assert _say(delivered, ENGLISH) == "Delivered acknowledgement request to Ann Jones by text"
+    assert _say(delivered, WELSH) == (
+        "Danfonwyd cais am gydnabyddiaeth at Ann Jones drwy neges destun"
+    )
+    by_notify = _Event(
+        EventKind.NOTIFICATION_DELIVERED,
+        "Delivered escalation to Ann Jones by Notify email",
+        _message(notification="escalation", channel="notify_email"),
+    )
+    assert _say(by_notify, WELSH) == "Danfonwyd uwchgyfeiriad at Ann Jones drwy e-bost Notify"
+
+    failure = _Event(
+        EventKind.NOTIFICATION_UNDELIVERED,
+        "Not delivered: acknowledgement request to Ann Jones by text (permanent failure)",
+        _message(outcome="permanent-failure"),
+    )
+    assert _say(failure, ENGLISH) == (
+        "Not delivered: acknowledgement request to Ann Jones by text (permanent failure)"
+    )
+    assert _say(failure, WELSH) == (
+        "Heb gyrraedd: cais am gydnabyddiaeth at Ann Jones drwy neges destun (methiant parhaol)"
+    )
+    for outcome, english, welsh in (
+        ("temporary-failure", "temporary failure", "methiant dros dro"),
+        ("technical-failure", "technical failure", "methiant technegol"),
+    ):
+        other = _Event(
+            EventKind.NOTIFICATION_UNDELIVERED,
+            f"Not delivered: acknowledgement request to Ann Jones by text ({english})",
+            _message(outcome=outcome),
+        )
+        assert _say(other, ENGLISH).endswith(f"({english})")
+        assert _say(other, WELSH).endswith(f"({welsh})")
+
+    for why, english, welsh in (
+        ("no delivery within 5 minutes", "5 minutes", "5 munud"),
+        ("no delivery within 1 minute", "1 minute", "1 munud"),
+        ("no delivery within 90 seconds", "1 minute 30 seconds", "1 munud 30 eiliad"),
+    ):
+        timed_out = _Event(
+            EventKind.NOTIFICATION_UNDELIVERED,
+            f"Not delivered: acknowledgement request to Ann Jones ({why})",
+            _message(channel=None, outcome="timed-out"),
+        )
+        assert _say(timed_out, ENGLISH) == (
+            f"Not delivered: acknowledgement request to Ann Jones (no delivery within {english})"
+        )
+        assert _say(timed_out, WELSH) == (
+            f"Heb gyrraedd: cais am gydnabyddiaeth at Ann Jones (dim danfoniad o fewn {welsh})"
+        )
+
+
+def test_a_member_unreachable_on_every_channel_in_both_languages() -> None:
+    unreachable = _Event(
+        EventKind.MEMBER_UNREACHABLE,
+        "Ann Jones could not be reached on any channel",
+        {"member_id": 7, "role": "executive_member", "channels": ["email", "sms", "notify_email"]},
+    )
+    assert _say(unreachable, ENGLISH) == (
+        "Ann Jones (executive member) could not be reached on any channel: tried email "
+        "(council mail), text message, email through GOV.UK Notify"
+    )
+    assert _say(unreachable, WELSH) == (
+        "Methwyd cyrraedd Ann Jones (aelod gweithredol) ar unrhyw sianel: rhoddwyd cynnig ar "
+        "e-bost (post y cyngor), neges destun, e-bost drwy GOV.UK Notify"
+    )
+
+
+def test_a_message_summary_in_another_form_falls_back_to_the_recorded_one() -> None:
+    """The channel in the detail must be the one the summary names."""
+    wrong_channel = _Event(
+        EventKind.NOTIFICATION_SENT, "Sent acknowledgement request to Ann Jones", _message()
+    )
+    assert event_sentence(wrong_channel, WELSH) is None
+    no_outcome = _Event(
+        EventKind.NOTIFICATION_UNDELIVERED,
+        "Not delivered: acknowledgement request to Ann Jones by text (permanent failure)",
+        _message(),
+    )
+    assert event_sentence(no_outcome, WELSH) is None
+    not_a_person = _Event(
+        EventKind.NOTIFICATION_SENT,
+        "Sent acknowledgement request to Ann Jones by Teams",
+        _message(channel="teams"),
+    )
+    assert event_sentence(not_a_person, ENGLISH) is None
 
 
 def test_opening_and_assessment_in_welsh() -> None:

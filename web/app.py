@@ -25,6 +25,7 @@ from web.api.admin import router as admin_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.incidents import router as incidents_api
+from web.api.notify_callbacks import router as notify_callbacks_api
 from web.api.reporting import router as reporting_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
@@ -174,6 +175,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(actions_api)
     app.include_router(admin_api)
     app.include_router(codec_api)
+    app.include_router(notify_callbacks_api)
     app.include_router(reporting_api)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)

@@ -108,6 +108,7 @@ async def open_incident(
             task_queue=settings.task_queue,
             authority=authority,
             incident_in=incident_in,
+            channels=settings.channels_for(authority.code),
         )
     except IdempotencyConflict:
         raise OperationError(

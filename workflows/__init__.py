@@ -13,15 +13,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from workflows.archive import HistoryArchiveWorkflow
     from workflows.incident import IncidentWorkflow
+    from workflows.received_texts import ReceivedTextsWorkflow
     from workflows.reconcile import ReconciliationWorkflow
 
 _HOMES = {
     "IncidentWorkflow": "workflows.incident",
     "HistoryArchiveWorkflow": "workflows.archive",
     "ReconciliationWorkflow": "workflows.reconcile",
+    "ReceivedTextsWorkflow": "workflows.received_texts",
 }
 
-__all__ = ["ALL_WORKFLOWS", "HistoryArchiveWorkflow", "IncidentWorkflow", "ReconciliationWorkflow"]
+__all__ = [
+    "ALL_WORKFLOWS",
+    "HistoryArchiveWorkflow",
+    "IncidentWorkflow",
+    "ReceivedTextsWorkflow",
+    "ReconciliationWorkflow",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from enum import Enum
 
 from temporalio import workflow
 
-from workflows.process import IncidentProcess
+from workflows.paging import MemberPaging
 
 with workflow.unsafe.imports_passed_through():
+    from domain.activity_contracts import NotificationFacts
+    from domain.channels import PagingStep
     from domain.directory import MemberContact
     from domain.vocabulary import Chain, EventKind, Language, NotificationKind
 
 
-class EscalationChains(IncidentProcess):
+class Waited(Enum):
+    """How a wait for an acknowledgement ended."""
+
+    ACKNOWLEDGED = "acknowledged"
+    """Acknowledged, or the incident closed, meanwhile."""
+    TIMED_OUT = "timed_out"
+    UNREACHABLE = "unreachable"
+    """Every channel to the member failed: no point waiting for them."""
+
+
+class EscalationChains(MemberPaging):
     """The acknowledgement half of `IncidentWorkflow`."""
 
     async def _escalate(self, chain: Chain, *, resumed: bool = False) -> None:
@@ -56,20 +69,25 @@ class EscalationChains(IncidentProcess):
                 continue
             else:
                 first = previous is None
-                self._ask(chain, level, role.value, member, previous)
+                page = self._ask(chain, level, role.value, member, previous)
+            if taking_over:
+                page = None
             reminders = self._directory.policy.reminders_before_escalation if first else 0
             since = state.reminder if taking_over else 0
             # A wait taken over is finished even if the policy now has fewer reminders.
             for number in range(since, max(reminders, since) + 1):
                 if number > 0 and not (taking_over and number == since):
-                    self._remind_member(chain, level, member, number)
+                    page = self._remind_member(chain, level, member, number)
                 step = f"level-{level}" + (f"-reminder-{number}" if number else "")
                 left = (
                     state.respond_by - workflow.now() if taking_over and state.respond_by else None
                 )
                 taking_over = False
-                if await self._await_acknowledgement(chain, step, left):
+                waited = await self._await_acknowledgement(chain, step, left, page=page)
+                if waited is Waited.ACKNOWLEDGED:
                     return
+                if waited is Waited.UNREACHABLE:
+                    break  # no reminder can reach them either: on to the next person
             previous = member
 
         if self._chain_settled(chain):
@@ -83,14 +101,48 @@ class EscalationChains(IncidentProcess):
             notified_member_ids=list(state.notified_member_ids),
         )
         self._log("escalation_exhausted", logging.WARNING, chain=chain.value)
+        key = f"{chain.value}/unacknowledged"
         for person in self._everyone_to_alert():
-            self._send(
+            self._tell(
                 NotificationKind.UNACKNOWLEDGED_ALERT,
                 person,
-                key=f"{chain.value}/unacknowledged",
+                step=PagingStep.ESCALATION,
+                key=key,
                 facts=self._facts(chain=chain),
                 include_acknowledge_link=person.member_id in state.notified_member_ids,
             )
+        if self._paging:
+            self._broadcast(NotificationKind.UNACKNOWLEDGED_ALERT, key=key)
+
+    def _tell(
+        self,
+        kind: NotificationKind,
+        member: MemberContact,
+        *,
+        step: PagingStep,
+        key: str,
+        facts: NotificationFacts,
+        include_acknowledge_link: bool,
+    ) -> str | None:
+        """Page the member on every channel the plan names (a run from before paging sends
+        one email); returns the page, whose failure `_await_acknowledgement` watches for."""
+        if not self._paging:
+            self._send(
+                kind,
+                member,
+                key=key,
+                facts=facts,
+                include_acknowledge_link=include_acknowledge_link,
+            )
+            return None
+        return self._page(
+            kind,
+            member,
+            step=step,
+            key=key,
+            facts=facts,
+            include_acknowledge_link=include_acknowledge_link,
+        )
 
     def _ask(
         self,
@@ -99,8 +151,10 @@ class EscalationChains(IncidentProcess):
         role: str,
         member: MemberContact,
         previous: MemberContact | None,
-    ) -> None:
-        """Ask one level of the chain to acknowledge: the first asked, or the next escalated to."""
+    ) -> str | None:
+        """Ask one level of the chain to acknowledge: the first asked, or the next escalated to.
+        Returns the page that asked them (None if they were asked already, for the other
+        chain, or by a run from before paging)."""
         assert member.member_id is not None, "members in a chain are in the directory"
         state = self.file.chain(chain)
         state.level, state.reminder = level, 0
@@ -127,18 +181,22 @@ class EscalationChains(IncidentProcess):
             respond_by=self._respond_by().isoformat(),
             already_told=already_told or None,
         )
-        if not already_told:
-            self._send(
-                NotificationKind.ACKNOWLEDGEMENT_REQUEST
-                if previous is None
-                else NotificationKind.ESCALATION,
-                member,
-                key=f"{chain.value}/level-{level}",
-                facts=self._facts(chain=chain, level=level, previous=previous),
-                include_acknowledge_link=True,
-            )
+        if already_told:
+            return None
+        return self._tell(
+            NotificationKind.ACKNOWLEDGEMENT_REQUEST
+            if previous is None
+            else NotificationKind.ESCALATION,
+            member,
+            step=PagingStep.FIRST if previous is None else PagingStep.ESCALATION,
+            key=f"{chain.value}/level-{level}",
+            facts=self._facts(chain=chain, level=level, previous=previous),
+            include_acknowledge_link=True,
+        )
 
-    def _remind_member(self, chain: Chain, level: int, member: MemberContact, number: int) -> None:
+    def _remind_member(
+        self, chain: Chain, level: int, member: MemberContact, number: int
+    ) -> str | None:
         self.file.chain(chain).reminder = number
         self._record(
             EventKind.REMINDER_SENT,
@@ -149,9 +207,10 @@ class EscalationChains(IncidentProcess):
             name=member.name,
             respond_by=self._respond_by().isoformat(),
         )
-        self._send(
+        return self._tell(
             NotificationKind.ACKNOWLEDGEMENT_REMINDER,
             member,
+            step=PagingStep.REMINDER,
             key=f"{chain.value}/level-{level}/reminder-{number}",
             facts=self._facts(chain=chain, level=level, reminder_number=number),
             include_acknowledge_link=True,
@@ -185,29 +244,32 @@ class EscalationChains(IncidentProcess):
         return workflow.now() + self._directory.policy.ack_timeout(self.file.details.category)
 
     async def _await_acknowledgement(
-        self, chain: Chain, step: str, left: timedelta | None = None
-    ) -> bool:
+        self, chain: Chain, step: str, left: timedelta | None = None, *, page: str | None = None
+    ) -> Waited:
         """Wait for the chain's acknowledgement, for the policy's time or for the time `left`
-        of a wait taken over from an earlier run. True if acknowledged (or closed) meanwhile."""
+        of a wait taken over from an earlier run, or until every channel of the `page` that
+        asked has failed."""
         if left is None:
             timeout = self._directory.policy.ack_timeout(self.file.details.category)
             self.file.chain(chain).respond_by = workflow.now() + timeout
         elif left <= timedelta(0):
-            return self._chain_settled(chain)
+            return Waited.ACKNOWLEDGED if self._chain_settled(chain) else Waited.TIMED_OUT
         else:
             timeout = left
         try:
             await workflow.wait_condition(
-                lambda: self._chain_settled(chain),
+                lambda: self._chain_settled(chain) or page in self._unreachable,
                 timeout=timeout,
                 timeout_summary=f"ack-timeout/{chain.value}/{step}",
             )
         except TimeoutError:
             # An acknowledgement in the same instant as the timer still counts.
             if not self._chain_settled(chain):
-                return False
+                return Waited.TIMED_OUT
+        if not self._chain_settled(chain):
+            return Waited.UNREACHABLE
         self.file.chain(chain).respond_by = None
-        return True
+        return Waited.ACKNOWLEDGED
 
     def _chain_settled(self, chain: Chain) -> bool:
         return self.file.chain(chain).acknowledged_by is not None or self.file.closed

@@ -22,6 +22,7 @@ from temporalio.workflow import ParentClosePolicy
 
 from workflows.escalation import EscalationChains
 from workflows.obligations import ObligationClocks
+from workflows.paging import PAGING_CHANNELS
 from workflows.process import DATABASE_ACTIVITY
 
 with workflow.unsafe.imports_passed_through():
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ArchiveRequest,
         BreachAmended,
         BreachAmendment,
+        DeliveryReport,
     )
     from domain.commands import (
         Acknowledge,
@@ -80,6 +82,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             carried.resumed() if carried else IncidentFile.opened(start.details, start.snapshot)
         )
         self._start_machinery()
+        self._start_paging()
         self._reassessments_in_flight = 0
         self._amending = asyncio.Lock()
         """One breach register change at a time, so the timeline's order is the entry's."""
@@ -91,6 +94,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
+        self._paging = workflow.patched(PAGING_CHANNELS)
         if start.carryover is not None:
             return await self._continue(start)
         incident = self.file.details
@@ -124,6 +128,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         )
 
         self.file.stage = Stage.NOTIFYING
+        if self._paging:
+            self._broadcast(NotificationKind.ACKNOWLEDGEMENT_REQUEST, key="opened")
         escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
         clocks = [self._spawn(self._track_obligation(body)) for body in Body]
         return await self._until_closed(start, recorder, escalations, clocks)
@@ -186,6 +192,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         quiet = (
             (any_time or all(task.done() for task in escalations))
             and not self._sending()
+            and not self._following_up()
             and not self._reassessments_in_flight
             and not self._amendments_in_flight
             and self._timeline_written()
@@ -221,6 +228,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     async def _finish(self, recorder: asyncio.Task[None]) -> None:
         """Let every update, email and timeline write of this run complete."""
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._follow_ups)  # they end once closed, and may send first
         await asyncio.gather(*self._deliveries)
         self._finished = True
         await recorder
@@ -257,6 +265,16 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
                 key="closed",
                 facts=self._facts(sealed_at_event=sealed_at_event),
             )
+        if self._paging:
+            self._broadcast(NotificationKind.INCIDENT_CLOSED, key="closed")
+
+    # ---------------------------------------------------------------- signals
+
+    @workflow.signal
+    def delivery_reported(self, report: DeliveryReport) -> None:
+        """A channel's receipt for one of the incident's messages (GOV.UK Notify's callback,
+        passed on by the web app): delivered, or failed, which moves the page on at once."""
+        self._receive_report(report)
 
     # ---------------------------------------------------------------- updates
 

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         RECIPIENT_REJECTED,
         RECORD_TIMELINE,
         SEND_NOTIFICATION,
+        DeliveryOutcome,
         IncidentProjection,
         NotificationFacts,
         NotificationReceipt,
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineBatch,
         TimelineEntry,
     )
+    from domain.channels import Channel
     from domain.directory import AuthoritySnapshot, MemberContact
     from domain.incident import IncidentFile
     from domain.vocabulary import EventKind, NotificationKind
@@ -57,6 +59,17 @@ MAIL_ACTIVITY: dict[str, Any] = {
         non_retryable_error_types=[RECIPIENT_REJECTED],
     ),
 }
+# Notify and Teams answer over HTTP in seconds: a worker that died mid-send is noticed sooner,
+# so the retry (which asks Notify whether the text went) comes sooner too.
+HTTP_SEND_ACTIVITY: dict[str, Any] = {
+    **MAIL_ACTIVITY,
+    "start_to_close_timeout": timedelta(seconds=20),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(minutes=1),
+        non_retryable_error_types=[RECIPIENT_REJECTED],
+    ),
+}
 
 
 class IncidentProcess:
@@ -72,6 +85,12 @@ class IncidentProcess:
         self._recording = False
         self._finished = False
         self._crash: BaseException | None = None
+        self._outcomes: dict[str, DeliveryOutcome] = {}
+        """What became of each message this run sent, by its key: from the send itself, and
+        from the channel's receipts (`delivery_reported`)."""
+        self._requests: dict[str, NotificationRequest] = {}
+        self._paging = False
+        """Whether this run pages on several channels (`workflows.paging.PAGING_CHANNELS`)."""
 
     @property
     def _directory(self) -> AuthoritySnapshot:
@@ -208,43 +227,84 @@ class IncidentProcess:
         key: str,
         facts: NotificationFacts,
         include_acknowledge_link: bool = False,
-    ) -> None:
-        """Send without waiting: an SMTP outage must never hold up an escalation timer."""
+        channel: Channel | None = None,
+    ) -> str:
+        """Send without waiting: an SMTP outage must never hold up an escalation timer.
+        Returns the message's key, under which its outcome is kept. Without a `channel`, an
+        email: through Notify to a member's out-of-band address when the council's email may
+        be compromised and Notify is there (`_paging` runs only), else the council's relay."""
+        channel = channel or self._mail_channel(recipient)
         who = recipient.member_id if recipient.member_id is not None else "reporter"
+        idempotency_key = f"{workflow.info().workflow_id}/{key}/{kind.value}/{who}"
+        if channel is not Channel.EMAIL:  # email keeps the key it always had
+            idempotency_key += f"/{channel.value}"
         request = NotificationRequest(
-            idempotency_key=f"{workflow.info().workflow_id}/{key}/{kind.value}/{who}",
+            idempotency_key=idempotency_key,
             kind=kind,
             recipient=recipient,
             incident=self.file.details,
             facts=facts,
             include_acknowledge_link=include_acknowledge_link and recipient.member_id is not None,
+            channel=channel,
         )
+        self._requests[idempotency_key] = request
+        self._outcomes.setdefault(idempotency_key, DeliveryOutcome.PENDING)
         self._deliveries.append(self._spawn(self._deliver(request)))
+        return idempotency_key
 
-    async def _deliver(self, request: NotificationRequest) -> None:
-        detail: dict[str, Any] = {
+    def _mail_channel(self, recipient: MemberContact) -> Channel:
+        out_of_band = (
+            self._paging
+            and self.file.details.email_compromised
+            and recipient.member_id is not None
+            and recipient.out_of_band_email
+            and Channel.NOTIFY_EMAIL in self._directory.channels
+        )
+        return Channel.NOTIFY_EMAIL if out_of_band else Channel.EMAIL
+
+    def _message_detail(self, request: NotificationRequest) -> dict[str, Any]:
+        """What the timeline keeps about a message; email's events are as they always were."""
+        role = request.recipient.role.value if request.recipient.role else "reporter"
+        return {
             "notification": request.kind.value,
             "member_id": request.recipient.member_id,
-            "role": request.recipient.role.value if request.recipient.role else "reporter",
+            "role": "teams" if request.channel is Channel.TEAMS else role,
+            "channel": None if request.channel is Channel.EMAIL else request.channel.value,
         }
+
+    @staticmethod
+    def _by(request: NotificationRequest) -> str:
+        """" by text": email says nothing (as always), Teams is named as the recipient."""
+        if request.channel in (Channel.EMAIL, Channel.TEAMS):
+            return ""
+        return f" by {request.channel.phrase}"
+
+    async def _deliver(self, request: NotificationRequest) -> None:
+        detail = self._message_detail(request)
+        key, by = request.idempotency_key, self._by(request)
+        options = MAIL_ACTIVITY if request.channel is Channel.EMAIL else HTTP_SEND_ACTIVITY
         try:
             receipt = await workflow.execute_activity(
-                SEND_NOTIFICATION, request, result_type=NotificationReceipt, **MAIL_ACTIVITY
+                SEND_NOTIFICATION, request, result_type=NotificationReceipt, **options
             )
         except ActivityError as failure:
             cause = (
                 failure.cause.message if isinstance(failure.cause, FailureError) else str(failure)
             )
+            self._outcomes[key] = DeliveryOutcome.PERMANENT_FAILURE
             self._record(
                 EventKind.NOTIFICATION_FAILED,
-                f"Could not deliver {request.kind.label} to {request.recipient.name}: {cause}",
+                f"Could not deliver {request.kind.label} to {request.recipient.name}{by}: {cause}",
                 **detail,
             )
             return
+        if not request.channel.through_notify and self._outcomes[key] is DeliveryOutcome.PENDING:
+            # The relay or Teams took it: as delivered as we can know. Notify's receipt says.
+            self._outcomes[key] = DeliveryOutcome.DELIVERED
         retried = receipt.attempts > 1
         self._record(
             EventKind.NOTIFICATION_SENT,
-            f"Sent {request.kind.label} to {request.recipient.name}"
+            f"Sent {request.kind.label} to {request.recipient.name}{by}"
             + (f" after {receipt.attempts} attempts" if retried else ""),
             message_id=receipt.message_id,
             attempts=receipt.attempts if retried else None,

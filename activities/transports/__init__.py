@@ -1,8 +1,9 @@
 """How a message leaves Concordat: one transport per channel.
 
 The send activity decides what a message says and records that it went; a transport only
-delivers it, and says whether a failure is worth another try. Email over SMTP is the channel
-today (`smtp.py`); SMS through GOV.UK Notify, or Teams, would each be one more module here.
+delivers it, and says whether a failure is worth another try: email through the council's
+relay (`smtp.py`), texts and email through GOV.UK Notify (`notify.py`), and a card in the
+council's Teams channel (`teams.py`).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ class Deferred(Exception):
 
 
 class Transport(Protocol):
-    async def send(self, message: Outgoing) -> None:
-        """Deliver the message, or raise `Unaddressable`, `Refused` or `Deferred`.
+    async def send(self, message: Outgoing, *, retrying: bool) -> str | None:
+        """Deliver the message, or raise `Unaddressable`, `Refused` or `Deferred`; returns the
+        channel's own id for the message when it has one (Notify's, which receipts quote).
 
-        The activity retries only `Deferred`, until the channel takes the message.
+        `retrying` says an earlier attempt may have reached the channel: a channel that can be
+        asked whether it already took the message asks before sending it again. The activity
+        retries only `Deferred`, until the channel takes the message.
         """
         ...

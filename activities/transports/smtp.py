@@ -1,4 +1,4 @@
-"""Email over SMTP: the one transport today."""
+"""Email through the council's own SMTP relay."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ class SmtpTransport:
             timeout=settings.smtp_timeout_seconds,
         )
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing, *, retrying: bool) -> None:
+        """SMTP cannot be asked what it took: a retry sends again with the same Message-ID
+        (see `services.deliveries`)."""
         try:
             email = email_for(message)
         except (ValueError, IndexError, MessageError) as unusable:

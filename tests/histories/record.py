@@ -15,17 +15,21 @@ import json
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from audit.history import fetch_from_server
+from domain.activity_contracts import DeliveryOutcome, DeliveryReport
+from domain.channels import Channel, ChannelPlan, StepChannels
 from domain.commands import (
     Acknowledge,
+    AcknowledgementChannel,
     AmendBreachRecord,
     MarkContained,
     MarkRecovered,
@@ -35,12 +39,20 @@ from domain.commands import (
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
 from domain.vocabulary import MemberRole, NcscCategory
+from embedded.notify_catcher import (
+    EMBEDDED_EMAIL_TEMPLATE_ID,
+    EMBEDDED_SMS_TEMPLATE_ID,
+    NotifyCatcher,
+    development_api_key,
+    start_notify_catcher,
+)
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, converter_for
-from services.directory import snapshot_authority
+from services.directory import member_holding, set_channel_plan, snapshot_authority
 from services.incidents import details_of
+from tests.fakes.teams import TeamsWebhook
 from tests.histories.keys import RECORDING_PAYLOAD_KEYS
 from tests.support import (
     CouncilUnderTest,
@@ -174,6 +186,36 @@ async def breach_record_amended(
     await _close(handle)
 
 
+async def paged_by_text_with_failover(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """Paged by text first (the council's plan), a Teams card broadcast. Notify's receipt says
+    one text failed for good, so that member's email follows at once; no receipt comes for the
+    other, so at the delivery timeout Notify is asked, and says it arrived. Both members
+    acknowledge by text (patched in)."""
+    executive = council.members[MemberRole.EXECUTIVE_MEMBER]
+    senior = council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER]
+    key = f"{handle.id}/executive/level-1/acknowledgement_request/{executive}/sms"
+    await handle.signal(
+        IncidentWorkflow.delivery_reported,
+        DeliveryReport(
+            idempotency_key=key,
+            outcome=DeliveryOutcome.PERMANENT_FAILURE,
+            reported_at=datetime.now(UTC),
+        ),
+    )
+    await asyncio.sleep(1)  # real time, for Notify to deliver the other text
+    await env.sleep(timedelta(minutes=6))
+    for member in (executive, senior):
+        await handle.execute_update(
+            IncidentWorkflow.acknowledge,
+            Acknowledge(member_id=member, actor="member", via=AcknowledgementChannel.SMS),
+        )
+    await handle.execute_update(IncidentWorkflow.contain, MarkContained(actor="officer"))
+    await handle.execute_update(IncidentWorkflow.recover, MarkRecovered(actor="officer"))
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -212,7 +254,34 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         closed_while_escalating,
     ),
+    # Texts, Notify email and Teams beside the council's email, with failover (patched in).
+    "paged_by_text_with_failover": (
+        {"category": NcscCategory.SIGNIFICANT, "with_directory": True, "with_mobiles": True},
+        paged_by_text_with_failover,
+    ),
 }
+
+#: Every channel, as a deployment with Notify and a Teams webhook has them.
+ALL_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.NOTIFY_EMAIL, Channel.TEAMS]
+
+
+#: Text first for the most serious incidents, with email after it if the text fails.
+TEXT_FIRST = ChannelPlan(
+    category_1_3=StepChannels(
+        first=[Channel.SMS], reminder=[Channel.SMS], escalation=[Channel.SMS, Channel.EMAIL]
+    )
+)
+
+
+async def _give_mobiles(database: Database, council: CouncilUnderTest) -> None:
+    async with database.session() as session:
+        await set_channel_plan(council.id, TEXT_FIRST, session=session, commit=False)
+        for number, role in enumerate(council.members, start=500):
+            member = await member_holding(council.id, role, session=session)
+            assert member is not None
+            member.mobile = f"+447700900{number:03d}"
+            session.add(member)
+        await session.commit()
 
 
 async def record() -> None:
@@ -222,12 +291,18 @@ async def record() -> None:
         database = Database(url)
         mail = MailServer()
         mail.start()
-        settings = Settings(
+        notify = start_notify_catcher(NotifyCatcher(development_api_key(), echo=False))
+        teams = TeamsWebhook()
+        base_settings = Settings(
             database_url=url,
             smtp_host="127.0.0.1",
             smtp_port=mail.port,
             secret_key="record",
             payload_keys=RECORDING_PAYLOAD_KEYS,
+            notify_api_key=notify.catcher.api_key,
+            notify_base_url=notify.url,
+            notify_sms_template_id=EMBEDDED_SMS_TEMPLATE_ID,
+            notify_email_template_id=EMBEDDED_EMAIL_TEMPLATE_ID,
         )
         try:
             for name, (incident, scenario) in SCENARIOS.items():
@@ -241,17 +316,25 @@ async def record() -> None:
                     if name in incident
                 }
                 with_directory = incident.pop("with_directory", False)
+                with_mobiles = incident.pop("with_mobiles", False)
                 async with await WorkflowEnvironment.start_time_skipping(
-                    data_converter=converter_for(settings),
+                    data_converter=converter_for(base_settings),
                     test_server_existing_path=bundled_binary("temporal-test-server"),
                 ) as env:
                     queue = f"record-{uuid.uuid4()}"
                     council = await make_authority(database)
+                    settings = base_settings
+                    channels = None
+                    if with_mobiles:
+                        await _give_mobiles(database, council)
+                        webhooks = {council.code: SecretStr(teams.url_for(council.code))}
+                        settings = base_settings.model_copy(update={"teams_webhooks": webhooks})
+                        channels = ALL_CHANNELS
                     row = await open_test_incident(database, council, **incident)
                     if with_directory:
                         async with database.reading() as session:
                             limit["snapshot"] = await snapshot_authority(
-                                council.id, session=session
+                                council.id, session=session, channels=channels
                             )
                     async with build_worker(env.client, database, settings, task_queue=queue):
                         handle = await env.client.start_workflow(
@@ -272,6 +355,8 @@ async def record() -> None:
                         print(f"recorded {name}{suffix}: {len(run.events)} events")
         finally:
             mail.stop()
+            notify.stop()
+            teams.stop()
             await database.dispose()
 
 

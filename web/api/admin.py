@@ -4,18 +4,23 @@ another authority (404)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from domain.access import AccessRole
+from domain.channels import ChannelPlan
+from domain.mobiles import NotAUkMobile, uk_mobile
+from domain.policy import EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
 from security.passwords import WeakPassword
 from services import administration
 from services.administration import Actor
-from services.directory import MemberDetails, authority_by_code, members_of
+from services.directory import MemberDetails, authority_by_code, effective_policy, members_of
 from services.users import NewUser, UserExists
 from web.api.responses import COMMON
 from web.deps import Administers, Caller, SessionDep
@@ -41,6 +46,23 @@ class MemberRequest(Strict):
         default=None, description="A personal address outside the council's mail."
     )
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
+    mobile: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+        default=None,
+        description="A UK mobile number for texts through GOV.UK Notify, as it is written "
+        "(07700 900123, +44 7700 900123); kept in E.164 (+447700900123).",
+    )
+
+    @field_validator("mobile")
+    @classmethod
+    def _uk_mobile(cls, value: str | None) -> str | None:
+        """A UK mobile, in the one form it is kept in; anything else is refused in both
+        languages."""
+        if not value:
+            return None
+        try:
+            return uk_mobile(value)
+        except NotAUkMobile as refused:
+            raise PydanticCustomError("uk_mobile", str(refused)) from None
 
     def details(self) -> MemberDetails:
         """The member as `administration.change_member` takes them, from the API and the page
@@ -51,6 +73,7 @@ class MemberRequest(Strict):
             language=self.language,
             out_of_band_email=str(self.out_of_band_email) if self.out_of_band_email else None,
             phone=self.phone,
+            mobile=self.mobile,
         )
 
 
@@ -62,6 +85,7 @@ class MemberView(BaseModel):
     language: Language
     out_of_band_email: str | None
     phone: str | None
+    mobile: str | None = Field(description="In E.164: +447700900123.")
 
 
 class PolicyOverrides(Strict):
@@ -71,6 +95,65 @@ class PolicyOverrides(Strict):
     ack_timeout_category_4_seconds: Whole | None = Field(default=None, ge=60, le=7 * 86400)
     ack_timeout_category_5_6_seconds: Whole | None = Field(default=None, ge=60, le=7 * 86400)
     reminders_before_escalation: Whole | None = Field(default=None, ge=0, le=5)
+    delivery_timeout_seconds: Whole | None = Field(
+        default=None,
+        ge=30,
+        le=86400,
+        description="How long a message may go undelivered before the member's next channel "
+        "is tried. The escalation never waits for it.",
+    )
+    channels: ChannelPlan | None = Field(
+        default=None,
+        description="Which channels each step uses at once, per band of categories; given, it "
+        "replaces the authority's plan (a band left out takes the national default). Teams is "
+        "a broadcast to the council's channel, never a step of the plan.",
+    )
+
+    def timings(self, authority_id: int) -> EscalationPolicyOverride:
+        """The timings as `administration.change_policy` takes them; the plan goes alongside."""
+        return EscalationPolicyOverride(
+            authority_id=authority_id, **self.model_dump(exclude={"channels"})
+        )
+
+
+class PolicyInEffect(BaseModel):
+    """The escalation policy new incidents start with: the authority's own settings, and the
+    national defaults for the rest."""
+
+    ack_timeout_category_1_3_seconds: int
+    ack_timeout_category_4_seconds: int
+    ack_timeout_category_5_6_seconds: int
+    reminders_before_escalation: int
+    delivery_timeout_seconds: int
+    channels: ChannelPlan
+
+    @classmethod
+    def of(cls, policy: EscalationPolicy) -> PolicyInEffect:
+        return cls(
+            ack_timeout_category_1_3_seconds=_seconds(policy.ack_timeout_category_1_3),
+            ack_timeout_category_4_seconds=_seconds(policy.ack_timeout_category_4),
+            ack_timeout_category_5_6_seconds=_seconds(policy.ack_timeout_category_5_6),
+            reminders_before_escalation=policy.reminders_before_escalation,
+            delivery_timeout_seconds=_seconds(policy.delivery_timeout),
+            channels=policy.channels,
+        )
+
+
+def _seconds(span: timedelta) -> int:
+    return int(span.total_seconds())
+
+
+class PolicyView(BaseModel):
+    """What the authority has set (None: the national default applies), and the policy in
+    effect for new incidents."""
+
+    ack_timeout_category_1_3_seconds: int | None
+    ack_timeout_category_4_seconds: int | None
+    ack_timeout_category_5_6_seconds: int | None
+    reminders_before_escalation: int | None
+    delivery_timeout_seconds: int | None
+    channels: ChannelPlan | None = Field(description="The authority's own plan, if it has one.")
+    in_effect: PolicyInEffect
 
 
 class UserRequest(Strict):
@@ -147,19 +230,26 @@ async def put_member(
     return _member_view(member)
 
 
-@router.put("/{code}/policy", response_model=PolicyOverrides)
+@router.put("/{code}/policy", response_model=PolicyView)
 async def put_policy(
     policy_in: PolicyOverrides, authority: OwnAuthority, caller: Administers, session: SessionDep
-) -> PolicyOverrides:
-    """Override the national escalation timings for new incidents; empty fields are kept."""
+) -> PolicyView:
+    """Override the national escalation timings and channel plan for new incidents; empty
+    fields are kept. The answer shows the policy now in effect."""
     assert authority.id is not None
     saved = await administration.change_policy(
         authority.id,
-        EscalationPolicyOverride(authority_id=authority.id, **policy_in.model_dump()),
+        policy_in.timings(authority.id),
+        channels=policy_in.channels,
         actor=actor_of(caller),
         session=session,
     )
-    return PolicyOverrides.model_validate(saved.model_dump(exclude={"authority_id"}))
+    in_effect = await effective_policy(authority.id, session=session)
+    return PolicyView(
+        **saved.model_dump(exclude={"authority_id", "channel_plan"}),
+        channels=ChannelPlan.model_validate(saved.channel_plan) if saved.channel_plan else None,
+        in_effect=PolicyInEffect.of(in_effect),
+    )
 
 
 @router.post("/{code}/users", response_model=UserView, status_code=status.HTTP_201_CREATED)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from domain.access import AccessRole
+from domain.channels import Channel, PagingStep
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import AdministrationChange
@@ -22,7 +23,9 @@ from translations import N_, translate
 from web.deps import SessionDep
 from web.i18n import page_language, time_span
 from web.pages.admin_common import OwnAuthority, PageAdministers, admin_path
+from web.pages.admin_policy import BANDS
 from web.pages.common import render
+from web.pages.timeline_words import exact_span
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,11 +35,13 @@ FIELD_NAMES: dict[str, str] = {
     "work_email": N_("Work email"),
     "out_of_band_email": N_("Personal email"),
     "phone": N_("Telephone"),
+    "mobile": N_("Mobile for texts"),
     "language": N_("Language"),
     "ack_timeout_category_1_3_seconds": N_("Acknowledgement time, categories 1 to 3"),
     "ack_timeout_category_4_seconds": N_("Acknowledgement time, category 4"),
     "ack_timeout_category_5_6_seconds": N_("Acknowledgement time, categories 5 and 6"),
     "reminders_before_escalation": N_("Reminders before escalating"),
+    "delivery_timeout_seconds": N_("Time for a message to be delivered"),
     "enabled": N_("Applies"),
     "trigger": N_("When it applies"),
     "window_seconds": N_("Time to report"),
@@ -67,9 +72,29 @@ class ChangeRow:
     """Each field's name, value before and value after, as the reader reads them."""
 
 
+def _field_name(field: str, language: Language) -> str:
+    if field in FIELD_NAMES:
+        return translate(language, FIELD_NAMES[field])
+    parts = field.split(".")
+    steps = {step.value for step in PagingStep}
+    if len(parts) == 3 and parts[0] == "channels" and parts[1] in BANDS and parts[2] in steps:
+        return translate(language, N_("Channels for %(band)s: %(step)s")) % {
+            "band": translate(language, BANDS[parts[1]][1]),
+            "step": label(PagingStep(parts[2]), language).lower(),
+        }
+    return field
+
+
 def _value(field: str, value: Any, language: Language) -> str:
     if value is None or value == "":
         return translate(language, N_("Not set"))
+    if field.startswith("channels.") and isinstance(value, list):
+        try:
+            return ", ".join(label(Channel(channel), language) for channel in value)
+        except ValueError:
+            return ", ".join(str(channel) for channel in value)
+    if field == "delivery_timeout_seconds" and isinstance(value, int):
+        return exact_span(timedelta(seconds=value), language)
     if isinstance(value, bool):
         return translate(language, N_("Yes")) if value else translate(language, N_("No"))
     if field in _ENUMS:
@@ -113,7 +138,7 @@ def readable(change: AdministrationChange, names: dict[int, str], language: Lang
         subject=_subject(change.subject, names, language),
         fields=[
             (
-                translate(language, FIELD_NAMES[field]) if field in FIELD_NAMES else field,
+                _field_name(field, language),
                 _value(field, before, language),
                 _value(field, after, language),
             )

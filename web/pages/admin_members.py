@@ -1,5 +1,6 @@
 """The administrator's pages for the authority's named members and deputies: who holds each
-role, and how to reach them when the council's own mail may be compromised."""
+role, and how to reach them when the council's own mail may be compromised (a personal
+address, a telephone to ring, a mobile to text)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ MESSAGES: FieldMessages = {
         N_("Enter a telephone number, like 029 2087 2087 or +44 29 2087 2087"),
         N_("Enter a telephone number, like 029 2087 2087 or +44 29 2087 2087"),
     ),
+    "mobile": (
+        N_("Enter a UK mobile number, like 07700 900123 or +44 7700 900123"),
+        N_("Enter a UK mobile number, like 07700 900123 or +44 7700 900123"),
+    ),
     "language": (
         N_("Select the language they read messages in"),
         N_("Select the language they read messages in"),
@@ -66,6 +71,7 @@ def _values(member: ResponsibleMember | None) -> dict[str, str]:
         "work_email": member.work_email,
         "out_of_band_email": member.out_of_band_email or "",
         "phone": member.phone or "",
+        "mobile": member.mobile or "",
         "language": member.language.value,
     }
 

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from babel.dates import format_timedelta
+
+from domain.activity_contracts import DeliveryOutcome
+from domain.channels import Channel
 from domain.commands import AcknowledgementChannel
 from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
 from domain.vocabulary import (
@@ -129,6 +133,18 @@ def _chain(detail: Mapping[str, Any], language: Language) -> str:
 
 def _lowered(words: str) -> str:
     return words[:1].lower() + words[1:]
+
+
+def exact_span(span: timedelta, language: Language) -> str:
+    """A duration to the second, as a person says it: "5 minutes", "1 munud 30 eiliad" (a
+    delivery timeout need not be whole minutes)."""
+    seconds, parts = max(int(span.total_seconds()), 0), []
+    for unit in (86400, 3600, 60, 1):
+        amount, seconds = divmod(seconds, unit)
+        if amount:
+            whole = timedelta(seconds=amount * unit)
+            parts.append(format_timedelta(whole, threshold=1, locale=language.value))
+    return " ".join(parts) or format_timedelta(timedelta(0), locale=language.value)
 
 
 def _with_reason(sentence: str, reason: object, language: Language) -> str:
@@ -347,34 +363,138 @@ def _recipient(detail: Mapping[str, Any], name: str, language: Language) -> str:
     return name
 
 
+#: How a message's channel is said after its recipient ("by text"); email says nothing.
+_BY: dict[Channel, str] = {
+    Channel.SMS: N_("by text"),
+    Channel.NOTIFY_EMAIL: N_("by Notify email"),
+    Channel.TEAMS: N_("by Teams"),
+}
+#: Who a Teams card goes to, as the workflow names it.
+_TEAMS_CHANNEL = "the Teams channel"
+#: Why a message was not delivered, as the workflow writes a timeout: "no delivery within 5
+#: minutes", "... 1 minute", "... 90 seconds".
+_NO_DELIVERY_WITHIN = re.compile(r"no delivery within (\d+) (minutes?|seconds)")
+
+
+class _Message:
+    """A message event's recipient and channel, read back from its summary and detail; the
+    summary is `f"{start}{message label} to {name}{by}{end}"` (the workflow's `_by`)."""
+
+    def __init__(self, detail: Mapping[str, Any], summary: str, start: str, end: str = ""):
+        self.kind = NotificationKind(detail["notification"])
+        self.channel = Channel(detail.get("channel") or Channel.EMAIL)
+        by = "" if self.channel is Channel.EMAIL else f" by {self.channel.phrase}"
+        self.name = _between(summary, f"{start}{self.kind.label} to ", f"{by}{end}")
+        if self.channel is Channel.TEAMS and self.name != _TEAMS_CHANNEL:
+            raise ValueError("a Teams card goes to the Teams channel")
+        self.detail = detail
+
+    @property
+    def teams(self) -> bool:
+        return self.channel is Channel.TEAMS
+
+    def values(self, language: Language) -> dict[str, Any]:
+        values = {"message": label(self.kind, language)}
+        if not self.teams:
+            values["name"] = _recipient(self.detail, self.name, language)
+        if self.channel in _BY:
+            values["by"] = translate(language, _BY[self.channel])
+        return values
+
+
 def _sent(detail: Mapping[str, Any], summary: str, language: Language) -> str:
-    message = NotificationKind(detail["notification"])
     attempts = detail.get("attempts")
-    suffix = f" after {attempts} attempts" if attempts else ""
-    name = _between(summary, f"Sent {message.label} to ", suffix)
-    values = {
-        "message": label(message, language),
-        "name": _recipient(detail, name, language),
-    }
+    sent = _Message(detail, summary, "Sent ", f" after {attempts} attempts" if attempts else "")
+    values = sent.values(language)
     if attempts:
-        return _fill(
-            translate(language, "Sent %(message)s to %(name)s after %(attempts)s attempts"),
-            attempts=int(attempts),
-            **values,
-        )
+        values["attempts"] = int(attempts)
+        if sent.teams:
+            template = N_("Sent %(message)s to the Teams channel after %(attempts)s attempts")
+            return _fill(translate(language, template), **values)
+        if "by" in values:
+            template = N_("Sent %(message)s to %(name)s %(by)s after %(attempts)s attempts")
+            return _fill(translate(language, template), **values)
+        template = N_("Sent %(message)s to %(name)s after %(attempts)s attempts")
+        return _fill(translate(language, template), **values)
+    if sent.teams:
+        return _fill(translate(language, "Sent %(message)s to the Teams channel"), **values)
+    if "by" in values:
+        return _fill(translate(language, "Sent %(message)s to %(name)s %(by)s"), **values)
     return _fill(translate(language, "Sent %(message)s to %(name)s"), **values)
 
 
 def _failed(detail: Mapping[str, Any], summary: str, language: Language) -> str:
-    """The mail server's own error is left to the audit page: it is the server's English."""
-    message = NotificationKind(detail["notification"])
-    found = re.match(rf"Could not deliver {re.escape(message.label)} to (.+?): ", summary)
+    """The channel's own error is left to the audit page: it is the server's English."""
+    start, _, _ = summary.partition(": ")
+    if start == summary:
+        raise ValueError("the summary is not in the expected form")
+    failed = _Message(detail, start, "Could not deliver ")
+    values = failed.values(language)
+    if failed.teams:
+        return _fill(
+            translate(language, "Could not deliver %(message)s to the Teams channel"), **values
+        )
+    if "by" in values:
+        return _fill(
+            translate(language, "Could not deliver %(message)s to %(name)s %(by)s"), **values
+        )
+    return _fill(translate(language, "Could not deliver %(message)s to %(name)s"), **values)
+
+
+def _delivered(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    delivered = _Message(detail, summary, "Delivered ")
+    values = delivered.values(language)
+    if delivered.teams:
+        return _fill(translate(language, "Delivered %(message)s to the Teams channel"), **values)
+    if "by" in values:
+        return _fill(translate(language, "Delivered %(message)s to %(name)s %(by)s"), **values)
+    return _fill(translate(language, "Delivered %(message)s to %(name)s"), **values)
+
+
+def _why_undelivered(detail: Mapping[str, Any], why: str, language: Language) -> str:
+    outcome = detail["outcome"]
+    if outcome != "timed-out":
+        failure = DeliveryOutcome(outcome)
+        if not failure.failed:
+            raise ValueError("not a failure")
+        return label(failure, language)
+    found = _NO_DELIVERY_WITHIN.fullmatch(why)
     if found is None:
         raise ValueError("the summary is not in the expected form")
+    amount = int(found[1])
+    span = timedelta(seconds=amount) if found[2] == "seconds" else timedelta(minutes=amount)
     return _fill(
-        translate(language, "Could not deliver %(message)s to %(name)s"),
-        message=label(message, language),
-        name=_recipient(detail, found[1], language),
+        translate(language, "no delivery within %(span)s"), span=exact_span(span, language)
+    )
+
+
+def _undelivered(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    found = re.fullmatch(r"(.+) \(([^()]+)\)", summary)
+    if found is None:
+        raise ValueError("the summary is not in the expected form")
+    undelivered = _Message(detail, found[1], "Not delivered: ")
+    values = undelivered.values(language) | {"why": _why_undelivered(detail, found[2], language)}
+    if undelivered.teams:
+        template = N_("Not delivered: %(message)s to the Teams channel (%(why)s)")
+        return _fill(translate(language, template), **values)
+    if "by" in values:
+        template = N_("Not delivered: %(message)s to %(name)s %(by)s (%(why)s)")
+        return _fill(translate(language, template), **values)
+    return _fill(translate(language, "Not delivered: %(message)s to %(name)s (%(why)s)"), **values)
+
+
+def _unreachable(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    name = _between(summary, "", " could not be reached on any channel")
+    channels = [label(Channel(channel), language) for channel in detail["channels"]]
+    if not channels or Channel.TEAMS.value in detail["channels"]:
+        raise ValueError("a member is reached on personal channels")
+    return _fill(
+        translate(
+            language, "%(name)s (%(role)s) could not be reached on any channel: tried %(channels)s"
+        ),
+        name=_recipient(detail, name, language),
+        role=_role(detail["role"], language),
+        channels=", ".join(_lowered(channel) for channel in channels),
     )
 
 
@@ -515,6 +635,9 @@ _SENTENCES: dict[EventKind, Sentence] = {
     EventKind.ESCALATION_STOPPED: _stopped,
     EventKind.NOTIFICATION_SENT: _sent,
     EventKind.NOTIFICATION_FAILED: _failed,
+    EventKind.NOTIFICATION_DELIVERED: _delivered,
+    EventKind.NOTIFICATION_UNDELIVERED: _undelivered,
+    EventKind.MEMBER_UNREACHABLE: _unreachable,
     EventKind.OBLIGATION_DUE: _due,
     EventKind.OBLIGATION_REMINDER: _obligation_reminder,
     EventKind.OBLIGATION_OVERDUE: _overdue,

@@ -9,8 +9,10 @@ channel already took; `domain.disclosure` decides where the message goes and how
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
 from email.errors import MessageError
+from typing import Any, TypeVar
 
 import structlog
 from jinja2 import TemplateNotFound
@@ -40,10 +42,16 @@ from services.reporting import draft_facts
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
+
 #: Shorter than the activity's start-to-close timeout (60 s) in `workflows/process.py`.
 SEND_DEADLINE_SECONDS = 45
 #: The same for an HTTP channel (Notify, Teams), whose timeout there is 20 s.
 HTTP_SEND_DEADLINE_SECONDS = 15
+#: How often a send tells Temporal it is alive: well inside the heartbeat timeout (10 s in
+#: `workflows/process.py`), so a worker that dies mid-send is noticed in seconds, not after
+#: the whole start-to-close time.
+HEARTBEAT_EVERY_SECONDS = 2.0
 
 #: The failure type of a message that has no template in a language it must be sent in: no
 #: retry can write it, so the send fails at once and the timeline says why.
@@ -52,6 +60,19 @@ TEMPLATE_MISSING = "TemplateMissing"
 
 def _rejected(reason: str) -> ApplicationError:
     return ApplicationError(reason, type=RECIPIENT_REJECTED, non_retryable=True)
+
+
+async def _beating(sending: Coroutine[Any, Any, T]) -> T:
+    """Await the send, heartbeating meanwhile."""
+    task = asyncio.ensure_future(sending)
+    try:
+        while not task.done():
+            activity.heartbeat()
+            await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
+    except BaseException:
+        task.cancel()
+        raise
+    return task.result()
 
 
 class NotificationActivities:
@@ -127,7 +148,7 @@ class NotificationActivities:
             # Give up before Temporal's start-to-close timeout, so a retry never overlaps
             # an attempt that is still talking to the server.
             async with asyncio.timeout(deadline):
-                provider_id = await transport.send(message, retrying=record.attempts > 1)
+                provider_id = await _beating(transport.send(message, retrying=record.attempts > 1))
         except Unaddressable as unusable:
             raise await self._unaddressable(key, unusable) from unusable
         except Refused as refusal:

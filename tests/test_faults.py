@@ -338,8 +338,8 @@ async def test_a_worker_killed_in_the_middle_of_a_send_sends_it_once_later(
             await asyncio.sleep(0.1)
         first.kill()  # mid-send: the server has the message but never queued it
         second.start()
-        # Temporal gives the lost attempt its whole start-to-close time, then retries.
-        [delivered] = await mail_server.inbox.wait_for(lambda m: m.to == address, timeout=150)
+        # The lost attempt's heartbeats stop; after the heartbeat timeout Temporal retries.
+        [delivered] = await mail_server.inbox.wait_for(lambda m: m.to == address, timeout=90)
         sent = await wait_for_events(database, handle, EventKind.NOTIFICATION_SENT, count=2)
     finally:
         mail_server.inbox.hold_seconds.pop(address, None)

@@ -44,6 +44,7 @@ from services.tokens import issue_token
 from tests.fakes.teams import TeamsWebhook
 from tests.processes import WebProcess, WorkerProcess
 from tests.support import CouncilUnderTest, MailServer, eventually, make_authority
+from workflows import ReceivedTextsWorkflow
 
 NAMED = (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER)
 
@@ -61,6 +62,7 @@ class PagingStack:
     token: str
     callback_token: str
     database: Database
+    queue: str
 
     @property
     def catcher(self) -> NotifyCatcher:
@@ -107,7 +109,9 @@ async def paging(
         _, token = await issue_token(
             "paging tests", authority_id=None, all_authorities=True, session=session
         )
-    stack = PagingStack(notify, teams, teams_council, web, worker, token, callback_token, database)
+    stack = PagingStack(
+        notify, teams, teams_council, web, worker, token, callback_token, database, queue
+    )
     try:
         yield stack
     finally:
@@ -446,6 +450,29 @@ async def test_a_worker_killed_after_notify_took_a_text_sends_no_second_text(
     assert {e.detail["member_id"] for e in sent} == {council.members[r] for r in NAMED}
     for role in NAMED:
         assert len(texts_to(paging, mobiles[role])) == 1
+    # Notify's receipts came while the worker was dead, before the ledger had Notify's ids:
+    # our reference matched them, long before a delivery timeout would have asked Notify.
+    await wait_for(database, incident["id"], EventKind.NOTIFICATION_DELIVERED, 2, channel="sms")
+
+
+async def test_a_reply_whose_callback_never_came_is_found_by_polling_notify(
+    paging: PagingStack, database: Database, dev_server: WorkflowEnvironment
+) -> None:
+    council, mobiles = await council_with_mobiles(database)
+    incident = await open_incident(paging, council, category=3)
+    mobile = mobiles[MemberRole.EXECUTIVE_MEMBER]
+    [text] = await texts_arrived(paging, mobile)
+    paging.catcher.reply(mobile, f"ACK {code_in(text)}", post_callback=False)
+
+    # What the schedule runs every minute, run now, on the worker's queue.
+    handled = await dev_server.client.execute_workflow(
+        ReceivedTextsWorkflow.run,
+        id=f"poll-received-texts-{secrets.token_hex(4)}",
+        task_queue=paging.queue,
+    )
+    assert handled >= 1
+    [acknowledged] = await wait_for(database, incident["id"], EventKind.ACKNOWLEDGED)
+    assert acknowledged.detail["via"] == "sms"
 
 
 async def test_notify_answering_5xx_then_recovering_every_text_arrives_once(

@@ -118,10 +118,16 @@ class MemberPaging(IncidentProcess):
         def delivered() -> bool:
             return any(self._outcomes[key] is DeliveryOutcome.DELIVERED for key in keys)
 
+        def settled() -> bool:
+            """Closed, or the member has acknowledged (by a link, a reply, or a call)."""
+            return self.file.closed or any(
+                a.member_id == member.member_id for a in self.file.acknowledgements
+            )
+
         def newly_failed() -> list[str]:
             return [k for k in keys if k not in given_up and self._outcomes[k].failed]
 
-        while not self.file.closed and not delivered():
+        while not settled() and not delivered():
             lost = newly_failed() + timed_out
             timed_out = []
             given_up.update(lost)
@@ -144,7 +150,7 @@ class MemberPaging(IncidentProcess):
             earliest = min(deadlines[key] for key in live)
             try:
                 await workflow.wait_condition(
-                    lambda: self.file.closed or delivered() or bool(newly_failed()),
+                    lambda: settled() or delivered() or bool(newly_failed()),
                     timeout=max(earliest - workflow.now(), timedelta(seconds=1)),
                     timeout_summary=f"delivery-timeout/{page}",
                 )

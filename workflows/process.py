@@ -52,6 +52,9 @@ DATABASE_ACTIVITY: dict[str, Any] = {
 # An SMTP outage delays a message but never loses it; after a day it is reported as failed.
 MAIL_ACTIVITY: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=60),
+    # A send heartbeats while it talks to the server: a worker that died mid-send is retried
+    # after these seconds of silence, not after the whole minute.
+    "heartbeat_timeout": timedelta(seconds=10),
     "schedule_to_close_timeout": timedelta(hours=24),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=2),

@@ -4,12 +4,17 @@
     .venv/bin/python -m bench.speed --smoke         # a few seconds of each, as CI runs it
 
 Starts everything on embedded defaults on loopback (`bench/stack.py`: the Temporal dev server,
-SQLite, `concordat worker` and `concordat web`, and an SMTP sink in a process of its own), plus
-the bare workflow's worker (`bench/baseline.py`) against the same server and sink. Then:
+SQLite, `concordat worker` and `concordat web`, and an SMTP sink and the Notify catcher, each in
+a process of its own), plus the bare workflow's worker (`bench/baseline.py`) against the same
+server and sink. Then:
 
 1. **Time to first alert** at a steady rate (default 10 a second for 60 s): from the API call
    that opens an incident to the first email the SMTP sink receives for it. The same for a bare
-   workflow started with the Temporal client, and for a direct SMTP send.
+   workflow started with the Temporal client, and for a direct SMTP send. These incidents are
+   category 4, which the national channel plan first pages by email alone. Then **time to first
+   text**: category 3 incidents at the same rate, which page both named members by email and
+   text at once; for the same incidents, the first email the sink receives and the first text
+   the Notify catcher accepts, each also as a ratio to the first email and the bare workflow.
 2. **Sustained throughput**, driven as fast as each accepts (a fixed number in flight):
    incidents fully processed a second, meaning opened, both named members' emails received and
    both sends written to the timeline; bare workflows completed (their email received) a
@@ -19,8 +24,8 @@ the bare workflow's worker (`bench/baseline.py`) against the same server and sin
    printed, in process and with `concordat audit replay`.
 4. **Memory**: the worker's peak resident memory with many incidents open on their timers.
 
-Each Concordat figure is also printed as a ratio to the bare workflow's. Exits 1 if any email
-or incident was lost or duplicated, or a replay did not check out; it asserts no timings.
+Each Concordat figure is also printed as a ratio to the bare workflow's. Exits 1 if any email,
+text or incident was lost or duplicated, or a replay did not check out; it asserts no timings.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +51,7 @@ from temporalio.client import Client
 from audit.rebuild import rebuild_incident
 from audit.report import to_text
 from bench.baseline import BareAlert, BareAlertWorkflow, send_direct
+from bench.notify_sink import Text
 from bench.smtp_sink import Arrival
 from bench.stack import CONCORDAT, Stack, peak_memory_mib, resident_memory_mib
 from domain.vocabulary import EventKind
@@ -55,6 +61,8 @@ from runtime.settings import Settings
 
 #: The two named members are told at once; nothing escalates during a run.
 FIRST_EMAILS = 2
+#: A category 1-3 incident also texts both named members at once.
+FIRST_TEXTS = 2
 NEVER_DUE_SECONDS = 7 * 86_400
 _REFERENCE = re.compile(r"\b[A-Z]{3}-\d{4}-\d{4,}\b")
 _BARE_KEY = re.compile(r"\b(?:bare|direct)-[0-9a-f]+-\d+\b")
@@ -140,17 +148,32 @@ async def _settle(stack: Stack, *, within: float = 300) -> None:
             return
 
 
-def _first_arrivals(arrivals: list[Arrival], pattern: re.Pattern[str]) -> dict[str, float]:
+def _words(arrival: Arrival | Text) -> str:
+    """Where a message names what it is about: an email's subject, a text's words."""
+    return arrival.subject if isinstance(arrival, Arrival) else arrival.body
+
+
+def _first_arrivals(
+    arrivals: Sequence[Arrival | Text], pattern: re.Pattern[str]
+) -> dict[str, float]:
     first: dict[str, float] = {}
     for arrival in arrivals:
-        if match := pattern.search(arrival.subject):
+        if match := pattern.search(_words(arrival)):
             key = match.group(0)
             first[key] = min(arrival.at, first.get(key, arrival.at))
     return first
 
 
-def _per_key(arrivals: list[Arrival], pattern: re.Pattern[str]) -> Counter[str]:
-    return Counter(m.group(0) for a in arrivals if (m := pattern.search(a.subject)))
+def _per_key(arrivals: Sequence[Arrival | Text], pattern: re.Pattern[str]) -> Counter[str]:
+    return Counter(m.group(0) for a in arrivals if (m := pattern.search(_words(a))))
+
+
+def _texts_twice(texts: Sequence[Text]) -> int:
+    """Texts about the same incident to the same phone after the first."""
+    sent = Counter(
+        (m.group(0), text.recipient) for text in texts if (m := _REFERENCE.search(text.body))
+    )
+    return sum(n - 1 for n in sent.values())
 
 
 class Drivers:
@@ -166,13 +189,13 @@ class Drivers:
         self.run_id = uuid.uuid4().hex[:8]
         self.answered: list[float] = []  # how long the API took to answer each create
 
-    async def concordat(self, number: int) -> str:
+    async def concordat(self, number: int, *, category: int = 4) -> str:
         body = {
             "authority": self.stack.codes[number % len(self.stack.codes)],
             "title": f"Benchmark incident {number}",
             "description": "Opened by the speed benchmark.",
             "incident_type": "malware",
-            "category": 4,
+            "category": category,
             "detected_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
             "reporter_name": "Benchmark",
             "reporter_email": "bench@bench.example",
@@ -189,6 +212,10 @@ class Drivers:
                 pass
             await asyncio.sleep(0.5)
         raise SystemExit(f"incident {number} could not be opened")
+
+    async def concordat_category_3(self, number: int) -> str:
+        """An incident the national channel plan pages by email and text at once."""
+        return await self.concordat(number, category=3)
 
     def _alert(self, kind: str, number: int) -> BareAlert:
         return BareAlert(
@@ -228,7 +255,7 @@ async def first_alert(drivers: Drivers, args: argparse.Namespace, report: Report
         await _settle(drivers.stack)
         drivers.run_id = uuid.uuid4().hex[:8]
         drivers.answered = []
-        before = drivers.stack.mail.count()
+        before, texts_before = drivers.stack.mail.count(), drivers.stack.texts.count()
         called = await _at_steady_rate(args.rate, args.seconds, fire)
         expected = before + emails * len(called)
         arrived = await drivers.stack.mail.wait_for(expected, within=args.timeout)
@@ -241,11 +268,78 @@ async def first_alert(drivers: Drivers, args: argparse.Namespace, report: Report
             arrived and len(first) == len(called),
             f"{name}: every alert arrived ({len(first)} of {len(called)})",
         )
+        if name == "Concordat":
+            texted = _per_key(drivers.stack.texts.arrivals()[texts_before:], _REFERENCE)
+            report.say(
+                f"  Concordat's incidents here are category 4, paged first by email alone: "
+                f"{sum(texted[k] for k in called)} texts sent for them"
+            )
     report.say(f"  of which the API's answer {Latencies(drivers.answered).line()}")
     ours, bare = figures["Concordat"], figures["bare workflow"]
     report.say(
         f"  Concordat: median {_ratio(ours.median, bare.median)}, "
         f"p99 {_ratio(ours.at(0.99), bare.at(0.99))}"
+    )
+    await first_text(drivers, args, bare, report)
+
+
+async def first_text(
+    drivers: Drivers, args: argparse.Namespace, bare: Latencies, report: Report
+) -> None:
+    """Category 3 incidents at the same rate: their first email and first text, side by side."""
+    stack = drivers.stack
+    report.say(
+        f"  Time to first text: category 3 incidents, {args.rate:g} a second for "
+        f"{args.seconds:g} s, each emailing and texting both named members at once"
+    )
+    await _settle(stack)
+    drivers.run_id = uuid.uuid4().hex[:8]
+    mail_before, texts_before = stack.mail.count(), stack.texts.count()
+    called = await _at_steady_rate(args.rate, args.seconds, drivers.concordat_category_3)
+    emailed = await stack.mail.wait_for(
+        mail_before + FIRST_EMAILS * len(called), within=args.timeout
+    )
+    texted = await stack.texts.wait_for(
+        texts_before + FIRST_TEXTS * len(called), within=args.timeout
+    )
+    figures: dict[str, Latencies] = {}
+    firsts: dict[str, dict[str, float]] = {}
+    texts = stack.texts.arrivals()[texts_before:]
+    for name, arrivals in (
+        ("first email", stack.mail.arrivals()[mail_before:]),
+        ("first text", texts),
+    ):
+        first = firsts[name] = _first_arrivals(arrivals, _REFERENCE)
+        figures[name] = Latencies(
+            [(first[k] - at) * 1000 for k, at in called.items() if k in first]
+        )
+        report.say(f"    {name:16} {figures[name].line()}   (n={len(figures[name].values)})")
+    text, email = figures["first text"], figures["first email"]
+    for than, baseline in (("first email", email), ("bare workflow", bare)):
+        report.say(
+            f"    first text / {than:14} "
+            + "   ".join(
+                f"{label} {ours / theirs:.2f}x" if theirs else f"{label} n/a"
+                for label, ours, theirs in (
+                    ("median", text.median, baseline.median),
+                    ("p90", text.at(0.9), baseline.at(0.9)),
+                    ("p99", text.at(0.99), baseline.at(0.99)),
+                )
+            )
+        )
+    per_incident = _per_key(texts, _REFERENCE)
+    report.check(
+        emailed
+        and texted
+        and set(firsts["first email"]) >= set(called)
+        and all(per_incident[k] >= FIRST_TEXTS for k in called),
+        f"category 3: every email and text arrived ({len(firsts['first text'])} of "
+        f"{len(called)} incidents texted, {len(texts)} texts)",
+    )
+    twice = _texts_twice(texts)
+    report.check(
+        twice == 0 and all(per_incident[k] <= FIRST_TEXTS for k in called),
+        f"category 3: no text arrived twice ({twice} did)",
     )
 
 
@@ -475,6 +569,12 @@ async def run(args: argparse.Namespace) -> int:
             await replay(drivers, replay_client, args, report)
             if args.open_incidents:
                 await memory(drivers, args, report)
+            twice = _texts_twice(stack.texts.arrivals())
+            report.check(
+                twice == 0,
+                f"in the whole run, no text arrived twice ({stack.texts.count()} texts, "
+                f"{twice} twice)",
+            )
         if report.failures or args.keep:
             report.say(f"kept for a look: {stack.keep()}")
     return 1 if report.failures else 0
@@ -482,11 +582,12 @@ async def run(args: argparse.Namespace) -> int:
 
 async def _warm_up(drivers: Drivers) -> None:
     """One of each first, so no figure includes a process's first imports and connections."""
-    before = drivers.stack.mail.count()
+    before, texts_before = drivers.stack.mail.count(), drivers.stack.texts.count()
     await drivers.direct(0)
     await drivers.bare_to_completion(0)
-    await drivers.concordat(0)
-    await drivers.stack.mail.wait_for(before + 1 + 1 + FIRST_EMAILS, within=120)
+    await asyncio.gather(drivers.concordat(0), drivers.concordat_category_3(1))
+    await drivers.stack.mail.wait_for(before + 1 + 1 + 2 * FIRST_EMAILS, within=120)
+    await drivers.stack.texts.wait_for(texts_before + FIRST_TEXTS, within=120)
 
 
 def main() -> None:

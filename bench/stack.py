@@ -1,16 +1,21 @@
 """Everything Concordat needs, started on loopback in a scratch directory, for the benchmarks.
 
 A Temporal dev server, SQLite (or a scratch database on a PostgreSQL server, dropped
-afterwards), an SMTP sink, `concordat worker` and `concordat web`, each in a process of its own
-as in production, so a benchmark measures the product and not a test double. Every council gets
-the demo directory and the acknowledgement timeout the benchmark asks for; reporting rules are
-turned off so every email can be counted exactly.
+afterwards), an SMTP sink, a Notify catcher, `concordat worker` and `concordat web`, each in a
+process of its own as in production, so a benchmark measures the product and not a test double.
+The worker and web processes get the Notify settings production sets (`CONCORDAT_NOTIFY_*`),
+pointing at the catcher, which posts delivery receipts back to the web app as Notify does
+(`bench/notify_sink.py` says why it has a process of its own). Every council gets the demo
+directory, with a mobile for each of its two named members (one in Ofcom's drama range where
+the directory gives none), and the acknowledgement timeout the benchmark asks for, in every
+category; reporting rules are turned off so every email can be counted exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -19,19 +24,28 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Generic, Self, TypeVar
 
 import psycopg
 from sqlalchemy import make_url
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bench.notify_sink import Text
 from bench.smtp_sink import Arrival
 from domain.obligations import Body
+from domain.vocabulary import MemberRole
 from embedded.demo import name_demo_members
-from models import Authority, EscalationPolicyOverride, ReportingRuleOverride
+from embedded.notify_catcher import (
+    EMBEDDED_EMAIL_TEMPLATE_ID,
+    EMBEDDED_SMS_SENDER_ID,
+    EMBEDDED_SMS_TEMPLATE_ID,
+    development_api_key,
+)
+from models import Authority, EscalationPolicyOverride, ReportingRuleOverride, ResponsibleMember
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeys
@@ -42,6 +56,19 @@ from services.directory import set_policy, set_reporting_rule
 from services.tokens import issue_token
 
 CONCORDAT = str(Path(sys.executable).parent / "concordat")
+
+#: The two members each council names, whom the first alert pages.
+NAMED_ROLES = (MemberRole.EXECUTIVE_MEMBER, MemberRole.SENIOR_MANAGEMENT_MEMBER)
+
+Reported = TypeVar("Reported")
+
+
+def drama_mobile(number: int) -> str:
+    """The `number`th of Ofcom's mobile numbers for drama (07700 900000 to 900999), which
+    Notify accepts and no real phone has, from 07700 900100 on."""
+    if not 0 <= number < 900:
+        raise ValueError("Ofcom's drama range has 900 numbers from 07700 900100")
+    return f"+447700900{100 + number:03d}"
 
 
 class ScratchPostgres:
@@ -65,18 +92,20 @@ class ScratchPostgres:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-class MailLog:
-    """The SMTP sink's reports, read by a thread as they come."""
+class SinkLog(Generic[Reported]):
+    """A sink's reports (emails from the SMTP sink, texts from the Notify catcher), read by a
+    thread as they come."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        self._arrivals: list[Arrival] = []
+    def __init__(self, stream: IO[str], parse: Callable[[str], Reported]) -> None:
+        self._arrivals: list[Reported] = []
         self._lock = threading.Lock()
+        self._parse = parse
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
-            arrival = Arrival.parse(line)
+            arrival = self._parse(line)
             with self._lock:
                 self._arrivals.append(arrival)
 
@@ -84,7 +113,7 @@ class MailLog:
         with self._lock:
             return len(self._arrivals)
 
-    def arrivals(self) -> list[Arrival]:
+    def arrivals(self) -> list[Reported]:
         with self._lock:
             return list(self._arrivals)
 
@@ -143,6 +172,7 @@ class Stack:
         self._kept = False
         self.database_url = ""
         self.smtp_port, self.temporal_port, self.web_port = free_port(), free_port(), free_port()
+        self.notify_port = free_port()
         self.temporal_address = f"127.0.0.1:{self.temporal_port}"
         self.task_queue = f"bench-{uuid.uuid4()}"
         self.payload_keys = PayloadKeys.generate("bench")
@@ -160,13 +190,21 @@ class Stack:
             # The replay phase writes an incident's long timeline as notes, quickly.
             "CONCORDAT_RATE_LIMIT_NOTES": "1000000/minute",
             "CONCORDAT_LOG_LEVEL": "WARNING",
+            # As production has it, with the catcher in GOV.UK Notify's place.
+            "CONCORDAT_NOTIFY_API_KEY": development_api_key(),
+            "CONCORDAT_NOTIFY_BASE_URL": f"http://127.0.0.1:{self.notify_port}",
+            "CONCORDAT_NOTIFY_SMS_TEMPLATE_ID": EMBEDDED_SMS_TEMPLATE_ID,
+            "CONCORDAT_NOTIFY_EMAIL_TEMPLATE_ID": EMBEDDED_EMAIL_TEMPLATE_ID,
+            "CONCORDAT_NOTIFY_SMS_SENDER_ID": EMBEDDED_SMS_SENDER_ID,
+            "CONCORDAT_NOTIFY_CALLBACK_TOKEN": secrets.token_urlsafe(24),
             **(extra_env or {}),
         }
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.codes: list[str] = []
         self.token = ""
         self.worker: subprocess.Popen[bytes] | None = None
-        self.mail: MailLog
+        self.mail: SinkLog[Arrival]
+        self.texts: SinkLog[Text]
 
     @property
     def backend(self) -> str:
@@ -212,28 +250,49 @@ class Stack:
         upgrade_database(self.database_url)
         self.database = Database(self.database_url)
         await self._prepare_councils()
-        self.mail = self._start_sink()
+        smtp_sink = self._start_sink(
+            "SMTP sink", ["bench.smtp_sink", "--port", str(self.smtp_port)]
+        )
+        notify_sink = self._start_sink(
+            "Notify catcher",
+            [
+                "bench.notify_sink",
+                "--port",
+                str(self.notify_port),
+                "--callbacks",
+                f"{self.base_url}/callbacks/notify",
+            ],
+        )
         self.spawn(
             "Temporal server", dev_server_command(self.temporal_port, self.scratch / "temporal.db")
         )
+        # The sinks start while the Temporal server does.
+        self.mail = SinkLog(self._ready(smtp_sink), Arrival.parse)
+        self.texts = SinkLog(self._ready(notify_sink), Text.parse)
         wait_until_serving(self.temporal_port)
         self.worker = self.spawn("worker", [CONCORDAT, "worker"])
         self.spawn("web", [CONCORDAT, "web"])
         wait_for_port(self.web_port)
 
-    def _start_sink(self) -> MailLog:
+    def _start_sink(self, name: str, arguments: list[str]) -> subprocess.Popen[str]:
+        """A sink that reports on its standard output, once it has said READY there."""
         sink = subprocess.Popen(  # noqa: S603 (our own module)
-            [sys.executable, "-m", "bench.smtp_sink", "--port", str(self.smtp_port)],
+            [sys.executable, "-m", *arguments],
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
         )
         self._processes.append(sink)  # type: ignore[arg-type]
-        self._named["SMTP sink"] = sink  # type: ignore[assignment]
+        self._named[name] = sink  # type: ignore[assignment]
+        return sink
+
+    def _ready(self, sink: subprocess.Popen[str]) -> IO[str]:
         assert sink.stdout is not None
         if sink.stdout.readline().strip() != "READY":
-            raise RuntimeError("the SMTP sink did not start; see processes.log")
-        return MailLog(sink.stdout)
+            name = next(name for name, process in self._named.items() if process is sink)
+            raise RuntimeError(f"the {name} did not start; see processes.log")
+        return sink.stdout
 
     async def _prepare_councils(self) -> None:
         async with self.database.session() as session:
@@ -246,7 +305,9 @@ class Stack:
                     authority.id,
                     EscalationPolicyOverride(
                         authority_id=authority.id,
+                        ack_timeout_category_1_3_seconds=self._ack_seconds,
                         ack_timeout_category_4_seconds=self._ack_seconds,
+                        ack_timeout_category_5_6_seconds=self._ack_seconds,
                         reminders_before_escalation=0,
                     ),
                     session=session,
@@ -257,8 +318,22 @@ class Stack:
                         ReportingRuleOverride(authority_id=authority.id, body=body, enabled=False),
                         session=session,
                     )
+            await self._give_mobiles(session)
             _, self.token = await issue_token("bench", authority_id=None, session=session)
         self.codes = [a.code for a in authorities]
+
+    @staticmethod
+    async def _give_mobiles(session: AsyncSession) -> None:
+        """A mobile of their own for each council's two named members who have none, so a
+        category 1-3 incident texts both, as the national channel plan has it."""
+        members = (await session.exec(select(ResponsibleMember))).all()
+        taken = {member.mobile for member in members if member.mobile}
+        free = (mobile for n in range(900) if (mobile := drama_mobile(n)) not in taken)
+        for member in sorted(members, key=lambda m: (m.authority_id, m.role)):
+            if member.role in NAMED_ROLES and not member.mobile:
+                member.mobile = next(free)
+                session.add(member)
+        await session.commit()
 
     async def __aexit__(
         self,

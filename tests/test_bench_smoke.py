@@ -1,5 +1,6 @@
 """The speed benchmark, run for a few seconds so it keeps working; it asserts no timings, only
-that every phase ran and nothing was lost or sent twice."""
+that every phase ran, the time to first text was printed beside the time to first email, and
+no email or text was lost or sent twice."""
 
 from __future__ import annotations
 
@@ -20,6 +21,19 @@ def test_the_speed_benchmark_runs_every_phase_and_loses_nothing() -> None:
     for phase in ("1. Time to first alert", "2. Sustained throughput", "3. Replay"):
         assert phase in report
     for figure in ("Concordat          median", "x the bare workflow", "incidents a second"):
+        assert figure in report
+    # Time to first text, beside the first email of the same category 3 incidents.
+    for figure in (
+        "Time to first text: category 3 incidents",
+        "first email      median",
+        "first text       median",
+        "first text / first email    median",
+        "first text / bare workflow  median",
+        "category 4, paged first by email alone:",
+        "yes  category 3: every email and text arrived",
+        "yes  category 3: no text arrived twice",
+        "yes  in the whole run, no text arrived twice",
+    ):
         assert figure in report
     assert "NO " not in report
     assert "yes  the replay checks out" in report

@@ -248,8 +248,7 @@ def _page_routes(web_app: Any) -> set[tuple[str, str]]:
     found = {
         (method, path)
         for path, route in _routes(web_app.routes)
-        if getattr(route, "methods", None)
-        and not path.startswith(("/api", "/static", "/openapi"))
+        if getattr(route, "methods", None) and not path.startswith(("/api", "/static", "/openapi"))
         for method in route.methods - {"HEAD"}
     }
     assert ("GET", "/signin") in found, "the routes were not found: the test would pass vacuously"

@@ -277,7 +277,7 @@ class IncidentProcess:
 
     @staticmethod
     def _by(request: NotificationRequest) -> str:
-        """" by text": email says nothing (as always), Teams is named as the recipient."""
+        """ " by text": email says nothing (as always), Teams is named as the recipient."""
         if request.channel in (Channel.EMAIL, Channel.TEAMS):
             return ""
         return f" by {request.channel.phrase}"

@@ -614,7 +614,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.smoke:
-        args.rate, args.seconds, args.throughput_incidents, args.in_flight = 5, 2, 20, 5
+        args.rate, args.seconds, args.throughput_incidents, args.in_flight = 5, 1, 20, 5
         args.replay_events, args.replay_repeats, args.open_incidents = 60, 1, 0
         args.timeout = 120
     code = asyncio.run(run(args))

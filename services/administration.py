@@ -155,15 +155,6 @@ async def change_policy(
     return policy
 
 
-async def change_channel_plan(
-    authority_id: int, plan: ChannelPlan, *, actor: Actor, session: AsyncSession
-) -> EscalationPolicyOverride:
-    """Replace the authority's channel plan alone, recording what changed."""
-    return await change_policy(
-        authority_id, EscalationTimings(), channels=plan, actor=actor, session=session
-    )
-
-
 async def change_reporting_rule(
     authority_id: int, rule: ReportingRuleOverride, *, actor: Actor, session: AsyncSession
 ) -> ReportingRuleOverride:

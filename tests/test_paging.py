@@ -263,7 +263,7 @@ async def test_a_permanent_text_failure_moves_on_at_once_and_a_silent_member_sti
         database,
         plan=ChannelPlan(category_1_3=text_first),
         timings=EscalationTimings(
-            ack_timeout_category_1_3_seconds=6, reminders_before_escalation=0
+            ack_timeout_category_1_3_seconds=4, reminders_before_escalation=0
         ),
     )
     paging.catcher.set_outcome(mobiles[MemberRole.EXECUTIVE_MEMBER], "permanent-failure")
@@ -280,7 +280,7 @@ async def test_a_permanent_text_failure_moves_on_at_once_and_a_silent_member_sti
     assert "acknowledge" in email.text().lower() or "cydnabod" in email.text().lower()
 
     # The senior management member got their text and says nothing: their chain escalates to
-    # their deputy when the six seconds are up, not before and not later.
+    # their deputy when the four seconds are up, not before and not later.
     senior = council.members[MemberRole.SENIOR_MANAGEMENT_MEMBER]
     [asked] = await wait_for(
         database, incident["id"], EventKind.ACKNOWLEDGEMENT_REQUESTED, member_id=senior

@@ -46,10 +46,7 @@ def uk_mobile(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def same_mobile(a: str, b: str) -> bool:
-    """Whether two ways of writing a number are the same UK mobile (Notify writes a reply's
-    number as 447700900123)."""
-    try:
-        return uk_mobile(a if a.startswith(("+", "0")) else f"+{a}") == uk_mobile(b)
-    except NotAUkMobile:
-        return False
+def uk_mobile_from_notify(number: str) -> str:
+    """A reply's number as Notify writes it (447700900123), in E.164, or `NotAUkMobile`."""
+    number = number.strip()
+    return uk_mobile(number if number.startswith(("+", "0")) else f"+{number}")

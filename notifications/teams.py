@@ -26,9 +26,6 @@ _HEADLINES: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.INCIDENT_CLOSED: ("Digwyddiad seiber wedi'i gau", "Cyber incident closed"),
 }
 
-#: Kinds that are broadcast to Teams.
-TEAMS_KINDS = frozenset(_HEADLINES)
-
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 

@@ -11,7 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, IPvAnyNetwork, NonNegativeInt, SecretStr
+from pydantic import (
+    BeforeValidator,
+    Field,
+    IPvAnyNetwork,
+    NonNegativeInt,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.channels import Channel
@@ -180,6 +187,12 @@ class Settings(BaseSettings):
         description='Teams incident channel webhooks per authority, as JSON: {"CDF": '
         '"https://..."}. Each is a Workflows (or incoming) webhook URL, kept secret.',
     )
+
+    @field_validator("teams_webhooks")
+    @classmethod
+    def _codes_in_capitals(cls, webhooks: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        """Authority codes are capitals ("CDF"), however the JSON wrote them."""
+        return {code.upper(): url for code, url in webhooks.items()}
 
     @property
     def notify_configured(self) -> bool:

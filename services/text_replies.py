@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from domain.commands import Acknowledge, AcknowledgementChannel
-from domain.mobiles import NotAUkMobile, uk_mobile
+from domain.mobiles import NotAUkMobile, uk_mobile_from_notify
 from models import Incident, ReceivedText, SmsAckCode
 from services import sms_codes
 from services.directory import member_by_id
@@ -85,7 +85,7 @@ async def _match(
     text: TextReceived, *, session: AsyncSession
 ) -> tuple[ReplyOutcome, SmsAckCode | None]:
     try:
-        number = uk_mobile(_as_dialled(text.source_number))
+        number = uk_mobile_from_notify(text.source_number)
     except NotAUkMobile:
         return ReplyOutcome.UNKNOWN_NUMBER, None
     if not await sms_codes.held_by(number, session=session):
@@ -101,12 +101,6 @@ async def _match(
     if code_row.expires_at <= datetime.now(UTC):
         return ReplyOutcome.EXPIRED, code_row
     return ReplyOutcome.ACKNOWLEDGED, code_row
-
-
-def _as_dialled(number: str) -> str:
-    """Notify writes a reply's number without the plus (447700900123)."""
-    number = number.strip()
-    return number if number.startswith(("+", "0")) else f"+{number}"
 
 
 async def _acknowledge(

@@ -274,7 +274,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
     def delivery_reported(self, report: DeliveryReport) -> None:
         """A channel's receipt for one of the incident's messages (GOV.UK Notify's callback,
         passed on by the web app): delivered, or failed, which moves the page on at once."""
-        self._receive_report(report)
+        self._take_outcome(report.idempotency_key, report.outcome)
 
     # ---------------------------------------------------------------- updates
 

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         CHECK_DELIVERY,
         DeliveryCheck,
         DeliveryOutcome,
-        DeliveryReport,
         NotificationFacts,
     )
     from domain.channels import Channel, ChannelPlan, PagingStep, member_channels
@@ -211,9 +210,6 @@ class MemberPaging(IncidentProcess):
             outcome=outcome,
             **self._message_detail(request),
         )
-
-    def _receive_report(self, report: DeliveryReport) -> None:
-        self._take_outcome(report.idempotency_key, report.outcome)
 
 
 def _minutes(span: timedelta) -> str:

@@ -277,7 +277,8 @@ class IncidentProcess:
 
     @staticmethod
     def _by(request: NotificationRequest) -> str:
-        """ " by text": email says nothing (as always), Teams is named as the recipient."""
+        """How the timeline names the channel (" by text"): email says nothing, as it always
+        has, and Teams is named as the recipient."""
         if request.channel in (Channel.EMAIL, Channel.TEAMS):
             return ""
         return f" by {request.channel.phrase}"

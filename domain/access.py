@@ -33,6 +33,17 @@ class Permission(StrEnum):
     READ_TIMELINES = "read_timelines"
     ADMINISTER = "administer"
     """Members, policies and users of the authority."""
+    READ_COMMITMENTS = "read_commitments"
+    """The authority's Concordat commitments (a-g), their evidence and its annual reviews."""
+    EDIT_COMMITMENTS = "edit_commitments"
+    """Attest the authority's commitments and answer its annual review (the administrator,
+    and the named senior management member)."""
+    READ_NATIONAL = "read_national"
+    """Every authority at once: the national picture, campaigns, performance figures and the
+    all-Wales report. Held only by callers who read every authority."""
+    MANAGE_NATIONAL = "manage_national"
+    """The central team's own work: campaigns, the centre's alert policy, accepting or
+    returning annual reviews. Never an authority's incidents."""
 
 
 ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
@@ -43,14 +54,37 @@ ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
             Permission.ACKNOWLEDGE,  # on behalf of a member who answered by telephone
             Permission.READ_INCIDENTS,
             Permission.READ_TIMELINES,
+            Permission.READ_COMMITMENTS,
         }
     ),
     AccessRole.RESPONSIBLE_MEMBER: frozenset(
-        {Permission.ACKNOWLEDGE, Permission.READ_INCIDENTS, Permission.READ_TIMELINES}
+        {
+            Permission.ACKNOWLEDGE,
+            Permission.READ_INCIDENTS,
+            Permission.READ_TIMELINES,
+            Permission.READ_COMMITMENTS,
+            Permission.EDIT_COMMITMENTS,  # the senior management member only (`web.deps`)
+        }
     ),
-    AccessRole.AUTHORITY_ADMIN: frozenset({Permission.ADMINISTER}),
-    AccessRole.AUDITOR: frozenset({Permission.READ_TIMELINES}),
-    AccessRole.CENTRAL_TEAM: frozenset({Permission.READ_INCIDENTS, Permission.READ_TIMELINES}),
+    AccessRole.AUTHORITY_ADMIN: frozenset(
+        {Permission.ADMINISTER, Permission.READ_COMMITMENTS, Permission.EDIT_COMMITMENTS}
+    ),
+    AccessRole.AUDITOR: frozenset(
+        {
+            Permission.READ_TIMELINES,
+            Permission.READ_COMMITMENTS,
+            Permission.READ_NATIONAL,  # an auditor granted every authority only (`web.deps`)
+        }
+    ),
+    AccessRole.CENTRAL_TEAM: frozenset(
+        {
+            Permission.READ_INCIDENTS,
+            Permission.READ_TIMELINES,
+            Permission.READ_COMMITMENTS,
+            Permission.READ_NATIONAL,
+            Permission.MANAGE_NATIONAL,
+        }
+    ),
 }
 
 #: Permissions that change something; a read-only token never carries them.
@@ -60,6 +94,8 @@ WRITES = frozenset(
         Permission.RUN_INCIDENTS,
         Permission.ACKNOWLEDGE,
         Permission.ADMINISTER,
+        Permission.EDIT_COMMITMENTS,
+        Permission.MANAGE_NATIONAL,
     }
 )
 

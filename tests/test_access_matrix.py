@@ -115,6 +115,17 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
     return {"councils": councils, "callers": callers}
 
 
+def _held_in_person(caller: Caller, permission: Permission) -> bool:
+    """The conditions beyond the role (`web.deps.Caller.can`), for the callers made above: the
+    auditor is granted one authority, so not the national picture, and the named member is the
+    executive member, who does not attest the commitments."""
+    if permission in (P.READ_NATIONAL, P.MANAGE_NATIONAL):
+        return caller.role is AccessRole.CENTRAL_TEAM
+    if permission is P.EDIT_COMMITMENTS:
+        return caller.role is not AccessRole.RESPONSIBLE_MEMBER
+    return True
+
+
 def _expected(caller: Caller, permissions: tuple[Permission, ...], scoped: str, target: str) -> str:
     from domain.access import ROLE_PERMISSIONS, WRITES
 
@@ -122,7 +133,9 @@ def _expected(caller: Caller, permissions: tuple[Permission, ...], scoped: str, 
     usable = [
         p
         for p in permissions
-        if p in held and (caller.scope is TokenScope.WRITE or p not in WRITES)
+        if p in held
+        and (caller.scope is TokenScope.WRITE or p not in WRITES)
+        and _held_in_person(caller, p)
     ]
     if not usable:
         return "forbidden"

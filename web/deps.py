@@ -93,9 +93,21 @@ class Caller:
         )
 
     def can(self, permission: Permission) -> bool:
-        return permission in ROLE_PERMISSIONS[self.role] and (
-            self.scope is TokenScope.WRITE or permission not in WRITES
+        return (
+            permission in ROLE_PERMISSIONS[self.role]
+            and (self.scope is TokenScope.WRITE or permission not in WRITES)
+            and self._holds_in_person(permission)
         )
+
+    def _holds_in_person(self, permission: Permission) -> bool:
+        """Conditions beyond the role: the national picture needs every authority (an auditor
+        granted only some does not get it), and among named members only the senior management
+        member attests the commitments."""
+        if permission in (Permission.READ_NATIONAL, Permission.MANAGE_NATIONAL):
+            return self.readable is None
+        if permission is Permission.EDIT_COMMITMENTS and self.role is AccessRole.RESPONSIBLE_MEMBER:
+            return self.member_role is MemberRole.SENIOR_MANAGEMENT_MEMBER
+        return True
 
     def may_act_for(self, authority_id: int) -> bool:
         return self.authority_id is None or self.authority_id == authority_id
@@ -228,6 +240,10 @@ ListsIncidents = Annotated[
     Caller, Depends(requires(Permission.READ_INCIDENTS, Permission.READ_TIMELINES))
 ]
 Administers = Annotated[Caller, Depends(requires(Permission.ADMINISTER))]
+ReadsNational = Annotated[Caller, Depends(requires(Permission.READ_NATIONAL))]
+ManagesNational = Annotated[Caller, Depends(requires(Permission.MANAGE_NATIONAL))]
+ReadsCommitments = Annotated[Caller, Depends(requires(Permission.READ_COMMITMENTS))]
+EditsCommitments = Annotated[Caller, Depends(requires(Permission.EDIT_COMMITMENTS))]
 
 
 async def refuse_unless_acknowledging_for_self(

@@ -78,6 +78,10 @@ PageActsOnIncidents = Annotated[
     Caller, Depends(page_requires(Permission.RUN_INCIDENTS, Permission.ACKNOWLEDGE))
 ]
 PageReadsTimelines = Annotated[Caller, Depends(page_requires(Permission.READ_TIMELINES))]
+PageReadsNational = Annotated[Caller, Depends(page_requires(Permission.READ_NATIONAL))]
+PageManagesNational = Annotated[Caller, Depends(page_requires(Permission.MANAGE_NATIONAL))]
+PageReadsCommitments = Annotated[Caller, Depends(page_requires(Permission.READ_COMMITMENTS))]
+PageEditsCommitments = Annotated[Caller, Depends(page_requires(Permission.EDIT_COMMITMENTS))]
 
 
 def csrf_token(request: Request) -> str:
@@ -145,6 +149,10 @@ def render(
         "banner": None,
         "can_administer": caller is not None and caller.can(Permission.ADMINISTER),
         "can_audit": caller is not None and caller.can(Permission.READ_TIMELINES),
+        "can_read_national": caller is not None and caller.can(Permission.READ_NATIONAL),
+        "can_read_commitments": caller is not None
+        and caller.can(Permission.READ_COMMITMENTS)
+        and caller.authority_id is not None,
     }
     return templates(page_language(request, language)).TemplateResponse(
         request, template, shared | context, status_code=status_code

@@ -82,6 +82,10 @@ class IncidentProjection(BaseModel):
     obligations: list[Obligation] = []
     ico_decision: IcoDecision | None = None
     closed_at: datetime | None = None
+    awaiting_acknowledgement: int = 0
+    """Chains whose members were asked and none has acknowledged (a closed incident's: 0)."""
+    acknowledgement_requested_at: datetime | None = None
+    first_acknowledged_at: datetime | None = None
 
     @property
     def ncsc_reference(self) -> str | None:

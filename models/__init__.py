@@ -10,6 +10,7 @@ from models.authority import (
     ResponsibleMember,
 )
 from models.incident import Incident, IncidentReferenceCounter
+from models.national import CentreRecipient, NationalMessageRecord
 from models.notification import ReceivedText, SentNotification, SmsAckCode
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
 from models.timeline import TimelineEvent
@@ -20,11 +21,13 @@ __all__ = [
     "ApiTokenGrant",
     "Authority",
     "BreachRecord",
+    "CentreRecipient",
     "EscalationPolicyOverride",
     "EscalationTimings",
     "HistoryArchive",
     "Incident",
     "IncidentReferenceCounter",
+    "NationalMessageRecord",
     "ObligationRecord",
     "ReceivedText",
     "ReportingRuleOverride",

@@ -48,6 +48,16 @@ class Incident(SQLModel, table=True):
     stage: Stage = Field(default=Stage.DETECTED, sa_column=enum_column(Stage, index=True))
     ncsc_reference: str | None = Field(default=None, max_length=64)
     closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    awaiting_acknowledgement: int = 0
+    """Chains whose members have been asked and none has yet acknowledged (0, 1 or 2)."""
+    acknowledgement_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    """When the first member was first asked to acknowledge."""
+    first_acknowledged_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    """When the first member acknowledged: the national figures' time to acknowledge."""
     last_event_sequence: int = 0
     """The timeline position the fields above reflect; older batches never overwrite newer."""
     idempotency_key: str | None = Field(default=None, max_length=200)

@@ -37,6 +37,10 @@ class ObligationRecord(SQLModel, table=True):
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=36)
     body: Body = Field(sa_column=enum_column(Body))
     state: ObligationState = Field(sa_column=enum_column(ObligationState, index=True))
+    clock_started_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    """When the reporting clock started: the national figures' time to report."""
     deadline: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     submitted_at: datetime | None = Field(
         default=None, sa_column=Column(UtcDateTime, nullable=True)

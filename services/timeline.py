@@ -83,6 +83,9 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
             personal_data_risk=projection.personal_data_risk,
             email_compromised=projection.email_compromised,
             closed_at=projection.closed_at,
+            awaiting_acknowledgement=projection.awaiting_acknowledgement,
+            acknowledgement_requested_at=projection.acknowledgement_requested_at,
+            first_acknowledged_at=projection.first_acknowledged_at,
             last_event_sequence=last,
         )
     )
@@ -150,6 +153,7 @@ async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> N
             "incident_id": batch.incident_id,
             "body": o.body.value,
             "state": o.state.value,
+            "clock_started_at": o.clock_started_at,
             "deadline": o.deadline,
             "submitted_at": o.initial_submission.submitted_at if o.initial_submission else None,
             "reference": o.initial_submission.reference if o.initial_submission else None,
@@ -170,6 +174,7 @@ async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> N
                 column: statement.excluded[column]
                 for column in (
                     "state",
+                    "clock_started_at",
                     "deadline",
                     "submitted_at",
                     "reference",

@@ -203,6 +203,17 @@ class IncidentProcess:
             obligations=[o.model_copy(deep=True) for o in self.file.obligations],
             ico_decision=rules.ico_decision(self.file),
             closed_at=self.file.closed_at,
+            awaiting_acknowledgement=sum(
+                1
+                for chain in self.file.chains
+                if chain.requested_at and not chain.acknowledged_at and not chain.stopped_at
+            ),
+            acknowledgement_requested_at=min(
+                (c.requested_at for c in self.file.chains if c.requested_at), default=None
+            ),
+            first_acknowledged_at=min(
+                (c.acknowledged_at for c in self.file.chains if c.acknowledged_at), default=None
+            ),
         )
 
     # ---------------------------------------------------------------- messages

@@ -14,6 +14,7 @@ from activities.archive import ArchiveActivities
 from activities.breach import BreachActivities
 from activities.deliveries import DeliveryActivities
 from activities.directory import DirectoryActivities
+from activities.national_messages import NationalMessageActivities
 from activities.reconcile import ReconcileActivities
 from activities.sending import NotificationActivities
 from activities.timeline import TimelineActivities
@@ -47,6 +48,9 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         code_lifetime=timedelta(hours=settings.sms_code_lifetime_hours),
     )
     receipts = DeliveryActivities(database, notify)
+    national = NationalMessageActivities(
+        database, transports[Channel.EMAIL], mail_from=settings.mail_from
+    )
     return [
         DirectoryActivities(database, settings).load_authority_snapshot,
         TimelineActivities(database).record_timeline,
@@ -56,4 +60,5 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         BreachActivities(database).amend_breach_record,
         receipts.check_delivery,
         receipts.poll_received_texts,
+        national.send_national_message,
     ]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.centre import CentreContact
 from domain.channels import Channel, Reachable
 from domain.obligations import NATIONAL_RULES, Body, ObligationRule
 from domain.policy import EscalationPolicy
@@ -69,6 +70,9 @@ class AuthoritySnapshot(BaseModel):
     channels: list[Channel] = [Channel.EMAIL]
     """The channels this deployment can send on for the authority (Notify and Teams are
     configured per deployment): a plan's other channels are skipped."""
+    centre: list[CentreContact] = []
+    """The central team's duty recipients, whom incidents of the categories they watch reach
+    at once (`domain.centre`)."""
     taken_at: datetime
 
     def member(self, role: MemberRole) -> MemberContact | None:

@@ -33,9 +33,13 @@ class Disclosure:
     """It carries a link that acknowledges for the recipient."""
 
 
+#: Markings whose detail never leaves the authority: a message to anyone outside it (the
+#: central team) carries the reference, the category and the authority, and nothing more.
+KEPT_INSIDE_THE_AUTHORITY = frozenset({Tlp.RED, Tlp.AMBER_STRICT})
+
 #: Markings under which a broadcast to the council's Teams channel carries nothing but the
 #: reference and the link: the channel's members are not the people the marking allows.
-TEAMS_RESTRICTED = frozenset({Tlp.RED, Tlp.AMBER_STRICT})
+TEAMS_RESTRICTED = KEPT_INSIDE_THE_AUTHORITY
 
 
 def delivery_address(request: NotificationRequest) -> str:
@@ -60,8 +64,11 @@ def delivery_address(request: NotificationRequest) -> str:
 
 def carries_no_detail(request: NotificationRequest) -> bool:
     """Only the reference and links: when the council's email may be compromised, and for
-    anyone but the named members when the incident is marked TLP:RED."""
+    anyone but the named members when the incident is marked TLP:RED (for the central team,
+    outside the authority, TLP:AMBER+STRICT too)."""
     incident = request.incident
+    if request.kind is NotificationKind.CENTRE_ALERT:
+        return incident.email_compromised or incident.tlp in KEPT_INSIDE_THE_AUTHORITY
     if request.channel is Channel.TEAMS:
         return incident.email_compromised or incident.tlp in TEAMS_RESTRICTED
     return incident.email_compromised or (

@@ -88,6 +88,9 @@ class IncidentFile(BaseModel):
     handed_over_at: datetime | None = None
     """When the last run stopped its clocks to hand over: reminders due since are still sent."""
     run: int = 1
+    centre_told: list[str] = []
+    """What the central team's recipients have been told of ("<recipient>/category-2"), so a
+    reassessment tells them only of what is new (`domain.centre`)."""
     """Which run of the incident's workflow holds the file (1 for the first)."""
 
     @classmethod

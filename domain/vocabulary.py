@@ -138,6 +138,8 @@ class NotificationKind(StrEnum):
     OBLIGATION_OVERDUE = "obligation_overdue"
     BODY_NOTIFICATION = "body_notification"
     INCIDENT_CLOSED = "incident_closed"
+    CENTRE_ALERT = "centre_alert"
+    """To the central team's duty recipients: a serious incident at an authority."""
 
     @property
     def label(self) -> str:

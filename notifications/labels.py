@@ -103,6 +103,12 @@ ROLE_NAMES: dict[Language, dict[MemberRole | None, str]] = {
     },
 }
 
+#: How a message names the central team's duty recipients it was sent to.
+CENTRE_NAMES: dict[Language, str] = {
+    Language.ENGLISH: "central team duty recipient",
+    Language.WELSH: "derbynnydd dyletswydd y tîm canolog",
+}
+
 BODY_NAMES: dict[Language, dict[Body, str]] = {
     Language.ENGLISH: {body: body.label for body in Body},
     Language.WELSH: {body: body.welsh_label for body in Body},
@@ -237,6 +243,7 @@ NOTIFICATION_NAMES: dict[Language, dict[NotificationKind, str]] = {
         NotificationKind.OBLIGATION_OVERDUE: "rhwymedigaeth yn hwyr",
         NotificationKind.BODY_NOTIFICATION: "hysbysiad i gorff",
         NotificationKind.INCIDENT_CLOSED: "digwyddiad wedi'i gau",
+        NotificationKind.CENTRE_ALERT: "rhybudd i'r tîm canolog",
     },
 }
 

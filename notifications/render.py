@@ -30,6 +30,7 @@ from domain.vocabulary import Language, NotificationKind, Tlp
 from notifications.labels import (
     BODY_NAMES,
     CATEGORY_NAMES,
+    CENTRE_NAMES,
     INCIDENT_TYPE_NAMES,
     ROLE_NAMES,
 )
@@ -156,13 +157,20 @@ class MessageRenderer:
         """`restricted` renders a message with nothing but the reference and links: for a
         recipient a TLP:RED marking leaves out, or when the council's email may be read by an
         attacker."""
-        template_name = "restricted" if restricted else kind.value
+        template_name = kind.value
+        if restricted:
+            centre = kind is NotificationKind.CENTRE_ALERT
+            template_name = "centre_alert_restricted" if centre else "restricted"
         subjects, texts, htmls = [], [], []
         for language in recipient.language.message_languages:
             context = {
                 "language": language,
                 "recipient": recipient,
-                "role_name": ROLE_NAMES[language][recipient.role],
+                "role_name": (
+                    CENTRE_NAMES[language]
+                    if kind is NotificationKind.CENTRE_ALERT
+                    else ROLE_NAMES[language][recipient.role]
+                ),
                 "incident": incident,
                 "facts": facts,
                 "category_name": CATEGORY_NAMES[language][incident.category],

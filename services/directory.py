@@ -9,6 +9,7 @@ from email_validator import validate_email
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.centre import CentreContact
 from domain.channels import Channel, ChannelPlan
 from domain.directory import AuthoritySnapshot, MemberContact
 from domain.mobiles import uk_mobile
@@ -17,6 +18,7 @@ from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import (
     Authority,
+    CentreRecipient,
     EscalationPolicyOverride,
     EscalationTimings,
     ReportingRuleOverride,
@@ -172,6 +174,28 @@ async def set_ncsc_contact(authority_id: int, address: str, *, session: AsyncSes
     return authority
 
 
+async def centre_contacts(*, session: AsyncSession) -> list[CentreContact]:
+    """The central team's active duty recipients, as incidents take them into their snapshot."""
+    rows = await session.exec(
+        select(CentreRecipient)
+        .where(col(CentreRecipient.active).is_(True))
+        .order_by(col(CentreRecipient.id))
+    )
+    return [
+        CentreContact(
+            recipient_id=row.id or 0,
+            name=row.name,
+            email=row.email,
+            mobile=row.mobile,
+            language=row.language,
+            categories=list(row.categories or []),
+            significant=row.significant,
+            channels=[Channel(c) for c in row.channels or [] if c in set(Channel)],
+        )
+        for row in rows
+    ]
+
+
 async def snapshot_authority(
     authority_id: int, *, session: AsyncSession, channels: list[Channel] | None = None
 ) -> AuthoritySnapshot:
@@ -202,6 +226,7 @@ async def snapshot_authority(
         obligation_rules=await effective_rules(authority_id, session=session),
         ncsc_contact_email=authority.ncsc_contact_email,
         channels=channels or [Channel.EMAIL],
+        centre=await centre_contacts(session=session),
         taken_at=datetime.now(UTC),
     )
 

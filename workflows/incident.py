@@ -20,6 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.centre import CentreAlerts
 from workflows.escalation import EscalationChains
 from workflows.obligations import ObligationClocks
 from workflows.paging import PAGING_CHANNELS
@@ -74,7 +75,7 @@ def _checked(rule: Callable[[], None]) -> None:
 
 
 @workflow.defn
-class IncidentWorkflow(EscalationChains, ObligationClocks):
+class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @workflow.init
     def __init__(self, start: OpenIncident) -> None:
         carried = start.carryover
@@ -128,6 +129,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
         )
 
         self.file.stage = Stage.NOTIFYING
+        self._alert_centre()
         if self._paging:
             self._broadcast(NotificationKind.ACKNOWLEDGEMENT_REQUEST, key="opened")
         escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
@@ -373,6 +375,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks):
             before={k: _plain(getattr(before, k)) for k in changes},
             after={k: _plain(v) for k, v in changes.items()},
         )
+        self._alert_centre()
         return self._answer()
 
     @reassess.validator

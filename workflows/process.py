@@ -279,6 +279,8 @@ class IncidentProcess:
     def _message_detail(self, request: NotificationRequest) -> dict[str, Any]:
         """What the timeline keeps about a message; email's events are as they always were."""
         role = request.recipient.role.value if request.recipient.role else "reporter"
+        if request.kind is NotificationKind.CENTRE_ALERT:
+            role = "central_team"
         return {
             "notification": request.kind.value,
             "member_id": request.recipient.member_id,

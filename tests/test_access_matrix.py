@@ -59,6 +59,9 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
     ("PUT", "/api/authorities/{code}/policy"): ((P.ADMINISTER,), "authority"),
     ("POST", "/api/authorities/{code}/users"): ((P.ADMINISTER,), "authority"),
     ("DELETE", "/api/authorities/{code}/users/{user_id}"): ((P.ADMINISTER,), "authority"),
+    ("GET", "/api/national/centre-recipients"): ((P.READ_NATIONAL,), "none"),
+    ("POST", "/api/national/centre-recipients"): ((P.MANAGE_NATIONAL,), "none"),
+    ("DELETE", "/api/national/centre-recipients/{recipient_id}"): ((P.MANAGE_NATIONAL,), "none"),
 }
 
 #: What each role reads across authorities (beyond its own).
@@ -190,6 +193,7 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
                     code=council.officer.council.code,
                     role="executive_member",
                     user_id=council.user_id,
+                    recipient_id=0,
                 )
                 body: Any = None
                 if method in ("POST", "PUT"):

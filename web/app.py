@@ -22,6 +22,7 @@ from services.temporal_gateway import temporal_health
 from web.access_log import loggable_path
 from web.api.actions import router as actions_api
 from web.api.admin import router as admin_api
+from web.api.centre import router as centre_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.incidents import router as incidents_api
@@ -174,6 +175,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(incidents_api)
     app.include_router(actions_api)
     app.include_router(admin_api)
+    app.include_router(centre_api)
     app.include_router(codec_api)
     app.include_router(notify_callbacks_api)
     app.include_router(reporting_api)

@@ -50,6 +50,7 @@ from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, converter_for
+from services.centre import RecipientDetails, add_recipient
 from services.directory import member_holding, set_channel_plan, snapshot_authority
 from services.incidents import details_of
 from tests.fakes.teams import TeamsWebhook
@@ -216,6 +217,17 @@ async def paged_by_text_with_failover(
     await _close(handle)
 
 
+async def centre_told_as_it_worsened(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    for change in ({"significant": True}, {"category": NcscCategory.HIGHLY_SIGNIFICANT}):
+        await handle.execute_update(
+            IncidentWorkflow.reassess, Reassess(reason="Worse", actor="officer", **change)
+        )
+    await acknowledge_both_chains(handle, council)
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -258,6 +270,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "paged_by_text_with_failover": (
         {"category": NcscCategory.SIGNIFICANT, "with_directory": True, "with_mobiles": True},
         paged_by_text_with_failover,
+    ),
+    # The central team's duty recipient told at opening and as it worsened (patched in).
+    "centre_told_as_it_worsened": (
+        {"category": NcscCategory.SIGNIFICANT, "with_directory": True, "with_centre": True},
+        centre_told_as_it_worsened,
     ),
 }
 
@@ -317,6 +334,7 @@ async def record() -> None:
                 }
                 with_directory = incident.pop("with_directory", False)
                 with_mobiles = incident.pop("with_mobiles", False)
+                with_centre = incident.pop("with_centre", False)
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=converter_for(base_settings),
                     test_server_existing_path=bundled_binary("temporal-test-server"),
@@ -330,6 +348,17 @@ async def record() -> None:
                         webhooks = {council.code: SecretStr(teams.url_for(council.code))}
                         settings = base_settings.model_copy(update={"teams_webhooks": webhooks})
                         channels = ALL_CHANNELS
+                    if with_centre:
+                        async with database.session() as session:
+                            await add_recipient(
+                                RecipientDetails(
+                                    name="Central team duty officer",
+                                    email="duty@central.example",
+                                    categories=[1, 2, 3],
+                                    channels=[Channel.EMAIL],
+                                ),
+                                session=session,
+                            )
                     row = await open_test_incident(database, council, **incident)
                     if with_directory:
                         async with database.reading() as session:

@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from cli.audit import audit_app
+from cli.centre import centre_app
 from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
@@ -55,6 +56,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sms_app, name="sms")
+app.add_typer(centre_app, name="centre")
 
 
 @app.command()

@@ -10,9 +10,20 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.channels import Channel
 from domain.vocabulary import Language, MemberRole
 from models import Authority, ResponsibleMember
+from services.centre import RecipientDetails, active_recipients, add_recipient
 from services.directory import name_member
+
+#: The demonstration's central team duty post: told of every category 1-3 incident.
+DEMO_CENTRE = RecipientDetails(
+    name="Central team duty officer",
+    email="duty@central-team.example",
+    mobile="+447700900099",
+    language=Language.UNKNOWN,
+    channels=[Channel.EMAIL, Channel.SMS],
+)
 
 #: A mix of preferences so the demo shows Welsh, English and bilingual messages.
 _DEMO_LANGUAGES = {
@@ -75,3 +86,9 @@ async def _give_demo_mobiles(authority: Authority, number: int, *, session: Asyn
             changed = True
     if changed:
         await session.commit()
+
+
+async def name_demo_centre(*, session: AsyncSession) -> None:
+    """A duty recipient at the centre, unless the deployment has named its own."""
+    if not await active_recipients(session=session):
+        await add_recipient(DEMO_CENTRE, session=session)

@@ -27,7 +27,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import AccessRole
-from embedded.demo import name_demo_members
+from embedded.demo import name_demo_centre, name_demo_members
 from embedded.mail_catcher import start_mail_catcher
 from embedded.notify_catcher import (
     EMBEDDED_EMAIL_TEMPLATE_ID,
@@ -108,19 +108,27 @@ async def development_token(database: Database, token_file: Path) -> str:
 DEVELOPMENT_USER = "oncall@cdf.council.example"
 
 
-async def development_user(database: Database, password_file: Path) -> str:
-    """The development sign-in's password, made once and kept in var/ (never a fixed one)."""
+#: The central team's development sign-in: the national picture, campaigns and reviews.
+DEVELOPMENT_CENTRAL_USER = "centre@central-team.example"
+
+
+async def development_user(
+    database: Database, password_file: Path, *, central_team: bool = False
+) -> str:
+    """A development sign-in's password, made once and kept in var/ (never a fixed one): an
+    on-call officer of Cardiff, or with `central_team` the central team."""
+    email = DEVELOPMENT_CENTRAL_USER if central_team else DEVELOPMENT_USER
     async with database.session() as session:
-        if await user_by_email(DEVELOPMENT_USER, session=session) is None:
+        if await user_by_email(email, session=session) is None:
             password = secrets.token_urlsafe(12)
             cardiff = await authority_by_code("CDF", session=session)
             assert cardiff is not None
             await create_user(
-                email=DEVELOPMENT_USER,
-                name="On-call Officer (CDF)",
+                email=email,
+                name="Central Team" if central_team else "On-call Officer (CDF)",
                 password=password,
-                role=AccessRole.ON_CALL_OFFICER,
-                authority_id=cardiff.id,
+                role=AccessRole.CENTRAL_TEAM if central_team else AccessRole.ON_CALL_OFFICER,
+                authority_id=None if central_team else cardiff.id,
                 session=session,
             )
             password_file.write_text(password + "\n")
@@ -246,7 +254,16 @@ def keep_private(settings: Settings) -> None:
     var.mkdir(mode=0o700, parents=True, exist_ok=True)
     var.chmod(0o700)
     ours = [
-        *(var / name for name in ("dev-token", "dev-password", CODEC_KEY_FILE, EMBEDDED_KEY_FILE)),
+        *(
+            var / name
+            for name in (
+                "dev-token",
+                "dev-password",
+                "dev-central-password",
+                CODEC_KEY_FILE,
+                EMBEDDED_KEY_FILE,
+            )
+        ),
         var / "sms",
         var / "notify-email",
         *_sqlite_files(settings.database_url),
@@ -276,8 +293,12 @@ async def _run_embedded(settings: Settings) -> None:
     async with database.session() as session:
         await seed_councils(session=session)
         await name_demo_members(session=session)
+        await name_demo_centre(session=session)
     token = await development_token(database, settings.var_dir / "dev-token")
     password = await development_user(database, settings.var_dir / "dev-password")
+    central_password = await development_user(
+        database, settings.var_dir / "dev-central-password", central_team=True
+    )
     settings = development_payload_keys(settings, settings.var_dir / EMBEDDED_KEY_FILE)
     codec_key = development_codec_key(settings.var_dir / CODEC_KEY_FILE)
     codec = codec_endpoint(f"http://{settings.web_host}:{settings.web_port}", codec_key)
@@ -330,6 +351,7 @@ async def _run_embedded(settings: Settings) -> None:
             f"  Texts (Notify):       {notify_line}\n"
             f"  Database:             {settings.database_url}\n"
             f"  Sign in to the pages as {DEVELOPMENT_USER}, password {password}\n"
+            f"  The central team:     {DEVELOPMENT_CENTRAL_USER}, password {central_password}\n"
             f"  Development API token (every council): {token}\n"
             "Press Ctrl+C to stop.\n",
             flush=True,

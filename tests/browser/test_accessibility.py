@@ -206,8 +206,7 @@ async def test_page_has_no_accessibility_violations(
     await go(Visit(page, lang, live_site, authorities[lang], incidents[lang], mail_server))
     await expect(page.locator("html")).to_have_attribute("lang", lang)
     who = role.value if role else "anonymous"
-    if live_site.settings.database_url.startswith("sqlite"):
-        # The pages are the same on either backend; one set of pictures is kept.
-        await screenshot(page, lang, page_name if role in (None, OFFICER) else f"{page_name}-{who}")
+    # Each page is visited once per language (`conftest.SWEEP_BACKEND`): one set of pictures.
+    await screenshot(page, lang, page_name if role in (None, OFFICER) else f"{page_name}-{who}")
     where = f"{page_name} ({lang}, {who}) at {page.url.removeprefix(live_site.origin)}"
     await assert_accessible(page, where)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import compileall
+import dataclasses
 import os
 import signal
 import sys
@@ -21,10 +22,13 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
+    ScheduleUpdate,
 )
 from temporalio.worker import Worker
 
@@ -34,7 +38,12 @@ from runtime.database import Database
 from runtime.logging import configure_logging
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
-from workflows import ALL_WORKFLOWS, ReceivedTextsWorkflow, ReconciliationWorkflow
+from workflows import (
+    ALL_WORKFLOWS,
+    ReceivedTextsWorkflow,
+    ReconciliationWorkflow,
+    ReviewScheduleWorkflow,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +118,48 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             )
         except ScheduleAlreadyRunningError:
             pass
+    await _ensure_review_schedule(client, settings)
+
+
+#: The schedule that opens every authority's annual review, once a year.
+REVIEW_SCHEDULE = "concordat-annual-reviews"
+
+
+def review_schedule(settings: Settings) -> Schedule:
+    """At 09:00 UK time on the first day of `Settings.review_month` (April by default), open
+    every authority's review of the review year just ended; a worker down that morning opens
+    them when it is back, within the week."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ReviewScheduleWorkflow.run, id=f"{REVIEW_SCHEDULE}-run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    month=[ScheduleRange(settings.review_month)],
+                    day_of_month=[ScheduleRange(1)],
+                    hour=[ScheduleRange(9)],
+                    comment="Annual Concordat reviews",
+                )
+            ],
+            time_zone_name="Europe/London",
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=7)),
+    )
+
+
+async def _ensure_review_schedule(client: Client, settings: Settings) -> None:
+    """Created if missing; brought up to date if the configured month changed (paused, it
+    stays paused)."""
+    wanted = review_schedule(settings)
+    try:
+        await client.create_schedule(REVIEW_SCHEDULE, wanted)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(REVIEW_SCHEDULE).update(
+            lambda current: ScheduleUpdate(
+                schedule=dataclasses.replace(wanted, state=current.description.schedule.state)
+            )
+        )
 
 
 async def run_worker(settings: Settings) -> None:

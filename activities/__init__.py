@@ -16,6 +16,7 @@ from activities.deliveries import DeliveryActivities
 from activities.directory import DirectoryActivities
 from activities.national_messages import NationalMessageActivities
 from activities.reconcile import ReconcileActivities
+from activities.reviews import ReviewActivities
 from activities.sending import NotificationActivities
 from activities.timeline import TimelineActivities
 from activities.transports import Transport
@@ -61,4 +62,7 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         receipts.check_delivery,
         receipts.poll_received_texts,
         national.send_national_message,
+        ReviewActivities(database, settings).record_review_event,
+        ReviewActivities(database, settings).take_review_snapshot,
+        ReviewActivities(database, settings).open_due_reviews,
     ]

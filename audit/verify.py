@@ -1,8 +1,9 @@
 """Check the hash chains in the database and name the first broken link.
 
 `verify` walks each authority's chain of incidents (anchors) and each incident's chain of
-events (hashes), recomputing every link from the stored values. It also checks heads exported
-earlier (`Head`), which is what catches somebody who rewrote a chain from the start.
+events (hashes), and the same for its annual reviews (`audit.review_chain`), recomputing every
+link from the stored values. It also checks heads exported earlier (`Head`), which is what
+catches somebody who rewrote a chain from the start.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from audit.hash_chain import GENESIS, anchor_of, hash_of
-from models import Authority, Incident, TimelineEvent
+from audit.review_chain import anchor_of_review, hash_of_review_event
+from models import AnnualReview, Authority, Incident, ReviewEvent, TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Verification:
     incidents: int = 0
     events: int = 0
     heads: int = 0
+    reviews: int = 0
+    review_events: int = 0
     breaks: list[Break] = field(default_factory=list)
 
     @property
@@ -97,6 +101,7 @@ async def verify(
         for authority_id, code in sorted(authorities.items(), key=lambda item: item[1]):
             if authority_code is None or code == authority_code.upper():
                 await _check_authority(authority_id, code, session, result)
+                await _check_reviews(authority_id, code, session, result)
     for head in expect or []:
         await _check_head(head, session, result)
     return result
@@ -235,6 +240,101 @@ async def _check_events(
                 reference,
                 expected,
                 f"is missing: the incident recorded events up to #{incident.last_event_sequence}",
+            )
+        )
+
+
+async def _check_reviews(
+    authority_id: int | None, code: str, session: AsyncSession, result: Verification
+) -> None:
+    """Each annual review's record, and the chain of the authority's reviews (as incidents)."""
+    reviews = (
+        await session.exec(
+            select(AnnualReview)
+            .where(AnnualReview.authority_id == authority_id)
+            .order_by(col(AnnualReview.chain_position), col(AnnualReview.created_at))
+        )
+    ).all()
+    previous_anchor, expected_position = GENESIS, 1
+    for review in reviews:
+        where = f"{code} review {review.year}"
+        if review.chain_position is None:
+            recorded = (
+                await session.exec(
+                    select(ReviewEvent.sequence).where(ReviewEvent.review_id == review.id).limit(1)
+                )
+            ).first()
+            if recorded is not None or review.last_event_sequence:
+                result.breaks.append(
+                    Break(code, where, None, "has a record but is not in the chain")
+                )
+            continue
+        if review.chain_position != expected_position:
+            result.breaks.append(
+                Break(
+                    code,
+                    where,
+                    None,
+                    f"is review {review.chain_position} of the authority's chain, but review "
+                    f"{expected_position} is missing",
+                )
+            )
+        elif review.previous_anchor != previous_anchor:
+            result.breaks.append(Break(code, where, None, "does not follow the previous review"))
+        await _check_review_events(review, code, where, session, result)
+        previous_anchor, expected_position = review.anchor or "", review.chain_position + 1
+
+
+async def _check_review_events(
+    review: AnnualReview, code: str, where: str, session: AsyncSession, result: Verification
+) -> None:
+    result.reviews += 1
+    anchor = anchor_of_review(
+        review, previous_anchor=review.previous_anchor or "", position=review.chain_position or 0
+    )
+    if anchor != review.anchor:
+        result.breaks.append(
+            Break(code, where, None, "the review as opened was altered (its anchor differs)")
+        )
+        return
+    events = (
+        await session.exec(
+            select(ReviewEvent)
+            .where(ReviewEvent.review_id == review.id)
+            .order_by(col(ReviewEvent.sequence), col(ReviewEvent.id))
+        )
+    ).all()
+    previous_hash, expected = anchor, 1
+    for event in events:
+        result.review_events += 1
+        if event.sequence != expected:
+            problem = (
+                f"appears twice (rows {event.id})"
+                if event.sequence < expected
+                else f"follows event #{expected - 1}: "
+                + ("one event is" if event.sequence == expected + 1 else "events are")
+                + " missing"
+            )
+            result.breaks.append(Break(code, where, event.sequence, problem))
+            return
+        if event.previous_hash != previous_hash:
+            result.breaks.append(
+                Break(code, where, event.sequence, "does not follow the event before it")
+            )
+            return
+        if hash_of_review_event(event, previous_hash=previous_hash) != event.hash:
+            result.breaks.append(
+                Break(code, where, event.sequence, "was altered (its content differs)")
+            )
+            return
+        previous_hash, expected = event.hash, expected + 1
+    if review.last_event_sequence >= expected:
+        result.breaks.append(
+            Break(
+                code,
+                where,
+                expected,
+                f"is missing: the review recorded events up to #{review.last_event_sequence}",
             )
         )
 

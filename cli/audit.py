@@ -52,7 +52,8 @@ def audit_verify(
         typer.Option(help="A head kept elsewhere (REF#EVENT:HASH or CODE@POSITION:HASH)."),
     ] = None,
 ) -> None:
-    """Recompute every hash; exit 1 naming the first broken link if anything was altered."""
+    """Recompute every hash, the annual reviews' too; exit 1 naming the first broken link if
+    anything was altered."""
     try:
         kept = [Head.parse(text) for text in expect or []]
     except ValueError as bad:
@@ -75,6 +76,8 @@ def audit_verify(
 
     result: Verification = with_database(check)
     checked = f"{result.incidents} incidents, {result.events} events"
+    if result.reviews:
+        checked += f", {result.reviews} annual reviews, {result.review_events} review events"
     if result.heads:
         checked += f", {result.heads} kept heads"
     if result.intact:

@@ -88,6 +88,9 @@ class IncidentFile(BaseModel):
     handed_over_at: datetime | None = None
     """When the last run stopped its clocks to hand over: reminders due since are still sent."""
     run: int = 1
+    campaigns: dict[int, bool] = {}
+    """Campaigns the incident was linked into (True) or taken out of (False), so a link sent
+    again after a lost answer, in this run or after a hand-over, is recorded once."""
     centre_told: list[str] = []
     """What the central team's recipients have been told of ("<recipient>/category-2"), so a
     reassessment tells them only of what is new (`domain.centre`)."""

@@ -9,19 +9,26 @@ from models.authority import (
     EscalationTimings,
     ResponsibleMember,
 )
+from models.campaigns import Campaign, CampaignIncident
+from models.commitments import CommitmentEvidence
 from models.incident import Incident, IncidentReferenceCounter
 from models.national import CentreRecipient, NationalMessageRecord
 from models.notification import ReceivedText, SentNotification, SmsAckCode
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
+from models.reviews import AnnualReview, ReviewEvent
 from models.timeline import TimelineEvent
 
 __all__ = [
     "AdministrationChange",
+    "AnnualReview",
     "ApiToken",
     "ApiTokenGrant",
     "Authority",
     "BreachRecord",
+    "Campaign",
+    "CampaignIncident",
     "CentreRecipient",
+    "CommitmentEvidence",
     "EscalationPolicyOverride",
     "EscalationTimings",
     "HistoryArchive",
@@ -32,6 +39,7 @@ __all__ = [
     "ReceivedText",
     "ReportingRuleOverride",
     "ResponsibleMember",
+    "ReviewEvent",
     "SentNotification",
     "SmsAckCode",
     "TimelineEvent",

@@ -6,7 +6,7 @@ Every enum in `domain/` is either here, in `LABELS`, or in `NOT_READ_BY_PEOPLE` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -14,6 +14,8 @@ from domain.access import AccessRole, Permission, TokenScope
 from domain.activity_contracts import DeliveryOutcome
 from domain.channels import Channel, PagingStep
 from domain.commands import AcknowledgementChannel, Rejection
+from domain.commitments import Commitment, CommitmentStatus
+from domain.national_messages import NationalMessageKind
 from domain.obligations import (
     Body,
     ClockStart,
@@ -33,6 +35,7 @@ from domain.vocabulary import (
     Stage,
     Tlp,
 )
+from translations import N_, translate
 
 CATEGORY_NAMES: dict[Language, dict[NcscCategory, str]] = {
     Language.ENGLISH: {
@@ -165,6 +168,8 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.OBLIGATION_NOT_REQUIRED: "Report not required",
         EventKind.BODY_NOTIFICATION_SUPPRESSED: "Body not told (exercise)",
         EventKind.BREACH_RECORD_AMENDED: "Breach register entry amended",
+        EventKind.CAMPAIGN_LINKED: "Linked to a campaign",
+        EventKind.CAMPAIGN_UNLINKED: "Taken out of a campaign",
         EventKind.CONTAINED: "Contained",
         EventKind.RECOVERED: "Recovered",
         EventKind.CLOSED: "Closed",
@@ -196,6 +201,8 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.OBLIGATION_NOT_REQUIRED: "Dim angen adroddiad",
         EventKind.BODY_NOTIFICATION_SUPPRESSED: "Ni roddwyd gwybod i'r corff (ymarfer)",
         EventKind.BREACH_RECORD_AMENDED: "Diwygiwyd y cofnod yn y gofrestr torri data",
+        EventKind.CAMPAIGN_LINKED: "Cysylltwyd ag ymgyrch",
+        EventKind.CAMPAIGN_UNLINKED: "Tynnwyd o ymgyrch",
         EventKind.CONTAINED: "Cyfyngwyd",
         EventKind.RECOVERED: "Adferwyd",
         EventKind.CLOSED: "Caewyd",
@@ -378,7 +385,51 @@ DELIVERY_OUTCOME_NAMES: dict[Language, dict[DeliveryOutcome, str]] = {
     },
 }
 
+
 #: Every enum a person reads, with its words in English and in Welsh.
+class _FromCatalog(Mapping[Any, str]):
+    """Words kept in the gettext catalogs (pages show them too), looked up when read."""
+
+    def __init__(self, english: Mapping[Any, str], language: Language) -> None:
+        self._english, self._language = english, language
+
+    def __getitem__(self, key: Any) -> str:
+        return translate(self._language, self._english[key])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._english)
+
+    def __len__(self) -> int:
+        return len(self._english)
+
+
+#: Each Concordat commitment as pages, reports and messages name it.
+COMMITMENT_TITLES: dict[Commitment, str] = {
+    Commitment.A: N_("Cyber Essentials Plus"),
+    Commitment.B: N_("Cyber risk considered by senior management"),
+    Commitment.C: N_("Named executive and senior management members"),
+    Commitment.D: N_("Registered with CiSP"),
+    Commitment.E: N_("NCSC Active Cyber Defence tools"),
+    Commitment.F: N_("Security clearance of responders"),
+    Commitment.G: N_("Significant incidents reported to the NCSC"),
+}
+
+COMMITMENT_STATUS_WORDS: dict[CommitmentStatus, str] = {
+    CommitmentStatus.MET: N_("Met"),
+    CommitmentStatus.AT_RISK: N_("At risk"),
+    CommitmentStatus.NOT_MET: N_("Not met"),
+    CommitmentStatus.UNKNOWN: N_("Not known"),
+}
+
+COMMITMENT_NAMES: dict[Language, Mapping[Commitment, str]] = {
+    Language.ENGLISH: COMMITMENT_TITLES,
+    Language.WELSH: _FromCatalog(COMMITMENT_TITLES, Language.WELSH),
+}
+COMMITMENT_STATUS_NAMES: dict[Language, Mapping[CommitmentStatus, str]] = {
+    Language.ENGLISH: COMMITMENT_STATUS_WORDS,
+    Language.WELSH: _FromCatalog(COMMITMENT_STATUS_WORDS, Language.WELSH),
+}
+
 LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     Body: BODY_NAMES,
     MemberRole: ROLE_NAMES,
@@ -398,13 +449,18 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     Language: LANGUAGE_NAMES,
     AccessRole: ACCESS_ROLE_NAMES,
     AcknowledgementChannel: ACKNOWLEDGEMENT_CHANNEL_NAMES,
+    Commitment: COMMITMENT_NAMES,
+    CommitmentStatus: COMMITMENT_STATUS_NAMES,
 }
 
 #: Names written the same in Welsh: names of services and teams, not words to translate.
-SAME_IN_WELSH: frozenset[Enum] = frozenset({Body.REPORT_FRAUD, Body.CYMRUSOC, Channel.TEAMS})
+SAME_IN_WELSH: frozenset[Enum] = frozenset(
+    {Body.REPORT_FRAUD, Body.CYMRUSOC, Channel.TEAMS, Commitment.A}
+)
 
 #: The enums in `domain/` that nobody reads as words, and why they need no labels.
 NOT_READ_BY_PEOPLE: dict[type[Enum], str] = {
+    NationalMessageKind: "which template a message about an authority uses; people read it",
     Rejection: "why a request was refused, for programs: each refusal carries its own message",
     Permission: "what a role may do, checked by the server; people see the role (AccessRole)",
     TokenScope: "an API token's scope, read by programs",

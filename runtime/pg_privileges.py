@@ -17,6 +17,7 @@ APPEND_ONLY_TABLES = (
     "history_archive",
     "administration_change",
     "received_text",
+    "review_event",
 )
 
 

@@ -151,6 +151,13 @@ class Settings(BaseSettings):
     )
     max_concurrent_activities: int = 50
 
+    risk_review_interval_days: int = Field(
+        182,
+        gt=0,
+        description="Days senior management may leave the cyber risk unconsidered before "
+        "Concordat commitment b is at risk (not met after twice as long).",
+    )
+
     notify_api_key: SecretStr | None = Field(
         None,
         description="A GOV.UK Notify API key (a live or team key) for texts and out-of-band "
@@ -186,6 +193,27 @@ class Settings(BaseSettings):
         {},
         description='Teams incident channel webhooks per authority, as JSON: {"CDF": '
         '"https://..."}. Each is a Workflows (or incoming) webhook URL, kept secret.',
+    )
+    review_month: int = Field(
+        4,
+        ge=1,
+        le=12,
+        description="The month each authority's annual review of the Concordat's commitments "
+        "opens (on its first day), for the review year (April to March) just ended.",
+    )
+    review_response_days: int = Field(
+        28,
+        ge=2,
+        le=365,
+        description="Days an authority has to answer its annual review; after them the review "
+        "is overdue: the chief executive and the central team are told.",
+    )
+    review_reminder_days: int = Field(
+        14,
+        ge=1,
+        le=364,
+        description="Days after a review opens that the senior management member is reminded, "
+        "if it is still unanswered (fewer than review_response_days).",
     )
 
     @field_validator("teams_webhooks")

@@ -296,6 +296,22 @@ async def name_member(
     return member
 
 
+async def remove_member(
+    authority_id: int, role: MemberRole, *, session: AsyncSession, commit: bool = True
+) -> ResponsibleMember | None:
+    """Leave a role empty: whoever held it is no longer named (incidents already open keep
+    the people they started with). None when nobody held it. With `commit=False` the removal
+    is only flushed, so that a record of it can be saved in the same transaction."""
+    member = await member_holding(authority_id, role, session=session)
+    if member is None:
+        return None
+    await session.delete(member)
+    await session.flush()
+    if commit:
+        await session.commit()
+    return member
+
+
 async def policy_override(
     authority_id: int, *, session: AsyncSession
 ) -> EscalationPolicyOverride | None:

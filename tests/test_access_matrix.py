@@ -17,6 +17,7 @@ import pytest
 from domain.access import AccessRole, Permission, TokenScope
 from domain.vocabulary import MemberRole
 from runtime.database import Database
+from services.campaigns import CampaignCreate, create_campaign
 from services.tokens import issue_token
 from tests.support import make_user, sign_in
 from tests.test_api import Officer, officer_for, report
@@ -59,9 +60,38 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
     ("PUT", "/api/authorities/{code}/policy"): ((P.ADMINISTER,), "authority"),
     ("POST", "/api/authorities/{code}/users"): ((P.ADMINISTER,), "authority"),
     ("DELETE", "/api/authorities/{code}/users/{user_id}"): ((P.ADMINISTER,), "authority"),
+    ("DELETE", "/api/authorities/{code}/members/{role}"): ((P.ADMINISTER,), "authority"),
+    ("GET", "/api/authorities/{code}/commitments"): ((P.READ_COMMITMENTS,), "authority"),
+    **{
+        ("PUT", f"/api/authorities/{{code}}/commitments/{letter}"): (
+            (P.EDIT_COMMITMENTS,),
+            "authority",
+        )
+        for letter in "abdef"
+    },
+    ("GET", "/api/national/picture"): ((P.READ_NATIONAL,), "none"),
+    ("GET", "/api/national/performance"): ((P.READ_NATIONAL,), "none"),
+    ("GET", "/api/campaigns"): ((P.READ_NATIONAL,), "none"),
+    ("POST", "/api/campaigns"): ((P.MANAGE_NATIONAL,), "none"),
+    ("GET", "/api/campaigns/{campaign_id}"): ((P.READ_NATIONAL,), "none"),
+    ("POST", "/api/campaigns/{campaign_id}/incidents"): ((P.MANAGE_NATIONAL,), "none"),
+    ("DELETE", "/api/campaigns/{campaign_id}/incidents/{incident_id}"): (
+        (P.MANAGE_NATIONAL,),
+        "none",
+    ),
     ("GET", "/api/national/centre-recipients"): ((P.READ_NATIONAL,), "none"),
     ("POST", "/api/national/centre-recipients"): ((P.MANAGE_NATIONAL,), "none"),
     ("DELETE", "/api/national/centre-recipients/{recipient_id}"): ((P.MANAGE_NATIONAL,), "none"),
+    ("GET", "/api/authorities/{code}/reviews/{year}"): ((P.READ_COMMITMENTS,), "authority"),
+    ("POST", "/api/authorities/{code}/reviews/{year}/submission"): (
+        (P.EDIT_COMMITMENTS,),
+        "authority",
+    ),
+    # The central team decides on any authority's review: no authority is its own.
+    ("POST", "/api/authorities/{code}/reviews/{year}/acceptance"): ((P.MANAGE_NATIONAL,), "none"),
+    ("POST", "/api/authorities/{code}/reviews/{year}/return"): ((P.MANAGE_NATIONAL,), "none"),
+    ("GET", "/api/national/reviews"): ((P.READ_NATIONAL,), "none"),
+    ("POST", "/api/national/reviews"): ((P.MANAGE_NATIONAL,), "none"),
 }
 
 #: What each role reads across authorities (beyond its own).
@@ -115,7 +145,11 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
                 )
             label = role.value + ("" if scope is TokenScope.WRITE else " (read-only token)")
             callers.append(Caller(label, role, token, scope, user.email, password))
-    return {"councils": councils, "callers": callers}
+    async with database.session() as session:
+        campaign = await create_campaign(
+            CampaignCreate(name="Matrix campaign", created_by="matrix"), session=session
+        )
+    return {"councils": councils, "callers": callers, "campaign_id": campaign.id}
 
 
 def _held_in_person(caller: Caller, permission: Permission) -> bool:
@@ -189,6 +223,8 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
                 council = councils[target]
                 path = template.format(
                     incident_id=council.incident["id"],
+                    campaign_id=world["campaign_id"],
+                    year=2026,
                     body="ico",
                     code=council.officer.council.code,
                     role="executive_member",
@@ -231,7 +267,23 @@ PAGES = {
     "/admin/{code}/users/new": (P.ADMINISTER,),
     "/admin/{code}/users/{user_id}/disable": (P.ADMINISTER,),
     "/admin/{code}/changes": (P.ADMINISTER,),
+    "/admin/{code}/members/{role}/remove": (P.ADMINISTER,),
+    "/commitments/{code}": (P.READ_COMMITMENTS,),
+    **{f"/commitments/{{code}}/{letter}": (P.EDIT_COMMITMENTS,) for letter in "abdef"},
+    **{f"/commitments/{{code}}/{letter}": (P.READ_COMMITMENTS,) for letter in "cg"},
     "/audit/incidents/{incident_id}/export.{kind}": (P.READ_TIMELINES,),
+    "/wales": (P.READ_NATIONAL,),
+    "/wales/performance": (P.READ_NATIONAL,),
+    "/wales/incidents": (P.READ_NATIONAL,),
+    "/wales/export.{kind}": (P.READ_NATIONAL,),
+    "/wales/campaigns": (P.READ_NATIONAL,),
+    "/wales/campaigns/new": (P.MANAGE_NATIONAL,),
+    "/wales/campaigns/{campaign_id}": (P.READ_NATIONAL,),
+    "/reviews/{code}/{year}": (P.READ_COMMITMENTS,),
+    "/wales/reviews": (P.READ_NATIONAL,),
+    "/wales/report/{year}": (P.READ_NATIONAL,),
+    "/wales/report/{year}.csv": (P.READ_NATIONAL,),
+    "/wales/report/{year}/print": (P.READ_NATIONAL,),
 }
 
 #: Pages anyone may fetch, and why each is safe to.
@@ -244,6 +296,8 @@ OPEN_PAGES = {
     "/ack/{token}": "the member's emailed link is the credential (signed, used once)",
     "/docs": "the API's own documentation, no data",
     "/healthz": "whether the process reaches its database and Temporal, no data",
+    "/commitments": "redirects a reader to their own authority's commitments, whose page checks "
+    "access; asks anyone else to sign in",
 }
 
 #: Pages every signed-in person may use, whatever their role: their own account.
@@ -306,6 +360,8 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                     council = councils[target]
                     path = template.format(
                         incident_id=council.incident["id"],
+                        campaign_id=world["campaign_id"],
+                        year=2026,
                         code=council.officer.council.code,
                         user_id=council.user_id,
                         role="executive_member",
@@ -345,6 +401,14 @@ FORM_ACTIONS = {
     "/account/tokens/{token_id}/revoke": "/account/tokens",
     "/incidents/{incident_id}/breach": "/incidents/{incident_id}",
     "/incidents/new/change": "/incidents/new",
+    "/wales/campaigns/{campaign_id}/incidents": "/wales/campaigns/{campaign_id}",
+    "/wales/campaigns/{campaign_id}/incidents/{incident_id}/unlink": (
+        "/wales/campaigns/{campaign_id}"
+    ),
+    "/reviews/{code}/{year}/submission": "/reviews/{code}/{year}",
+    "/reviews/{code}/{year}/acceptance": "/reviews/{code}/{year}",
+    "/reviews/{code}/{year}/return": "/reviews/{code}/{year}",
+    "/wales/reviews/open": "/wales/reviews",
 }
 
 

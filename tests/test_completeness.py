@@ -38,8 +38,10 @@ from notifications.render import (
 from tests.support import incident_details
 
 WRITTEN_IN = (Language.ENGLISH, Language.WELSH)
-#: Sent in place of any kind when the message may carry no detail.
+#: Sent in place of any kind when the message may carry no detail (to the central team, its
+#: own, which still names the category and the authority).
 RESTRICTED = "restricted"
+CENTRE_RESTRICTED = "centre_alert_restricted"
 NOW = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
 
 
@@ -129,7 +131,7 @@ def test_a_kind_said_to_be_english_only_has_no_welsh_template(kind: Notification
 
 def test_every_template_belongs_to_a_message_kind() -> None:
     names = MessageRenderer().template_names()
-    kinds = {kind.value for kind in NotificationKind} | {RESTRICTED}
+    kinds = {kind.value for kind in NotificationKind} | {RESTRICTED, CENTRE_RESTRICTED}
     for name in names:
         folder, _, file = name.partition("/")
         if folder not in {language.value for language in WRITTEN_IN} or file.startswith("_"):
@@ -154,12 +156,11 @@ def test_every_message_renders_in_each_language_with_its_own_words(
 @pytest.mark.parametrize(
     "marking", [{"email_compromised": True}, {"tlp": Tlp.RED}], ids=["compromised", "red"]
 )
+@pytest.mark.parametrize("kind", [NotificationKind.ESCALATION, NotificationKind.CENTRE_ALERT])
 def test_the_message_without_detail_renders_in_both_languages(
-    language: Language, marking: dict[str, object]
+    language: Language, marking: dict[str, object], kind: NotificationKind
 ) -> None:
-    message = render(
-        NotificationKind.ESCALATION, language, details=incident(**marking), restricted=True
-    )
+    message = render(kind, language, details=incident(**marking), restricted=True)
     assert "CDF-2026-0009" in message.text
     for detail in ("Ransomware on the revenues", "ransom note"):
         assert detail not in message.text and detail not in message.html

@@ -22,12 +22,16 @@ from services.temporal_gateway import temporal_health
 from web.access_log import loggable_path
 from web.api.actions import router as actions_api
 from web.api.admin import router as admin_api
+from web.api.campaigns import router as campaigns_api
 from web.api.centre import router as centre_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
+from web.api.commitments import router as commitments_api
 from web.api.incidents import router as incidents_api
+from web.api.national import router as national_api
 from web.api.notify_callbacks import router as notify_callbacks_api
 from web.api.reporting import router as reporting_api
+from web.api.reviews import router as reviews_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
 from web.openapi import answer_as_documented
@@ -37,11 +41,16 @@ from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
 from web.pages.admin import router as admin_pages
 from web.pages.audit import router as audit_pages
+from web.pages.campaigns import router as campaign_pages
+from web.pages.commitments import router as commitment_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
 from web.pages.errors import DATABASE_UNAVAILABLE, error_context
 from web.pages.incident_form import router as incident_form_pages
 from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
+from web.pages.national import router as national_pages
+from web.pages.national_report import router as national_report_pages
+from web.pages.reviews import router as review_pages
 from web.pages.session import router as session_pages
 from web.rate_limits import RateLimits
 from web.security_headers import SecurityHeaders
@@ -177,8 +186,12 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(admin_api)
     app.include_router(centre_api)
     app.include_router(codec_api)
+    app.include_router(commitments_api)
     app.include_router(notify_callbacks_api)
     app.include_router(reporting_api)
+    app.include_router(reviews_api)
+    app.include_router(national_api)
+    app.include_router(campaigns_api)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)
     app.include_router(incident_list_pages)
@@ -187,6 +200,11 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(audit_pages)
     app.include_router(account_pages)
     app.include_router(admin_pages)
+    app.include_router(commitment_pages)
+    app.include_router(national_pages)
+    app.include_router(national_report_pages)
+    app.include_router(review_pages)
+    app.include_router(campaign_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)
     answer_as_documented(app)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from audit.as_of import IncidentAsOf
+from domain.campaigns import CampaignAsSeen
 from domain.obligations import PersonalDataRisk, SubmissionPhase
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
@@ -184,6 +185,12 @@ class IncidentView(IncidentSummary):
     ncsc_reference: str | None
     live: IncidentState | None = Field(
         description="The running workflow's state; null if unreachable."
+    )
+    campaigns: list[CampaignAsSeen] = Field(
+        default_factory=list,
+        description="The campaigns the central team has linked it into, as far as the markings "
+        "let its council see them: another council's incident is described only when it and "
+        "the campaign allow, and otherwise counted.",
     )
 
 

@@ -11,24 +11,36 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from workflows.annual_review import AnnualReviewWorkflow
     from workflows.archive import HistoryArchiveWorkflow
+    from workflows.certificate_reminders import CertificateRemindersWorkflow
     from workflows.incident import IncidentWorkflow
     from workflows.received_texts import ReceivedTextsWorkflow
     from workflows.reconcile import ReconciliationWorkflow
+    from workflows.review_schedule import ReviewScheduleWorkflow
+    from workflows.role_emptied import RoleEmptiedWorkflow
 
 _HOMES = {
     "IncidentWorkflow": "workflows.incident",
     "HistoryArchiveWorkflow": "workflows.archive",
     "ReconciliationWorkflow": "workflows.reconcile",
     "ReceivedTextsWorkflow": "workflows.received_texts",
+    "AnnualReviewWorkflow": "workflows.annual_review",
+    "ReviewScheduleWorkflow": "workflows.review_schedule",
+    "CertificateRemindersWorkflow": "workflows.certificate_reminders",
+    "RoleEmptiedWorkflow": "workflows.role_emptied",
 }
 
 __all__ = [
     "ALL_WORKFLOWS",
+    "AnnualReviewWorkflow",
+    "CertificateRemindersWorkflow",
     "HistoryArchiveWorkflow",
     "IncidentWorkflow",
     "ReceivedTextsWorkflow",
     "ReconciliationWorkflow",
+    "ReviewScheduleWorkflow",
+    "RoleEmptiedWorkflow",
 ]
 
 

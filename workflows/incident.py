@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         BreachAmendment,
         DeliveryReport,
     )
+    from domain.campaigns import CampaignLink, linked_summary, unlinked_summary
     from domain.commands import (
         Acknowledge,
         AddNote,
@@ -347,6 +348,42 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     def _validate_add_note(self, command: AddNote) -> None:
         self._require_open()
         _checked(lambda: rules.check_note(self.file, command))
+
+    @workflow.update
+    async def campaign_linked(self, command: CampaignLink) -> IncidentState:
+        # Sent again after an answer was lost (the web app cannot tell whether it arrived), it
+        # records nothing new: the timeline says it once.
+        if not self.file.campaigns.get(command.campaign_id):
+            self.file.campaigns[command.campaign_id] = True
+            self._record(
+                EventKind.CAMPAIGN_LINKED,
+                linked_summary(command),
+                actor=command.actor,
+                campaign_id=command.campaign_id,
+                name=command.name,
+            )
+        return self._answer()
+
+    @campaign_linked.validator
+    def _validate_campaign_linked(self, command: CampaignLink) -> None:
+        self._require_open()
+
+    @workflow.update
+    async def campaign_unlinked(self, command: CampaignLink) -> IncidentState:
+        if self.file.campaigns.get(command.campaign_id, True):
+            self.file.campaigns[command.campaign_id] = False
+            self._record(
+                EventKind.CAMPAIGN_UNLINKED,
+                unlinked_summary(command),
+                actor=command.actor,
+                campaign_id=command.campaign_id,
+                name=command.name,
+            )
+        return self._answer()
+
+    @campaign_unlinked.validator
+    def _validate_campaign_unlinked(self, command: CampaignLink) -> None:
+        self._require_open()
 
     @workflow.update
     async def reassess(self, command: Reassess) -> IncidentState:

@@ -59,6 +59,21 @@ _NAMES: dict[str, tuple[str, str]] = {
     "close incident": (r"Close the incident", r"Cau'r digwyddiad"),
     # The acknowledge page
     "acknowledge button": (r"I acknowledge", r"Rwy'n cydnabod"),
+    # Campaigns (the central team's)
+    "new campaign link": (r"Set up a new campaign", r"Sefydlu ymgyrch newydd"),
+    "campaign name field": (r"^Name", r"^Enw"),
+    "set up campaign button": (r"Set up the campaign", r"Sefydlu'r ymgyrch"),
+    "incident reference field": (r"Incident reference", r"Cyfeirnod y digwyddiad"),
+    "link incident button": (r"Link the incident", r"Cysylltu'r digwyddiad"),
+    # The national picture and performance figures
+    "wales nav": (r"^Wales$", r"^Cymru$"),
+    "performance link": (r"^Performance figures$", r"^Ffigurau perfformiad$"),
+    "wales open incidents": (r"open incidents in Wales$", r"digwyddiadau agored yng Nghymru$"),
+    # The Concordat's commitments
+    "commitments nav": (r"^Commitments$", r"^Ymrwymiadau$"),
+    "attest and save": (r"^Attest and save$", r"^Cadarnhau a chadw$"),
+    # The annual review
+    "submit review button": (r"^Submit the review$", r"^Cyflwyno'r adolygiad$"),
     # Errors
     "error summary": (r"There is a problem", r"Mae problem"),
 }

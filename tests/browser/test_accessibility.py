@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from domain.access import AccessRole
+from domain.commitments import review_year_of, uk_day
 from domain.vocabulary import MemberRole
 from tests.browser.axe import assert_accessible
 from tests.browser.browsing import switch_language
@@ -24,7 +27,7 @@ from tests.browser.names import LANGUAGES, Lang, name
 from tests.browser.screens import screenshot
 from tests.browser.site import LiveSite
 from tests.browser.world import Authority, Incidents, ack_link
-from tests.support import MailServer
+from tests.support import MailServer, sign_in
 
 OFFICER = AccessRole.ON_CALL_OFFICER
 MEMBER = AccessRole.RESPONSIBLE_MEMBER
@@ -147,6 +150,104 @@ async def _action_page(visit: Visit) -> None:
     await visit.go(f"{incident}/actions/submission")
 
 
+async def _new_campaign(visit: Visit) -> None:
+    await visit.go("/wales/campaigns")
+    await visit.follow("new campaign link")
+
+
+async def _new_campaign_errors(visit: Visit) -> None:
+    await _new_campaign(visit)
+    await visit.press("set up campaign button")
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _campaign(visit: Visit) -> None:
+    """A campaign set up through its form, with an incident linked into it by reference."""
+    await _new_campaign(visit)
+    page, lang = visit.page, visit.lang
+    await page.get_by_label(name("campaign name field", lang)).first.fill(f"Phishing wave ({lang})")
+    await visit.press("set up campaign button")
+    field = page.get_by_label(name("incident reference field", lang)).first
+    await field.fill(visit.incidents.reporting.reference)
+    await visit.press("link incident button")
+    await expect(page.get_by_role("link", name=visit.incidents.reporting.reference)).to_be_visible()
+
+
+async def _campaign_panel(visit: Visit) -> None:
+    """The linked incident's status page, with its "part of a campaign" panel."""
+    await _campaign(visit)
+    await visit.page.get_by_role("link", name=visit.incidents.reporting.reference).first.click()
+    await visit.page.wait_for_load_state()
+
+
+async def _wales(visit: Visit) -> None:
+    await _signed_in_nav(visit, "wales nav")
+
+
+async def _wales_performance(visit: Visit) -> None:
+    await _wales(visit)
+    await visit.follow("performance link")
+
+
+async def _wales_incidents(visit: Visit) -> None:
+    """The incidents behind a figure: Wales's open incidents, from their number."""
+    await _wales(visit)
+    await visit.follow("wales open incidents")
+
+
+def _commitments(path: str) -> Callable[[Visit], Awaitable[None]]:
+    """A page of the visitor's own authority's commitments."""
+
+    async def go(visit: Visit) -> None:
+        await visit.go(f"/commitments/{visit.authority.council.code}{path}")
+
+    return go
+
+
+async def _commitment_errors(visit: Visit) -> None:
+    """The certificate's form sent empty: every problem at once."""
+    await _commitments("/a")(visit)
+    await visit.press("attest and save")
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+#: The review year under way, whose reviews the visits below open and answer.
+REVIEW_YEAR = review_year_of(uk_day(datetime.now(UTC)))
+
+
+async def _review_ready(visit: Visit, year: int, *, submitted: bool = False) -> None:
+    """The visitor's authority's review of `year` opened by its central team member (and
+    submitted by its administrator), through the site's own forms, whatever ran before."""
+    code = visit.authority.council.code
+    async with httpx.AsyncClient(base_url=visit.site.origin) as client:
+        steps = [(CENTRAL, "/wales/reviews/open", {"authority": code, "year": str(year)})]
+        if submitted:
+            submission = f"/reviews/{code}/{year}/submission"
+            steps.append((ADMIN, submission, {"statement": "As recorded."}))
+        for role, action, data in steps:
+            person = visit.authority.people[role]
+            client.cookies.clear()
+            await sign_in(client, person.email, person.password)
+            page = await client.get("/signout")
+            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            await client.post(action, data={"csrf_token": csrf, **data})
+
+
+def _review(year: int, *, submitted: bool = False) -> Callable[[Visit], Awaitable[None]]:
+    async def go(visit: Visit) -> None:
+        await _review_ready(visit, year, submitted=submitted)
+        await visit.go(f"/reviews/{visit.authority.council.code}/{year}")
+
+    return go
+
+
+async def _review_errors(visit: Visit) -> None:
+    """The review submitted without a statement."""
+    await _review(REVIEW_YEAR)(visit)
+    await visit.press("submit review button")
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
 Go = Callable[[Visit], Awaitable[None]]
 
 #: Each page: how a person reaches it, and who can.
@@ -177,9 +278,30 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "account-password": (lambda v: v.go("/account/password"), (OFFICER,)),
     "account-tokens": (lambda v: v.go("/account/tokens"), (ADMIN,)),
     "sign-out": (lambda v: _signed_in_nav(v, "sign out nav"), (OFFICER,)),
+    "commitments": (lambda v: _signed_in_nav(v, "commitments nav"), (OFFICER, ADMIN)),
+    "commitments-attest-a": (_commitments("/a"), (ADMIN,)),
+    "commitments-attest-e": (_commitments("/e"), (ADMIN,)),
+    "commitments-attest-f": (_commitments("/f"), (ADMIN,)),
+    "commitments-attest-errors": (_commitment_errors, (ADMIN,)),
+    "commitments-derived-g": (_commitments("/g"), (OFFICER,)),
+    "admin-member-remove": (_admin("/members/executive_member/remove"), (ADMIN,)),
     "audit-list": (lambda v: v.go("/audit"), (AUDITOR,)),
     "audit-incident": (_audit_incident, (AUDITOR,)),
     "not-found": (_not_found, (OFFICER,)),
+    "wales": (_wales, (CENTRAL,)),
+    "wales-performance": (_wales_performance, (CENTRAL,)),
+    "wales-incidents": (_wales_incidents, (CENTRAL,)),
+    "campaigns": (lambda v: v.go("/wales/campaigns"), (CENTRAL,)),
+    "campaign-new": (_new_campaign, (CENTRAL,)),
+    "campaign-new-errors": (_new_campaign_errors, (CENTRAL,)),
+    "campaign": (_campaign, (CENTRAL,)),
+    "campaign-panel": (_campaign_panel, (CENTRAL,)),
+    "wales-reviews": (lambda v: v.go(f"/wales/reviews?year={REVIEW_YEAR}"), (CENTRAL,)),
+    "review": (_review(REVIEW_YEAR), (ADMIN, CENTRAL)),
+    "review-errors": (_review_errors, (ADMIN,)),
+    "review-submitted": (_review(REVIEW_YEAR - 1, submitted=True), (CENTRAL,)),
+    "wales-report": (lambda v: v.go(f"/wales/report/{REVIEW_YEAR - 1}"), (CENTRAL,)),
+    "wales-report-print": (lambda v: v.go(f"/wales/report/{REVIEW_YEAR - 1}/print"), (CENTRAL,)),
 }
 
 CASES = [

@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.history import fetch_from_server
 from domain.activity_contracts import DeliveryOutcome, DeliveryReport
+from domain.campaigns import CampaignLink
 from domain.channels import Channel, ChannelPlan, StepChannels
 from domain.commands import (
     Acknowledge,
@@ -228,6 +229,17 @@ async def centre_told_as_it_worsened(
     await _close(handle)
 
 
+async def linked_into_a_campaign(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    link = CampaignLink(campaign_id=1, name="Supplier compromise", actor="Central team")
+    for update in (IncidentWorkflow.campaign_linked, IncidentWorkflow.campaign_linked):
+        await handle.execute_update(update, link)  # the second, a retry, records nothing
+    await handle.execute_update(IncidentWorkflow.campaign_unlinked, link)
+    await acknowledge_both_chains(handle, council)
+    await _close(handle)
+
+
 SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "acknowledged_and_closed": ({"category": NcscCategory.SUBSTANTIAL}, acknowledged_and_closed),
     "escalated_to_the_last_level": (
@@ -275,6 +287,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
     "centre_told_as_it_worsened": (
         {"category": NcscCategory.SIGNIFICANT, "with_directory": True, "with_centre": True},
         centre_told_as_it_worsened,
+    ),
+    # Linked into a central team's campaign and out again (new updates).
+    "linked_into_a_campaign": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
+        linked_into_a_campaign,
     ),
 }
 

@@ -18,12 +18,13 @@ from domain.policy import EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
 from security.passwords import WeakPassword
-from services import administration
+from services import administration, commitments
 from services.administration import Actor
 from services.directory import MemberDetails, authority_by_code, effective_policy, members_of
+from services.temporal_gateway import WorkflowUnavailable
 from services.users import NewUser, UserExists
 from web.api.responses import COMMON
-from web.deps import Administers, Caller, SessionDep
+from web.deps import Administers, Caller, SessionDep, SettingsDep, TemporalDep
 from web.schemas import OneLine, Strict, Whole
 
 router = APIRouter(prefix="/api/authorities", tags=["administration"], responses=COMMON)
@@ -228,6 +229,43 @@ async def put_member(
         **member_in.details(),
     )
     return _member_view(member)
+
+
+@router.delete("/{code}/members/{role}", response_model=MemberView)
+async def remove_member(
+    role: MemberRole,
+    authority: OwnAuthority,
+    caller: Administers,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> MemberView:
+    """Leave a role empty: whoever held it is no longer named, and new incidents skip the
+    role. Emptying the executive member's or the senior management member's role means
+    Concordat commitment c is no longer met: the central team and the other named member are
+    told. The change is recorded, as every administrator's change is; the answer is the person
+    who was named."""
+    assert authority.id is not None
+    try:
+        removed = await commitments.empty_role(
+            authority,
+            role,
+            actor=actor_of(caller),
+            session=session,
+            temporal=temporal,
+            task_queue=settings.task_queue,
+            base_url=settings.base_url,
+        )
+    except WorkflowUnavailable:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, commitments.NOT_SAVED, headers={"Retry-After": "5"}
+        ) from None
+    if removed is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"Nobody is named as {role.value}. / Nid oes neb wedi'i enwi fel {role.value}.",
+        )
+    return _member_view(removed)
 
 
 @router.put("/{code}/policy", response_model=PolicyView)

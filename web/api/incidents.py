@@ -10,6 +10,7 @@ from audit.as_of import state_as_of
 from domain.clock import uk_moment
 from models import Authority, Incident
 from services import incidents as incident_service
+from services.campaigns import campaigns_as_seen
 from services.temporal_gateway import incident_state
 from services.timeline import checked_timeline, entry_of
 from web.api.responses import COMMON
@@ -130,6 +131,7 @@ async def get_incident(
         | {
             "rsit_class": incident.incident_type.rsit_class,
             "live": await incident_state(incident, temporal=temporal),
+            "campaigns": await campaigns_as_seen(incident, session=session),
         }
     )
 

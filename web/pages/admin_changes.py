@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from domain.access import AccessRole
 from domain.channels import Channel, PagingStep
+from domain.commitments import Commitment
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import AdministrationChange
@@ -52,6 +53,18 @@ FIELD_NAMES: dict[str, str] = {
     "role": N_("Role"),
     "member_role": N_("Member role"),
     "disabled": N_("Disabled"),
+    "attested_at": N_("Attested"),
+    "certificate_number": N_("Certificate number"),
+    "certifying_body": N_("Certifying body"),
+    "issued_on": N_("Issued"),
+    "expires_on": N_("Expires"),
+    "register_entry": N_("Corporate risk register entry"),
+    "register_reference": N_("Risk register reference"),
+    "last_considered_on": N_("Last considered by senior management"),
+    "organisation_name": N_("Organisation name"),
+    "registered_on": N_("Registered"),
+    "tools": N_("Active Cyber Defence tools"),
+    "clearances": N_("Security clearances"),
 }
 
 #: Fields whose values are enums a reader has words for.
@@ -110,6 +123,11 @@ def _value(field: str, value: Any, language: Language) -> str:
         return ", ".join(time_span(timedelta(seconds=int(v)), language) for v in value) or (
             translate(language, N_("None"))
         )
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        # Evidence in rows (tools adopted, clearances held): each row's values in order.
+        return "; ".join(", ".join(str(v) for v in item.values()) for item in value) or (
+            translate(language, N_("None"))
+        )
     return str(value)
 
 
@@ -124,6 +142,11 @@ def _subject(subject: str, names: dict[int, str], language: Language) -> str:
             }
         if kind == "user":
             return translate(language, N_("User: %(name)s")) % {"name": names.get(int(rest), rest)}
+        if kind == "commitment":
+            return translate(language, N_("Commitment %(letter)s: %(title)s")) % {
+                "letter": rest,
+                "title": label(Commitment(rest), language),
+            }
     except ValueError:
         return subject
     if kind == "policy":

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
+from domain.commitments import NAMED_ROLES
 from domain.vocabulary import Language, MemberRole
 from models import Authority, ResponsibleMember
-from services import administration
+from services import administration, commitments
 from services.directory import member_holding, members_of
+from services.temporal_gateway import WorkflowUnavailable
 from translations import N_
 from web.api.admin import MemberRequest
-from web.deps import SessionDep
+from web.deps import SessionDep, SettingsDep, TemporalDep
 from web.pages.admin_common import (
     NOT_FOUND,
     AdminForm,
@@ -27,7 +29,7 @@ from web.pages.admin_common import (
     admin_path,
 )
 from web.pages.common import FormData, render
-from web.pages.saved_banner import saved_banner
+from web.pages.saved_banner import saved_banner, say_saved
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,12 +81,13 @@ def _values(member: ResponsibleMember | None) -> dict[str, str]:
 FORM = AdminForm(MemberRequest, "admin_member.html.j2", "members", MESSAGES)
 
 
-def _context(authority: Authority, role: MemberRole) -> dict[str, Any]:
+def _context(authority: Authority, role: MemberRole, *, held: bool = False) -> dict[str, Any]:
     return {
         "authority": authority,
         "role": role,
         "languages": list(Language),
         "action": admin_path(authority, "members", role.value),
+        "remove": admin_path(authority, "members", role.value, "remove") if held else None,
     }
 
 
@@ -115,7 +118,13 @@ async def member_form(
 ) -> Response:
     assert authority.id is not None
     held = await member_holding(authority.id, _role(role), session=session)
-    return FORM.show(request, authority, _values(held), {}, **_context(authority, _role(role)))
+    return FORM.show(
+        request,
+        authority,
+        _values(held),
+        {},
+        **_context(authority, _role(role), held=held is not None),
+    )
 
 
 @router.post("/admin/{code}/members/{role}")
@@ -140,3 +149,57 @@ async def member_save(
     return await FORM.save(
         request, authority, FORM.values(form), store, **_context(authority, member_role)
     )
+
+
+@router.get("/admin/{code}/members/{role}/remove")
+async def remove_form(
+    request: Request,
+    role: str,
+    caller: PageAdministers,
+    authority: OwnAuthority,
+    session: SessionDep,
+) -> Response:
+    """Asks before a role is left empty, saying what that means for commitment c."""
+    assert authority.id is not None
+    member_role = _role(role)
+    held = await member_holding(authority.id, member_role, session=session)
+    return render(
+        request,
+        "admin_member_remove.html.j2",
+        section="admin",
+        role=member_role,
+        member=held,
+        named_role=member_role in NAMED_ROLES,
+        back=admin_path(authority, "members", member_role.value),
+        action=admin_path(authority, "members", member_role.value, "remove"),
+    )
+
+
+@router.post("/admin/{code}/members/{role}/remove")
+async def remove(
+    request: Request,
+    role: str,
+    caller: PageAdministers,
+    authority: OwnAuthority,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    form: FormData,
+) -> Response:
+    """Leave the role empty (recorded; the centre told for a role of commitment c)."""
+    member_role = _role(role)
+    try:
+        removed = await commitments.empty_role(
+            authority,
+            member_role,
+            actor=actor(caller),
+            session=session,
+            temporal=temporal,
+            task_queue=settings.task_queue,
+            base_url=settings.base_url,
+        )
+    except WorkflowUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, commitments.NOT_SAVED) from None
+    if removed is not None:
+        say_saved(request, N_("%(name)s is no longer named in the role"), name=removed.name)
+    return RedirectResponse(admin_path(authority, "members"), status_code=303)

@@ -25,6 +25,7 @@ from domain.vocabulary import Language, NcscCategory
 from models import Incident, ResponsibleMember
 from services import incidents as incident_service
 from services import reporting
+from services.campaigns import campaigns_as_seen
 from services.directory import members_of
 from services.temporal_gateway import incident_state
 from services.timeline import timeline_of
@@ -260,6 +261,7 @@ async def _status_page(
         banner=banner,
         authority=await incident_service.authority_of(incident, session=session),
         breach=await reporting.breach_of(incident.id, session=session),
+        campaigns=await campaigns_as_seen(incident, session=session),
         scorecard=scorecard(state, datetime.now(UTC)) if state and incident.exercise else None,
         errors=errors or {},
         values=values or {},

@@ -622,6 +622,28 @@ def _with_note(sentence: str, note: object, language: Language) -> str:
     return _fill(translate(language, "%(what)s. Note: %(note)s"), what=sentence, note=note)
 
 
+# ------------------------------------------------------------------ campaigns
+
+
+def _campaign_linked(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    """The campaign's name only if the timeline recorded it (its marking allowed it)."""
+    if detail.get("name"):
+        return _fill(
+            translate(language, "Linked by the central team to the campaign “%(name)s”"),
+            name=detail["name"],
+        )
+    return translate(language, "Linked by the central team to a campaign it is coordinating")
+
+
+def _campaign_unlinked(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    if detail.get("name"):
+        return _fill(
+            translate(language, "Taken out of the campaign “%(name)s” by the central team"),
+            name=detail["name"],
+        )
+    return translate(language, "Taken out of a campaign by the central team")
+
+
 _SENTENCES: dict[EventKind, Sentence] = {
     EventKind.OPENED: _opened,
     EventKind.TRIAGED: _triaged,
@@ -647,6 +669,8 @@ _SENTENCES: dict[EventKind, Sentence] = {
     EventKind.OBLIGATION_NOT_REQUIRED: _not_required,
     EventKind.BODY_NOTIFICATION_SUPPRESSED: _suppressed,
     EventKind.BREACH_RECORD_AMENDED: _breach_amended,
+    EventKind.CAMPAIGN_LINKED: _campaign_linked,
+    EventKind.CAMPAIGN_UNLINKED: _campaign_unlinked,
     EventKind.CONTAINED: _contained,
     EventKind.RECOVERED: _recovered,
     EventKind.CLOSED: _closed,

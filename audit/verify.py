@@ -9,7 +9,9 @@ catches somebody who rewrote a chain from the start.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -209,9 +211,59 @@ async def _check_events(
             .order_by(col(TimelineEvent.sequence), col(TimelineEvent.id))
         )
     ).all()
-    previous_hash, expected = anchor, 1
+    broken, walked = _walk_chain(
+        anchor, events, hash_of, last_recorded=incident.last_event_sequence, owner="incident"
+    )
+    result.events += walked
+    if broken is not None:
+        result.breaks.append(Break(code, reference, broken.sequence, broken.problem))
+
+
+class _ChainedEvent(Protocol):
+    """What walking a chain reads of an event row (`TimelineEvent` or `ReviewEvent`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def previous_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+class _Rehash(Protocol):
+    """Recomputes an event's hash from its stored content (`hash_of`, `hash_of_review_event`)."""
+
+    def __call__(self, event: Any, /, *, previous_hash: str) -> str: ...
+
+
+class _EventBreak(NamedTuple):
+    """The event where a chain breaks and what is wrong there; the caller says whose chain."""
+
+    sequence: int
+    problem: str
+
+
+def _walk_chain(
+    anchor: str,
+    events: Sequence[_ChainedEvent],
+    rehash: _Rehash,
+    *,
+    last_recorded: int,
+    owner: str,
+) -> tuple[_EventBreak | None, int]:
+    """The first broken link of a chain of events hanging from `anchor`, and how many events
+    were read to find it (all of them when the chain is whole).
+
+    Incidents and annual reviews keep their records the same way, so one walk serves both and
+    an auditor reads the same words for the same fault in either. `events` come in sequence
+    order; `last_recorded` is the sequence the owning row says it reached, which is what shows
+    events cut from the end; `owner` ("incident", "review") names that row in the message.
+    """
+    previous_hash, expected, walked = anchor, 1, 0
     for event in events:
-        result.events += 1
+        walked += 1
         if event.sequence != expected:
             problem = (
                 f"appears twice (rows {event.id})"
@@ -220,28 +272,16 @@ async def _check_events(
                 + ("one event is" if event.sequence == expected + 1 else "events are")
                 + " missing"
             )
-            result.breaks.append(Break(code, reference, event.sequence, problem))
-            return
+            return _EventBreak(event.sequence, problem), walked
         if event.previous_hash != previous_hash:
-            result.breaks.append(
-                Break(code, reference, event.sequence, "does not follow the event before it")
-            )
-            return
-        if hash_of(event, previous_hash=previous_hash) != event.hash:
-            result.breaks.append(
-                Break(code, reference, event.sequence, "was altered (its content differs)")
-            )
-            return
+            return _EventBreak(event.sequence, "does not follow the event before it"), walked
+        if rehash(event, previous_hash=previous_hash) != event.hash:
+            return _EventBreak(event.sequence, "was altered (its content differs)"), walked
         previous_hash, expected = event.hash, expected + 1
-    if incident.last_event_sequence >= expected:
-        result.breaks.append(
-            Break(
-                code,
-                reference,
-                expected,
-                f"is missing: the incident recorded events up to #{incident.last_event_sequence}",
-            )
-        )
+    if last_recorded >= expected:
+        problem = f"is missing: the {owner} recorded events up to #{last_recorded}"
+        return _EventBreak(expected, problem), walked
+    return None, walked
 
 
 async def _check_reviews(
@@ -304,39 +344,16 @@ async def _check_review_events(
             .order_by(col(ReviewEvent.sequence), col(ReviewEvent.id))
         )
     ).all()
-    previous_hash, expected = anchor, 1
-    for event in events:
-        result.review_events += 1
-        if event.sequence != expected:
-            problem = (
-                f"appears twice (rows {event.id})"
-                if event.sequence < expected
-                else f"follows event #{expected - 1}: "
-                + ("one event is" if event.sequence == expected + 1 else "events are")
-                + " missing"
-            )
-            result.breaks.append(Break(code, where, event.sequence, problem))
-            return
-        if event.previous_hash != previous_hash:
-            result.breaks.append(
-                Break(code, where, event.sequence, "does not follow the event before it")
-            )
-            return
-        if hash_of_review_event(event, previous_hash=previous_hash) != event.hash:
-            result.breaks.append(
-                Break(code, where, event.sequence, "was altered (its content differs)")
-            )
-            return
-        previous_hash, expected = event.hash, expected + 1
-    if review.last_event_sequence >= expected:
-        result.breaks.append(
-            Break(
-                code,
-                where,
-                expected,
-                f"is missing: the review recorded events up to #{review.last_event_sequence}",
-            )
-        )
+    broken, walked = _walk_chain(
+        anchor,
+        events,
+        hash_of_review_event,
+        last_recorded=review.last_event_sequence,
+        owner="review",
+    )
+    result.review_events += walked
+    if broken is not None:
+        result.breaks.append(Break(code, where, broken.sequence, broken.problem))
 
 
 async def _check_head(head: Head, session: AsyncSession, result: Verification) -> None:

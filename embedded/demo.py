@@ -32,11 +32,11 @@ _DEMO_LANGUAGES = {
 }
 
 
-def demo_mobile(authority_number: int, role: MemberRole) -> str:
-    """A distinct drama-range mobile for each council's member in each role."""
-    return (
-        f"+447700900{100 + authority_number * len(MemberRole) + list(MemberRole).index(role):03d}"
-    )
+def demo_mobile(authority_number: int, role: MemberRole) -> str | None:
+    """A distinct drama-range mobile for each council's member in each role; `None` once the
+    range's thousand numbers run out (the 22 councils use 132 of them)."""
+    number = 100 + authority_number * len(MemberRole) + list(MemberRole).index(role)
+    return f"+447700900{number:03d}" if number < 1000 else None
 
 
 async def name_demo_members(*, session: AsyncSession) -> int:
@@ -80,8 +80,9 @@ async def _give_demo_mobiles(authority: Authority, number: int, *, session: Asyn
     ).all()
     changed = False
     for member in members:
-        if member.mobile is None and member.work_email.endswith(domain):
-            member.mobile = demo_mobile(number, member.role)
+        mobile = demo_mobile(number, member.role)
+        if member.mobile is None and mobile and member.work_email.endswith(domain):
+            member.mobile = mobile
             session.add(member)
             changed = True
     if changed:

@@ -25,7 +25,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.hash_chain import GENESIS
 from audit.review_chain import anchor_of_review, review_event_hash
 from domain.reviews import (
     CommitmentSnapshot,
@@ -36,7 +35,7 @@ from domain.reviews import (
 )
 from models import AnnualReview, Authority, ReviewEvent
 from runtime.database import insert_for
-from services.timeline import storable
+from services.timeline import join_authority_chain, storable
 from workflows import AnnualReviewWorkflow
 
 log = structlog.get_logger(__name__)
@@ -269,35 +268,7 @@ async def _hash_before(review: AnnualReview, sequence: int, *, session: AsyncSes
         return previous
     if review.anchor is not None:
         return review.anchor
-    # One review at a time joins an authority's chain: lock the authority, then read again.
-    await session.exec(
-        select(Authority.id).where(Authority.id == review.authority_id).with_for_update()
-    )
-    await session.refresh(review)
-    if review.anchor is not None:
-        return review.anchor
-    head = (
-        await session.exec(
-            select(AnnualReview.chain_position, AnnualReview.anchor)
-            .where(
-                AnnualReview.authority_id == review.authority_id,
-                col(AnnualReview.chain_position).is_not(None),
-            )
-            .order_by(col(AnnualReview.chain_position).desc())
-            .limit(1)
-        )
-    ).first()
-    position, previous_anchor = 1, GENESIS
-    if head is not None:
-        last_position, last_anchor = head
-        assert last_position is not None and last_anchor is not None, "anchored when placed"
-        position, previous_anchor = last_position + 1, last_anchor
-    review.chain_position = position
-    review.previous_anchor = previous_anchor
-    review.anchor = anchor_of_review(review, previous_anchor=previous_anchor, position=position)
-    session.add(review)
-    await session.flush()
-    return review.anchor
+    return await join_authority_chain(review, anchor_of_review, session=session)
 
 
 # ---------------------------------------------------------------- reading

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from audit.hash_chain import GENESIS, anchor_of, event_hash
 from audit.verify import Verification, verify
 from domain.activity_contracts import TimelineBatch, TimelineEntry
-from models import Authority, Incident, ObligationRecord, TimelineEvent
+from models import AnnualReview, Authority, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for, read_one_snapshot
 from services.reporting import ensure_breach_record
 
@@ -115,22 +116,41 @@ async def _hash_before(incident_id: str, sequence: int, *, session: AsyncSession
         raise ChainNotReady(f"incident {incident_id} has no row")
     if incident.anchor is not None:
         return incident.anchor
-    # One incident at a time joins an authority's chain: lock the authority's row, then read
-    # the incident again, since an overlapping attempt of this batch may have anchored it.
+    return await join_authority_chain(incident, anchor_of, session=session)
+
+
+_Chained = TypeVar("_Chained", Incident, AnnualReview)
+
+
+class _Anchor(Protocol):
+    """Seals a row as opened onto the anchor before it (`anchor_of`, `anchor_of_review`)."""
+
+    def __call__(self, row: Any, /, *, previous_anchor: str, position: int) -> str: ...
+
+
+async def join_authority_chain(row: _Chained, anchor: _Anchor, *, session: AsyncSession) -> str:
+    """Place an incident or an annual review at the head of its authority's chain of them, and
+    return its anchor (flushed, not committed).
+
+    Incidents and reviews each form one chain per authority, joined the same way: one row at a
+    time, under a lock on the authority's row, reading the row again afterwards since an
+    overlapping attempt (a retried activity) may have anchored it meanwhile.
+    """
     await session.exec(
-        select(Authority.id).where(Authority.id == incident.authority_id).with_for_update()
+        select(Authority.id).where(Authority.id == row.authority_id).with_for_update()
     )
-    await session.refresh(incident)
-    if incident.anchor is not None:
-        return incident.anchor
+    await session.refresh(row)
+    if row.anchor is not None:
+        return row.anchor
+    table = type(row)
     head = (
         await session.exec(
-            select(Incident.chain_position, Incident.anchor)
+            select(table.chain_position, table.anchor)
             .where(
-                Incident.authority_id == incident.authority_id,
-                col(Incident.chain_position).is_not(None),
+                table.authority_id == row.authority_id,
+                col(table.chain_position).is_not(None),
             )
-            .order_by(col(Incident.chain_position).desc())
+            .order_by(col(table.chain_position).desc())
             .limit(1)
         )
     ).first()
@@ -139,12 +159,12 @@ async def _hash_before(incident_id: str, sequence: int, *, session: AsyncSession
         last_position, last_anchor = head
         assert last_position is not None and last_anchor is not None, "anchored when positioned"
         position, previous_anchor = last_position + 1, last_anchor
-    incident.chain_position = position
-    incident.previous_anchor = previous_anchor
-    incident.anchor = anchor_of(incident, previous_anchor=previous_anchor, position=position)
-    session.add(incident)
+    row.chain_position = position
+    row.previous_anchor = previous_anchor
+    row.anchor = anchor(row, previous_anchor=previous_anchor, position=position)
+    session.add(row)
     await session.flush()
-    return incident.anchor
+    return row.anchor
 
 
 async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> None:

@@ -153,3 +153,26 @@ async def http(web_app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=web_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as client:
         yield client
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backend(name, reason): run on this database backend only (the other is not collected); "
+        "for slow tests whose subject is not the database, so the suite keeps to its budget",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("backend")
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("database_url") if params else None
+        if marker is not None and backend is not None and backend != marker.args[0]:
+            deselected.append(item)
+        else:
+            chosen.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = chosen

@@ -70,6 +70,9 @@ async def http(
         yield client
 
 
+@pytest.mark.backend(
+    "postgresql", reason="the flood is at the API; the database under it is production's"
+)
 async def test_a_flooded_incident_is_acknowledged_escalated_and_closed(
     http: httpx.AsyncClient, database: Database, mail_server: MailServer
 ) -> None:

@@ -70,6 +70,9 @@ def _each_step_once(mail_server: MailServer, council: CouncilUnderTest) -> dict:
     }
 
 
+@pytest.mark.backend(
+    "postgresql", reason="a worker fault; the mid-send kill and the restart run on SQLite"
+)
 async def test_a_worker_killed_between_sends_is_replaced_and_nothing_repeats(
     dev_server: WorkflowEnvironment,
     database: Database,

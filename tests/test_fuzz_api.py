@@ -190,6 +190,10 @@ async def _schemathesis(hooks: Path, *arguments: str) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.backend(
+    "postgresql",
+    reason="thousands of requests at the API; the database under them is production's",
+)
 async def test_every_check_passes_on_every_operation(
     live_api: dict[str, Any], tmp_path: Path
 ) -> None:

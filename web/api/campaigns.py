@@ -56,6 +56,18 @@ _REFERENCE_MISSING = in_both(
 )
 
 
+def _required(field: str, missing: str) -> Any:
+    """A request's check, before its fields are read, that `field` was given at all: pydantic
+    says so in English alone, and every refusal here is in both languages."""
+
+    def given(cls: type[BaseModel], data: Any) -> Any:
+        if isinstance(data, dict) and data.get(field) is None:
+            raise ValueError(missing)
+        return data
+
+    return model_validator(mode="before")(given)
+
+
 class CampaignRequest(Strict):
     """A campaign as the central team sets it up. Every refusal is in English and Welsh."""
 
@@ -74,12 +86,7 @@ class CampaignRequest(Strict):
         json_schema_extra={"maxLength": NOTE_LENGTH},
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _named(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("name") is None:
-            raise ValueError(_NAME_MISSING)
-        return data
+    _named = _required("name", _NAME_MISSING)
 
     @field_validator("name")
     @classmethod
@@ -106,12 +113,7 @@ class LinkRequest(Strict):
         json_schema_extra={"minLength": 1, "maxLength": REFERENCE_LENGTH},
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _given(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("reference") is None:
-            raise ValueError(_REFERENCE_MISSING)
-        return data
+    _given = _required("reference", _REFERENCE_MISSING)
 
     @field_validator("reference")
     @classmethod

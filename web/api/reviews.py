@@ -10,6 +10,7 @@ it on the review's hash-chained record before answering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -307,6 +308,23 @@ async def start_review(
 # ---------------------------------------------------------------- an authority's review
 
 
+async def _answer(
+    authority: Authority,
+    year: int,
+    update_method: Any,
+    command: Callable[[], BaseModel],
+    *,
+    session: AsyncSession,
+    temporal: Client,
+) -> ReviewView:
+    """Send a request to the authority's review of `year` and show the review as it then
+    stands. The request is made (`command`) only once the review is known to exist, so asking
+    of a review never opened is a 404 whatever the request's text."""
+    review = await existing_review(authority, year, session=session)
+    review = await decide(review, update_method, command(), session=session, temporal=temporal)
+    return await review_view(review, authority, session=session)
+
+
 @router.get("/authorities/{code}/reviews/{year}", response_model=ReviewView)
 async def get_review(year: Year, authority: ReadableAuthority, session: SessionDep) -> ReviewView:
     """The authority's review of the year: where it stands, each commitment and its record."""
@@ -329,12 +347,14 @@ async def submit_review(
 ) -> ReviewView:
     """Submit the authority's answer: the commitments as recorded now (each updated on its own
     address first), with a statement. A returned review is submitted again the same way."""
-    review = await existing_review(authority, year, session=session)
-    command = SubmitReview(actor=caller.name, statement=submission.statement)
-    review = await decide(
-        review, AnnualReviewWorkflow.submit, command, session=session, temporal=temporal
+    return await _answer(
+        authority,
+        year,
+        AnnualReviewWorkflow.submit,
+        lambda: SubmitReview(actor=caller.name, statement=submission.statement),
+        session=session,
+        temporal=temporal,
     )
-    return await review_view(review, authority, session=session)
 
 
 @router.post(
@@ -352,12 +372,14 @@ async def accept_review(
 ) -> ReviewView:
     """Accept a submitted review: each commitment's status and evidence are kept as the year's
     answer (the all-Wales report's), and the review closes."""
-    review = await existing_review(authority, year, session=session)
-    command = AcceptReview(actor=caller.name, note=acceptance.note or None)
-    review = await decide(
-        review, AnnualReviewWorkflow.accept, command, session=session, temporal=temporal
+    return await _answer(
+        authority,
+        year,
+        AnnualReviewWorkflow.accept,
+        lambda: AcceptReview(actor=caller.name, note=acceptance.note or None),
+        session=session,
+        temporal=temporal,
     )
-    return await review_view(review, authority, session=session)
 
 
 @router.post(
@@ -375,12 +397,14 @@ async def return_review(
 ) -> ReviewView:
     """Return a submitted review to the authority with comments; it is told, and submits
     again."""
-    review = await existing_review(authority, year, session=session)
-    command = ReturnReview(actor=caller.name, comments=returned.comments)
-    review = await decide(
-        review, AnnualReviewWorkflow.return_review, command, session=session, temporal=temporal
+    return await _answer(
+        authority,
+        year,
+        AnnualReviewWorkflow.return_review,
+        lambda: ReturnReview(actor=caller.name, comments=returned.comments),
+        session=session,
+        temporal=temporal,
     )
-    return await review_view(review, authority, session=session)
 
 
 # ---------------------------------------------------------------- every authority's

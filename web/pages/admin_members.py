@@ -65,6 +65,16 @@ def _role(role: str) -> MemberRole:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
 
 
+async def _held(
+    authority: Authority, role: str, session: SessionDep
+) -> tuple[MemberRole, ResponsibleMember | None]:
+    """The role in the address (no such role is a 404) and whoever holds it now, for the pages
+    that show one role."""
+    assert authority.id is not None
+    member_role = _role(role)
+    return member_role, await member_holding(authority.id, member_role, session=session)
+
+
 def _values(member: ResponsibleMember | None) -> dict[str, str]:
     if member is None:
         return {"language": Language.UNKNOWN.value}
@@ -116,14 +126,13 @@ async def member_form(
     authority: OwnAuthority,
     session: SessionDep,
 ) -> Response:
-    assert authority.id is not None
-    held = await member_holding(authority.id, _role(role), session=session)
+    member_role, held = await _held(authority, role, session)
     return FORM.show(
         request,
         authority,
         _values(held),
         {},
-        **_context(authority, _role(role), held=held is not None),
+        **_context(authority, member_role, held=held is not None),
     )
 
 
@@ -160,9 +169,7 @@ async def remove_form(
     session: SessionDep,
 ) -> Response:
     """Asks before a role is left empty, saying what that means for commitment c."""
-    assert authority.id is not None
-    member_role = _role(role)
-    held = await member_holding(authority.id, member_role, session=session)
+    member_role, held = await _held(authority, role, session)
     return render(
         request,
         "admin_member_remove.html.j2",

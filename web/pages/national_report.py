@@ -12,7 +12,7 @@ import io
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from domain.commitments import Commitment, CommitmentStatus, review_year_of, uk_day
@@ -40,11 +40,16 @@ CHANGES: dict[Change, tuple[str, str]] = {
 }
 
 
-async def _report(year: int, session: SessionDep) -> AllWalesReport:
+async def _report(year: Year, caller: PageReadsNational, session: SessionDep) -> AllWalesReport:
+    """The report of the year in the address, for each of its forms; built only for a caller
+    who may read it."""
     # One snapshot: the reviews, the statuses and the figures as one moment left them.
     await read_one_snapshot(session)
     now = datetime.now(UTC)
     return await all_wales_report(year, session=session, today=uk_day(now), now=now)
+
+
+ReportOfYear = Annotated[AllWalesReport, Depends(_report)]
 
 
 def _name(row: AuthorityReport, language: Language) -> str:
@@ -92,11 +97,8 @@ def _context(report: AllWalesReport, language: Language) -> dict[str, Any]:
 # The CSV's address is declared before the page's: "/wales/report/2026.csv" would otherwise
 # be read as the page of a year called "2026.csv".
 @router.get("/wales/report/{year}.csv")
-async def report_csv(
-    request: Request, year: Year, caller: PageReadsNational, session: SessionDep
-) -> Response:
+async def report_csv(request: Request, report: ReportOfYear) -> Response:
     language = page_language(request)
-    report = await _report(year, session)
     filename = f"all-wales-report-{report.label}-{language.value}.csv"
     return Response(
         as_csv(report, language),
@@ -106,20 +108,14 @@ async def report_csv(
 
 
 @router.get("/wales/report/{year}/print")
-async def report_print(
-    request: Request, year: Year, caller: PageReadsNational, session: SessionDep
-) -> Response:
+async def report_print(request: Request, report: ReportOfYear) -> Response:
     language = page_language(request)
-    report = await _report(year, session)
     return render(request, "national_report_print.html.j2", **_context(report, language))
 
 
 @router.get("/wales/report/{year}")
-async def report_page(
-    request: Request, year: Year, caller: PageReadsNational, session: SessionDep
-) -> Response:
+async def report_page(request: Request, report: ReportOfYear) -> Response:
     language = page_language(request)
-    report = await _report(year, session)
     return render(
         request, "national_report.html.j2", section="national", **_context(report, language)
     )

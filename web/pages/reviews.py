@@ -8,6 +8,8 @@ a refusal is shown on the page, beside the form it is about, in the reader's lan
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
@@ -215,32 +217,70 @@ def _read(
         }
 
 
+@dataclass(frozen=True)
+class _ReviewForm:
+    """One of the review's forms: what it reads, what it asks of the review's workflow, and
+    the banner that says it was done."""
+
+    prefix: str
+    """Its fields' ids on the page are "<prefix>-<field>"."""
+    field: str
+    """The field a refusal of the whole request is shown beside."""
+    schema: type[BaseModel]
+    command: Callable[[Any, str], BaseModel]
+    """The workflow's request, from the form as read and the caller's name."""
+    update_method: Any
+    saved: str
+
+
+_SUBMISSION = _ReviewForm(
+    prefix="submit",
+    field="statement",
+    schema=SubmissionRequest,
+    command=lambda read, actor: SubmitReview(actor=actor, statement=read.statement),
+    update_method=AnnualReviewWorkflow.submit,
+    saved=N_("The review has been submitted to the central team"),
+)
+_ACCEPTANCE = _ReviewForm(
+    prefix="accept",
+    field="note",
+    schema=AcceptanceRequest,
+    command=lambda read, actor: AcceptReview(actor=actor, note=read.note or None),
+    update_method=AnnualReviewWorkflow.accept,
+    saved=N_("The review has been accepted and closed"),
+)
+_RETURN = _ReviewForm(
+    prefix="return",
+    field="comments",
+    schema=ReturnRequest,
+    command=lambda read, actor: ReturnReview(actor=actor, comments=read.comments),
+    update_method=AnnualReviewWorkflow.return_review,
+    saved=N_("The review has been returned to the authority with your comments"),
+)
+
+
 async def _act(
     request: Request,
     caller: Caller,
     authority: Authority,
     year: int,
     form: dict[str, Any],
+    which: _ReviewForm,
     *,
-    prefix: str,
-    field: str,
-    schema: type[BaseModel],
-    command: Any,
-    update_method: Any,
-    saved: str,
     session: SessionDep,
     temporal: TemporalDep,
 ) -> Response:
     """Read one of the review's forms, send it to the review's workflow, and come back to the
-    review with a banner; or show the page again with what is wrong, beside the form's `field`
+    review with a banner; or show the page again with what is wrong, beside the form's field
     (a refusal of the whole request too)."""
     language = page_language(request)
+    prefix = which.prefix
     values = {f"{prefix}-{key}": str(value) for key, value in form.items()}
     assert authority.id is not None
     review = await review_of(authority.id, year, session=session)
     if review is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    read = _read(schema, form, prefix, language)
+    read = _read(which.schema, form, prefix, language)
     if isinstance(read, dict):
         return await _show(
             request,
@@ -253,7 +293,13 @@ async def _act(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     try:
-        await decide(review, update_method, command(read), session=session, temporal=temporal)
+        await decide(
+            review,
+            which.update_method,
+            which.command(read, caller.name),
+            session=session,
+            temporal=temporal,
+        )
     except OperationError as refused:
         return await _show(
             request,
@@ -261,11 +307,11 @@ async def _act(
             authority,
             year,
             session=session,
-            errors={f"{prefix}-{field}": in_language(refused.detail, language)},
+            errors={f"{prefix}-{which.field}": in_language(refused.detail, language)},
             values=values,
             status_code=refused.status_code,
         )
-    say_saved(request, saved)
+    say_saved(request, which.saved)
     return RedirectResponse(review_path(authority, year), status_code=303)
 
 
@@ -291,19 +337,7 @@ async def submit(
     form: FormData,
 ) -> Response:
     return await _act(
-        request,
-        caller,
-        authority,
-        year,
-        form,
-        prefix="submit",
-        field="statement",
-        schema=SubmissionRequest,
-        command=lambda read: SubmitReview(actor=caller.name, statement=read.statement),
-        update_method=AnnualReviewWorkflow.submit,
-        saved=N_("The review has been submitted to the central team"),
-        session=session,
-        temporal=temporal,
+        request, caller, authority, year, form, _SUBMISSION, session=session, temporal=temporal
     )
 
 
@@ -318,19 +352,7 @@ async def accept(
     form: FormData,
 ) -> Response:
     return await _act(
-        request,
-        caller,
-        authority,
-        year,
-        form,
-        prefix="accept",
-        field="note",
-        schema=AcceptanceRequest,
-        command=lambda read: AcceptReview(actor=caller.name, note=read.note or None),
-        update_method=AnnualReviewWorkflow.accept,
-        saved=N_("The review has been accepted and closed"),
-        session=session,
-        temporal=temporal,
+        request, caller, authority, year, form, _ACCEPTANCE, session=session, temporal=temporal
     )
 
 
@@ -345,19 +367,7 @@ async def return_review(
     form: FormData,
 ) -> Response:
     return await _act(
-        request,
-        caller,
-        authority,
-        year,
-        form,
-        prefix="return",
-        field="comments",
-        schema=ReturnRequest,
-        command=lambda read: ReturnReview(actor=caller.name, comments=read.comments),
-        update_method=AnnualReviewWorkflow.return_review,
-        saved=N_("The review has been returned to the authority with your comments"),
-        session=session,
-        temporal=temporal,
+        request, caller, authority, year, form, _RETURN, session=session, temporal=temporal
     )
 
 

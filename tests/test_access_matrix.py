@@ -281,6 +281,7 @@ PAGES = {
     "/wales/campaigns/{campaign_id}": (P.READ_NATIONAL,),
     "/reviews/{code}/{year}": (P.READ_COMMITMENTS,),
     "/wales/reviews": (P.READ_NATIONAL,),
+    "/wales/centre": (P.READ_NATIONAL,),
     "/wales/report/{year}": (P.READ_NATIONAL,),
     "/wales/report/{year}.csv": (P.READ_NATIONAL,),
     "/wales/report/{year}/print": (P.READ_NATIONAL,),
@@ -409,6 +410,7 @@ FORM_ACTIONS = {
     "/reviews/{code}/{year}/acceptance": "/reviews/{code}/{year}",
     "/reviews/{code}/{year}/return": "/reviews/{code}/{year}",
     "/wales/reviews/open": "/wales/reviews",
+    "/wales/centre/{recipient_id}/retire": "/wales/centre",
 }
 
 

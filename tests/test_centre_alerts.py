@@ -13,13 +13,14 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from domain.access import AccessRole
 from domain.activity_contracts import SEND_NOTIFICATION, NotificationRequest
 from domain.channels import Channel
 from domain.vocabulary import NotificationKind
 from models import CentreRecipient
 from runtime.database import Database
 from services import centre
-from tests.support import MailServer, ReceivedMail
+from tests.support import MailServer, ReceivedMail, make_user, sign_in
 from tests.test_api import officer_for
 
 TITLE = "Ransomware on the housing file servers"
@@ -128,3 +129,79 @@ async def test_reassessing_into_the_watched_categories_tells_the_centre_once_for
         (False, True),
     ]
     assert all("significant" in m.text() for m in told)
+
+
+def _csrf(page: httpx.Response) -> str:
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def test_the_central_team_keeps_who_the_centre_tells_on_its_page(
+    web_app, database: Database
+) -> None:
+    central, password = await make_user(database, None, AccessRole.CENTRAL_TEAM)
+    transport = httpx.ASGITransport(app=web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as page:
+        assert (await sign_in(page, central.email, password)).status_code == 303
+        await page.get("/language/en")
+        form = await page.get("/wales/centre")
+        assert form.status_code == 200 and "Add a duty recipient" in form.text
+
+        # Neither an address nor a number: refused in the page's language, nothing added.
+        refused = await page.post(
+            "/wales/centre",
+            data={"csrf_token": _csrf(form), "name": "Night duty", "channels": "email"},
+        )
+        assert refused.status_code == 422
+        assert "Give an email address or a mobile number" in refused.text
+        bad_number = await page.post(
+            "/wales/centre",
+            data={"csrf_token": _csrf(form), "name": "Night duty", "mobile": "01222 333444"},
+        )
+        assert bad_number.status_code == 422 and "Enter a UK mobile number" in bad_number.text
+
+        email = f"night-{uuid.uuid4().hex[:8]}@central.example"
+        added = await page.post(
+            "/wales/centre",
+            data={
+                "csrf_token": _csrf(form),
+                "name": "Night duty",
+                "email": email,
+                "mobile": "07700 900098",
+                "language": "cy",
+                "categories": ["1", "2"],
+                "channels": ["email", "sms"],
+            },
+        )
+        assert added.status_code == 303
+        listed = await page.get("/wales/centre")
+        assert "Night duty will be told of serious incidents" in listed.text
+        assert email in listed.text and "+447700900098" in listed.text
+
+        async with database.session() as session:
+            [row] = [r for r in await centre.active_recipients(session=session) if r.email == email]
+        assert row.categories == [1, 2] and row.significant is False
+        assert row.channels == ["email", "sms"] and row.language.value == "cy"
+
+        retired = await page.post(
+            f"/wales/centre/{row.id}/retire", data={"csrf_token": _csrf(listed)}
+        )
+        assert retired.status_code == 303
+        assert email not in (await page.get("/wales/centre")).text
+
+
+async def test_an_auditor_of_every_authority_reads_who_the_centre_tells_and_changes_nothing(
+    web_app, database: Database
+) -> None:
+    auditor, password = await make_user(database, None, AccessRole.AUDITOR, all_authorities=True)
+    transport = httpx.ASGITransport(app=web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as page:
+        assert (await sign_in(page, auditor.email, password)).status_code == 303
+        shown = await page.get("/wales/centre")  # in Welsh: the auditor has not chosen
+        assert shown.status_code == 200 and "Pwy mae'r canol yn rhoi gwybod" in shown.text
+        assert "Ychwanegu derbynnydd dyletswydd" not in shown.text
+        account = await page.get("/account/language")
+        refused = await page.post(
+            "/wales/centre",
+            data={"csrf_token": _csrf(account), "name": "Shadow", "email": "s@central.example"},
+        )
+        assert refused.status_code == 403

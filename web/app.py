@@ -49,6 +49,7 @@ from web.pages.incident_form import router as incident_form_pages
 from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
 from web.pages.national import router as national_pages
+from web.pages.national_centre import router as national_centre_pages
 from web.pages.national_report import router as national_report_pages
 from web.pages.reviews import router as review_pages
 from web.pages.session import router as session_pages
@@ -202,6 +203,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(admin_pages)
     app.include_router(commitment_pages)
     app.include_router(national_pages)
+    app.include_router(national_centre_pages)
     app.include_router(national_report_pages)
     app.include_router(review_pages)
     app.include_router(campaign_pages)

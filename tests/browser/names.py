@@ -68,6 +68,11 @@ _NAMES: dict[str, tuple[str, str]] = {
     # The national picture and performance figures
     "wales nav": (r"^Wales$", r"^Cymru$"),
     "performance link": (r"^Performance figures$", r"^Ffigurau perfformiad$"),
+    "centre link": (r"^Who the centre tells$", r"^Pwy mae'r canol yn rhoi gwybod iddyn nhw$"),
+    "add duty recipient button": (
+        r"^Add the duty recipient$",
+        r"^Ychwanegu'r derbynnydd dyletswydd$",
+    ),
     "wales open incidents": (r"open incidents in Wales$", r"digwyddiadau agored yng Nghymru$"),
     # The Concordat's commitments
     "commitments nav": (r"^Commitments$", r"^Ymrwymiadau$"),

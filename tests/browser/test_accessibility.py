@@ -189,6 +189,17 @@ async def _wales_performance(visit: Visit) -> None:
     await visit.follow("performance link")
 
 
+async def _wales_centre(visit: Visit) -> None:
+    await _wales(visit)
+    await visit.follow("centre link")
+
+
+async def _wales_centre_errors(visit: Visit) -> None:
+    await _wales_centre(visit)
+    await visit.press("add duty recipient button")
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
 async def _wales_incidents(visit: Visit) -> None:
     """The incidents behind a figure: Wales's open incidents, from their number."""
     await _wales(visit)
@@ -291,6 +302,8 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "wales": (_wales, (CENTRAL,)),
     "wales-performance": (_wales_performance, (CENTRAL,)),
     "wales-incidents": (_wales_incidents, (CENTRAL,)),
+    "wales-centre": (_wales_centre, (CENTRAL,)),
+    "wales-centre-errors": (_wales_centre_errors, (CENTRAL,)),
     "campaigns": (lambda v: v.go("/wales/campaigns"), (CENTRAL,)),
     "campaign-new": (_new_campaign, (CENTRAL,)),
     "campaign-new-errors": (_new_campaign_errors, (CENTRAL,)),

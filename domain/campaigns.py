@@ -17,10 +17,18 @@ and `GET /api/incidents/{id}`), follows the Traffic Light Protocol (TLP 2.0):
   coordinating", and the campaign's marking caps what they read of the others too: knowing
   which councils share a campaign is itself something the campaign says.
 
+When the attack is over the central team closes the campaign. A closed campaign keeps its
+incidents, and each council still sees its part by the same rule, told that the campaign was
+one the central team has closed; no incident is linked into it or taken out of it until it is
+reopened. Closing is the central team's own record, on the campaign: not on any incident's
+timeline.
+
 Pure rules and the update the incident's workflow takes; no I/O.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -75,6 +83,7 @@ class CampaignFacts(BaseModel):
     name: str
     tlp: Tlp
     note: str | None = None
+    closed_at: datetime | None = None
 
 
 class OwnIncident(BaseModel):
@@ -104,6 +113,11 @@ class CampaignAsSeen(BaseModel):
     shared: bool = Field(description="Whether the campaign's name and note may be shown.")
     name: str | None = Field(description="Null when the campaign's marking withholds it.")
     note: str | None
+    closed_at: datetime | None = Field(
+        None,
+        description="When the central team closed the campaign; null while it is open. A "
+        "closed campaign keeps its incidents, shown by the same rule.",
+    )
     own: list[OwnIncident] = Field(description="This authority's incidents in the campaign.")
     others: list[OtherIncident] = Field(
         description="Other authorities' incidents whose markings let them be described."
@@ -127,6 +141,7 @@ def as_seen_by(
         shared=shared,
         name=campaign.name if shared else None,
         note=campaign.note if shared else None,
+        closed_at=campaign.closed_at,
         own=[
             OwnIncident(incident_id=i.incident_id, reference=i.reference, stage=i.stage)
             for i in own

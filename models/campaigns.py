@@ -1,7 +1,9 @@
 """Campaigns the central team coordinates, and the incidents linked into each.
 
 A link row says an incident is in a campaign now; the story of when it was linked and by whom
-is on the incident's own timeline, which its workflow writes (`workflows.incident`).
+is on the incident's own timeline, which its workflow writes (`workflows.incident`). Closing a
+campaign is the central team's own record, kept on the campaign's row (`closed_at`,
+`closed_by`), and cleared again if it is reopened.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class Campaign(SQLModel, table=True):
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )
     closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    """When the central team closed it; null while it is open."""
+    closed_by: str | None = Field(default=None, max_length=200)
+    """The person at the central team who closed it."""
 
 
 class CampaignIncident(SQLModel, table=True):

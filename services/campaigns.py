@@ -12,6 +12,11 @@ person's retry converges on one row and one event.
 Unlinking goes the other way round: the workflow first (a closed incident's record is sealed,
 so a refusal leaves the row as it is), then the row; a retry after a failure in between finds
 the row still there and sends the update again, which the workflow records once.
+
+Closing a campaign is the central team's own record: the campaign's row says when and by whom
+(one statement, so that two people closing it at once close it once), and no incident's
+timeline is written. A closed campaign keeps its incidents and refuses links and unlinks until
+it is reopened.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
@@ -36,6 +41,7 @@ from domain.commands import Rejection
 from domain.obligations import Body
 from domain.vocabulary import Tlp
 from models import Authority, Campaign, CampaignIncident, Incident, ObligationRecord
+from models.columns import utc_now
 from runtime.database import insert_for
 from services.temporal_gateway import UpdateRefused, update_incident
 from workflows import IncidentWorkflow
@@ -53,6 +59,15 @@ class NotLinked(Exception):
 
 class IncidentSealed(Exception):
     """The incident is closed: its record is sealed, and no link is added to it or taken away."""
+
+
+class CampaignClosed(Exception):
+    """The campaign is closed: no incident is linked into it or taken out of it, and it is not
+    closed again."""
+
+
+class CampaignOpen(Exception):
+    """The campaign is open: there is no closing to take back."""
 
 
 class CampaignCreate(BaseModel):
@@ -98,8 +113,49 @@ async def incident_by_reference(reference: str, *, session: AsyncSession) -> Inc
 def facts_of(campaign: Campaign) -> CampaignFacts:
     assert campaign.id is not None
     return CampaignFacts(
-        campaign_id=campaign.id, name=campaign.name, tlp=campaign.tlp, note=campaign.note
+        campaign_id=campaign.id,
+        name=campaign.name,
+        tlp=campaign.tlp,
+        note=campaign.note,
+        closed_at=campaign.closed_at,
     )
+
+
+async def close_campaign(campaign: Campaign, *, actor: str, session: AsyncSession) -> Campaign:
+    """Close the campaign, recording who did and when; `CampaignClosed` if it already is."""
+    assert campaign.id is not None
+    closed = await session.exec(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign.id, col(Campaign.closed_at).is_(None))
+        .values(closed_at=utc_now(), closed_by=actor)
+        .returning(col(Campaign.id))
+    )
+    done = closed.first() is not None
+    await session.commit()
+    await session.refresh(campaign)
+    if not done:
+        raise CampaignClosed(campaign.id)
+    log.info("campaign_closed", campaign_id=campaign.id)
+    return campaign
+
+
+async def reopen_campaign(campaign: Campaign, *, session: AsyncSession) -> Campaign:
+    """Reopen a closed campaign, so that incidents may be linked and unlinked again;
+    `CampaignOpen` if it is not closed."""
+    assert campaign.id is not None
+    reopened = await session.exec(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign.id, col(Campaign.closed_at).is_not(None))
+        .values(closed_at=None, closed_by=None)
+        .returning(col(Campaign.id))
+    )
+    done = reopened.first() is not None
+    await session.commit()
+    await session.refresh(campaign)
+    if not done:
+        raise CampaignOpen(campaign.id)
+    log.info("campaign_reopened", campaign_id=campaign.id)
+    return campaign
 
 
 @dataclass(frozen=True)
@@ -209,6 +265,8 @@ async def link_incident(
     bound = log.bind(
         campaign_id=campaign.id, incident_id=incident.id, authority_id=incident.authority_id
     )
+    if campaign.closed_at is not None:
+        raise CampaignClosed(campaign.id)
     if incident.closed_at is not None:
         raise IncidentSealed(incident.reference)
     link = CampaignIncident(campaign_id=campaign.id, incident_id=incident.id, linked_by=actor)
@@ -256,6 +314,8 @@ async def unlink_incident(
     link = await session.get(CampaignIncident, (campaign.id, incident.id))
     if link is None:
         raise NotLinked(incident.reference)
+    if campaign.closed_at is not None:
+        raise CampaignClosed(campaign.id)
     if incident.closed_at is not None:
         raise IncidentSealed(incident.reference)
     await session.commit()  # no read held open while the workflow is asked (SQLite's lock)

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -318,6 +319,109 @@ async def test_bad_input_is_refused_in_both_languages(world: World) -> None:
     world.http.cookies.clear()
 
 
+async def test_a_closed_campaign_keeps_its_incidents_and_takes_no_links(world: World) -> None:
+    """Its own campaign and a fresh council's incident, so the other tests' world is as it was
+    whatever order they run in."""
+    officer = await officer_for(world.database, world.http)
+    incident = await officer.open(title="Courier invoice fraud", tlp="TLP:GREEN")
+    user, password = await make_user(world.database, officer.council)
+    await _running(officer, incident["id"])
+    made = await world.as_central(
+        "POST", "/api/campaigns", {"name": "Courier invoice wave", "tlp": "TLP:AMBER"}
+    )
+    campaign = made.json()
+    path = f"/api/campaigns/{campaign['id']}"
+    assert campaign["closed_at"] is None and campaign["closed_by"] is None
+    linked = await world.as_central(
+        "POST", f"{path}/incidents", {"reference": incident["reference"]}
+    )
+    assert linked.status_code == 201, linked.text
+
+    # Closing is the central team's: an officer is refused it.
+    assert (await officer.post(f"{path}/closure", {})).status_code == 403
+    closed = await world.as_central("POST", f"{path}/closure")
+    assert closed.status_code == 200, closed.text
+    body = closed.json()
+    assert body["closed_at"] is not None and body["closed_by"]
+    assert [i["reference"] for i in body["incidents"]] == [incident["reference"]]
+    again = await world.as_central("POST", f"{path}/closure")
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        "This campaign is already closed. / Mae'r ymgyrch hon eisoes ar gau."
+    )
+    missing = await world.as_central("POST", "/api/campaigns/999999/closure")
+    assert missing.status_code == 404 and missing.json()["detail"].startswith("No campaign")
+
+    # No incident is linked into it or taken out, in English and Welsh alike.
+    other = world.councils[1].incident
+    refused = [
+        await world.as_central("POST", f"{path}/incidents", {"reference": other["reference"]}),
+        await world.as_central("DELETE", f"{path}/incidents/{incident['id']}"),
+    ]
+    for answer in refused:
+        assert answer.status_code == 409
+        assert "This campaign is closed" in answer.json()["detail"]
+        assert "Mae'r ymgyrch hon ar gau" in answer.json()["detail"]
+    kept = (await world.as_central("GET", path)).json()
+    assert kept["incident_count"] == 1 and kept["closed_at"] == body["closed_at"]
+
+    # The council reads that its incident was part of a campaign the central team has closed.
+    seen = (await officer.get(f"/api/incidents/{incident['id']}")).json()["campaigns"]
+    assert [c["name"] for c in seen] == ["Courier invoice wave"] and seen[0]["closed_at"]
+    world.http.cookies.clear()
+    assert (await sign_in(world.http, user.email, password)).status_code == 303
+    world.http.cookies.update(ENGLISH)
+    panel = _text((await world.http.get(f"/incidents/{incident['id']}")).text)
+    assert "Courier invoice wave" in panel
+    assert "This incident was part of this campaign, which the central team closed on" in panel
+    world.http.cookies.clear()
+
+    # The central team's list and page say it is closed, and when; the page offers reopening.
+    email, password = world.central_login
+    assert (await sign_in(world.http, email, password)).status_code == 303
+    world.http.cookies.update(ENGLISH)
+    listed = _text((await world.http.get("/wales/campaigns")).text)
+    assert re.search(r"Courier invoice wave Closed \w+ \d+ \w+ \d{4}", listed), listed
+    page = await world.http.get(f"/wales/campaigns/{campaign['id']}")
+    text = _text(page.text)
+    assert "Status Closed" in text and "Date closed" in text
+    assert incident["reference"] in text and "Reopen the campaign" in text
+    assert "Link the incident" not in text and "/unlink" not in page.text
+    reopened = await world.http.post(
+        f"/wales/campaigns/{campaign['id']}/reopening", data={"csrf_token": _csrf(page.text)}
+    )
+    assert reopened.status_code == 303
+    landed = _text((await world.http.get(reopened.headers["location"])).text)
+    assert "The campaign Courier invoice wave has been reopened" in landed
+    assert "Status Open" in landed and "Close the campaign" in landed
+    closing = await world.http.post(
+        f"/wales/campaigns/{campaign['id']}/closure", data={"csrf_token": _csrf(page.text)}
+    )
+    assert closing.status_code == 303
+    landed = _text((await world.http.get(closing.headers["location"])).text)
+    assert "The campaign Courier invoice wave has been closed" in landed
+    twice = await world.http.post(
+        f"/wales/campaigns/{campaign['id']}/closure", data={"csrf_token": _csrf(page.text)}
+    )
+    assert twice.status_code == 409 and "This campaign is already closed." in _text(twice.text)
+    world.http.cookies.clear()
+
+    # Reopened, it takes links again; reopening an open campaign is refused.
+    opened = await world.as_central("DELETE", f"{path}/closure")
+    assert opened.status_code == 200 and opened.json()["closed_at"] is None
+    assert opened.json()["closed_by"] is None
+    not_closed = await world.as_central("DELETE", f"{path}/closure")
+    assert not_closed.status_code == 409
+    assert "not closed" in not_closed.json()["detail"]
+    assert "Nid yw'r ymgyrch hon ar gau" in not_closed.json()["detail"]
+    relinked = await world.as_central(
+        "POST", f"{path}/incidents", {"reference": other["reference"]}
+    )
+    assert relinked.status_code == 201 and relinked.json()["incident_count"] == 2
+    seen = (await officer.get(f"/api/incidents/{incident['id']}")).json()["campaigns"]
+    assert seen[0]["closed_at"] is None
+
+
 def _linked(authority_id: int, tlp: Tlp) -> LinkedIncident:
     return LinkedIncident(
         incident_id=f"incident-{authority_id}-{tlp.value}",
@@ -350,3 +454,8 @@ def test_the_stricter_of_the_two_markings_decides_what_another_council_reads() -
         shared = campaign_tlp in (Tlp.CLEAR, Tlp.AMBER)
         assert (seen.name, seen.note) == (("Wave", "Kit") if shared else (None, None))
         assert link_for_timeline(campaign, "Central").name == ("Wave" if shared else None)
+        # Closed, the campaign is said to be closed, and the same markings decide the rest.
+        closed = campaign.model_copy(update={"closed_at": datetime(2026, 12, 1, 9, tzinfo=UTC)})
+        after = as_seen_by(1, closed, incidents)
+        assert after.closed_at == closed.closed_at and seen.closed_at is None
+        assert after.model_dump(exclude={"closed_at"}) == seen.model_dump(exclude={"closed_at"})

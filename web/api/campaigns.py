@@ -2,7 +2,9 @@
 (one supplier compromised, one phishing wave) and follows them side by side.
 
 Reading needs the national picture (`READ_NATIONAL`); setting campaigns up and linking needs
-`MANAGE_NATIONAL`. What an authority's own people see of a campaign is on their incident
+`MANAGE_NATIONAL`, and so does closing a campaign (`POST .../closure`) and reopening it
+(`DELETE .../closure`): a closed campaign keeps its incidents and refuses links and unlinks until
+it is reopened. What an authority's own people see of a campaign is on their incident
 (`GET /api/incidents/{id}`, `campaigns`), shaped by `domain.campaigns`.
 """
 
@@ -20,7 +22,15 @@ from domain.rules import in_both
 from domain.vocabulary import NcscCategory, Stage, Tlp
 from models import Campaign, Incident
 from services import campaigns as campaign_service
-from services.campaigns import AlreadyLinked, CampaignCreate, CampaignRow, IncidentSealed, NotLinked
+from services.campaigns import (
+    AlreadyLinked,
+    CampaignClosed,
+    CampaignCreate,
+    CampaignOpen,
+    CampaignRow,
+    IncidentSealed,
+    NotLinked,
+)
 from services.incidents import get_incident
 from services.temporal_gateway import UpdateRefused, WorkflowUnavailable
 from web.api.responses import COMMON
@@ -157,7 +167,10 @@ class CampaignSummary(BaseModel):
     note: str | None
     created_by: str
     created_at: datetime
-    closed_at: datetime | None
+    closed_at: datetime | None = Field(
+        description="When the central team closed the campaign; null while it is open."
+    )
+    closed_by: str | None = Field(description="Who at the central team closed it.")
     incident_count: int
 
 
@@ -243,6 +256,18 @@ def _sealed(reference: str) -> str:
     )
 
 
+#: A closed campaign's refusal of a link or an unlink.
+CAMPAIGN_CLOSED = in_both(
+    "This campaign is closed: reopen it to link an incident into it or take one out.",
+    "Mae'r ymgyrch hon ar gau: ailagorwch hi i gysylltu digwyddiad â hi neu i dynnu un ohoni.",
+)
+_ALREADY_CLOSED = in_both("This campaign is already closed.", "Mae'r ymgyrch hon eisoes ar gau.")
+_NOT_CLOSED = in_both(
+    "This campaign is not closed, so it cannot be reopened.",
+    "Nid yw'r ymgyrch hon ar gau, felly ni ellir ei hailagor.",
+)
+
+
 def _refused(failure: UpdateRefused) -> OperationError:
     return OperationError(422 if failure.rejection is Rejection.INVALID else 409, failure.message)
 
@@ -278,6 +303,8 @@ async def link(
                 f"Mae digwyddiad {incident.reference} eisoes yn rhan o'r ymgyrch hon.",
             ),
         ) from None
+    except CampaignClosed:
+        raise OperationError(409, CAMPAIGN_CLOSED) from None
     except IncidentSealed:
         raise OperationError(409, _sealed(incident.reference)) from None
     except UpdateRefused as refused:
@@ -316,6 +343,8 @@ async def unlink(
         )
     except NotLinked:
         raise _not_in_campaign(incident.reference) from None
+    except CampaignClosed:
+        raise OperationError(409, CAMPAIGN_CLOSED) from None
     except IncidentSealed:
         raise OperationError(409, _sealed(incident.reference)) from None
     except UpdateRefused as refused:
@@ -325,10 +354,27 @@ async def unlink(
     return incident
 
 
+async def close(campaign: Campaign, *, caller: Caller, session: SessionDep) -> Campaign:
+    """Close the campaign, for the API and the page alike; 409 if it already is."""
+    try:
+        return await campaign_service.close_campaign(campaign, actor=caller.name, session=session)
+    except CampaignClosed:
+        raise OperationError(409, _ALREADY_CLOSED) from None
+
+
+async def reopen(campaign: Campaign, *, session: SessionDep) -> Campaign:
+    """Reopen the campaign, for the API and the page alike; 409 if it is not closed."""
+    try:
+        return await campaign_service.reopen_campaign(campaign, session=session)
+    except CampaignOpen:
+        raise OperationError(409, _NOT_CLOSED) from None
+
+
 _LINKING: dict[int | str, dict[str, Any]] = {
     409: {
         "model": Problem,
-        "description": "Already linked, or the incident is closed (its record is sealed).",
+        "description": "Already linked, the incident is closed (its record is sealed), or the "
+        "campaign is closed.",
     },
     503: {"model": Problem, "description": "Temporal is unreachable; nothing was changed."},
 }
@@ -392,4 +438,32 @@ async def unlink_incident(
     """Take an incident out of the campaign; its timeline records that too."""
     await end_reading(session)
     await unlink(campaign, incident_id, caller=caller, session=session, temporal=temporal)
+    return await campaign_view(campaign, session=session)
+
+
+@router.post(
+    "/{campaign_id}/closure",
+    response_model=CampaignView,
+    responses={409: {"model": Problem, "description": "The campaign is already closed."}},
+)
+async def close_campaign(
+    campaign: CampaignToManage, caller: ManagesNational, session: SessionDep
+) -> CampaignView:
+    """Close the campaign: it keeps its incidents, each council reads that it was part of a
+    campaign the central team has closed, and no incident is linked or unlinked until it is
+    reopened. Who closed it and when are kept on the campaign, not on the incidents' timelines."""
+    await close(campaign, caller=caller, session=session)
+    return await campaign_view(campaign, session=session)
+
+
+@router.delete(
+    "/{campaign_id}/closure",
+    response_model=CampaignView,
+    responses={409: {"model": Problem, "description": "The campaign is not closed."}},
+)
+async def reopen_campaign(
+    campaign: CampaignToManage, caller: ManagesNational, session: SessionDep
+) -> CampaignView:
+    """Reopen a closed campaign, so that incidents may be linked into it and taken out again."""
+    await reopen(campaign, session=session)
     return await campaign_view(campaign, session=session)

@@ -1,5 +1,6 @@
 """The central team's campaign pages under /wales/campaigns: the list, a new campaign, and one
-campaign's incidents side by side, with the forms that link and unlink them.
+campaign's incidents side by side, with the forms that link and unlink them, and that close
+the campaign and reopen it.
 
 Reading needs the national picture (`READ_NATIONAL`); changing needs `MANAGE_NATIONAL`. Every
 change goes through `web.api.campaigns` as the API's do, so both are checked alike and a
@@ -21,7 +22,7 @@ from models import Campaign
 from services import campaigns as campaign_service
 from services.campaigns import CampaignCreate
 from translations import N_, translate
-from web.api.campaigns import CampaignRequest, LinkRequest, link, unlink
+from web.api.campaigns import CampaignRequest, LinkRequest, close, link, reopen, unlink
 from web.deps import Caller, SessionDep, TemporalDep, end_reading
 from web.i18n import in_language, page_language
 from web.operations import OperationError
@@ -240,4 +241,44 @@ async def unlink_form(
         N_("%(reference)s has been taken out of the campaign"),
         reference=incident.reference,
     )
+    return RedirectResponse(campaign_path(campaign), status_code=303)
+
+
+@router.post(LIST + "/{campaign_id}/closure")
+async def close_form(
+    request: Request,
+    campaign_id: CampaignId,
+    caller: PageManagesNational,
+    session: SessionDep,
+    form: FormData,
+) -> Response:
+    campaign = await _campaign(campaign_id, session)
+    try:
+        await close(campaign, caller=caller, session=session)
+    except OperationError as refused:
+        errors = {"closure": in_language(refused.detail, page_language(request))}
+        return await _campaign_page(
+            request, caller, campaign, session, errors=errors, status_code=refused.status_code
+        )
+    say_saved(request, N_("The campaign %(name)s has been closed"), name=campaign.name)
+    return RedirectResponse(campaign_path(campaign), status_code=303)
+
+
+@router.post(LIST + "/{campaign_id}/reopening")
+async def reopen_form(
+    request: Request,
+    campaign_id: CampaignId,
+    caller: PageManagesNational,
+    session: SessionDep,
+    form: FormData,
+) -> Response:
+    campaign = await _campaign(campaign_id, session)
+    try:
+        await reopen(campaign, session=session)
+    except OperationError as refused:
+        errors = {"closure": in_language(refused.detail, page_language(request))}
+        return await _campaign_page(
+            request, caller, campaign, session, errors=errors, status_code=refused.status_code
+        )
+    say_saved(request, N_("The campaign %(name)s has been reopened"), name=campaign.name)
     return RedirectResponse(campaign_path(campaign), status_code=303)

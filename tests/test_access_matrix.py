@@ -79,6 +79,8 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
         (P.MANAGE_NATIONAL,),
         "none",
     ),
+    ("POST", "/api/campaigns/{campaign_id}/closure"): ((P.MANAGE_NATIONAL,), "none"),
+    ("DELETE", "/api/campaigns/{campaign_id}/closure"): ((P.MANAGE_NATIONAL,), "none"),
     ("GET", "/api/national/centre-recipients"): ((P.READ_NATIONAL,), "none"),
     ("POST", "/api/national/centre-recipients"): ((P.MANAGE_NATIONAL,), "none"),
     ("DELETE", "/api/national/centre-recipients/{recipient_id}"): ((P.MANAGE_NATIONAL,), "none"),
@@ -406,6 +408,8 @@ FORM_ACTIONS = {
     "/wales/campaigns/{campaign_id}/incidents/{incident_id}/unlink": (
         "/wales/campaigns/{campaign_id}"
     ),
+    "/wales/campaigns/{campaign_id}/closure": "/wales/campaigns/{campaign_id}",
+    "/wales/campaigns/{campaign_id}/reopening": "/wales/campaigns/{campaign_id}",
     "/reviews/{code}/{year}/submission": "/reviews/{code}/{year}",
     "/reviews/{code}/{year}/acceptance": "/reviews/{code}/{year}",
     "/reviews/{code}/{year}/return": "/reviews/{code}/{year}",

@@ -336,6 +336,17 @@ async def test_a_closed_campaign_keeps_its_incidents_and_takes_no_links(world: W
         "POST", f"{path}/incidents", {"reference": incident["reference"]}
     )
     assert linked.status_code == 201, linked.text
+    hidden = (
+        await world.as_central(
+            "POST", "/api/campaigns", {"name": "Operation Quiet Courier", "tlp": "TLP:RED"}
+        )
+    ).json()
+    hidden_path = f"/api/campaigns/{hidden['id']}"
+    linked = await world.as_central(
+        "POST", f"{hidden_path}/incidents", {"reference": incident["reference"]}
+    )
+    assert linked.status_code == 201, linked.text
+    assert (await world.as_central("POST", f"{hidden_path}/closure")).status_code == 200
 
     # Closing is the central team's: an officer is refused it.
     assert (await officer.post(f"{path}/closure", {})).status_code == 403
@@ -365,15 +376,23 @@ async def test_a_closed_campaign_keeps_its_incidents_and_takes_no_links(world: W
     kept = (await world.as_central("GET", path)).json()
     assert kept["incident_count"] == 1 and kept["closed_at"] == body["closed_at"]
 
-    # The council reads that its incident was part of a campaign the central team has closed.
+    # The council reads that its incident was part of a campaign the central team has closed,
+    # and no more of it than the campaign's marking lets it.
     seen = (await officer.get(f"/api/incidents/{incident['id']}")).json()["campaigns"]
-    assert [c["name"] for c in seen] == ["Courier invoice wave"] and seen[0]["closed_at"]
+    assert [c["name"] for c in seen] == ["Courier invoice wave", None]
+    assert all(c["closed_at"] for c in seen)
     world.http.cookies.clear()
     assert (await sign_in(world.http, user.email, password)).status_code == 303
+    welsh = _text((await world.http.get(f"/incidents/{incident['id']}")).text)
+    assert "Rhan o ymgyrch" in welsh and "Courier invoice wave" in welsh
+    assert "yn rhan o'r ymgyrch hon, y mae'r tîm canolog wedi'i chau" in welsh
     world.http.cookies.update(ENGLISH)
     panel = _text((await world.http.get(f"/incidents/{incident['id']}")).text)
     assert "Courier invoice wave" in panel
-    assert "This incident was part of this campaign, which the central team closed on" in panel
+    assert "This incident was part of this campaign, which the central team has closed." in panel
+    assert "The campaign was closed " in panel
+    assert "This incident was part of a campaign that the central team has closed." in panel
+    assert "Operation Quiet Courier" not in panel
     world.http.cookies.clear()
 
     # The central team's list and page say it is closed, and when; the page offers reopening.

@@ -65,6 +65,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "set up campaign button": (r"Set up the campaign", r"Sefydlu'r ymgyrch"),
     "incident reference field": (r"Incident reference", r"Cyfeirnod y digwyddiad"),
     "link incident button": (r"Link the incident", r"Cysylltu'r digwyddiad"),
+    "close campaign button": (r"^Close the campaign$", r"^Cau'r ymgyrch$"),
     # The national picture and performance figures
     "wales nav": (r"^Wales$", r"^Cymru$"),
     "performance link": (r"^Performance figures$", r"^Ffigurau perfformiad$"),

@@ -173,6 +173,15 @@ async def _campaign(visit: Visit) -> None:
     await expect(page.get_by_role("link", name=visit.incidents.reporting.reference)).to_be_visible()
 
 
+async def _campaign_closed(visit: Visit) -> None:
+    """A campaign the central team has closed: marked closed, its incident kept, reopening
+    offered in place of the forms."""
+    await _campaign(visit)
+    await visit.press("close campaign button")
+    kept = visit.page.get_by_role("link", name=visit.incidents.reporting.reference)
+    await expect(kept).to_be_visible()
+
+
 async def _campaign_panel(visit: Visit) -> None:
     """The linked incident's status page, with its "part of a campaign" panel."""
     await _campaign(visit)
@@ -309,6 +318,7 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "campaign-new-errors": (_new_campaign_errors, (CENTRAL,)),
     "campaign": (_campaign, (CENTRAL,)),
     "campaign-panel": (_campaign_panel, (CENTRAL,)),
+    "campaign-closed": (_campaign_closed, (CENTRAL,)),
     "wales-reviews": (lambda v: v.go(f"/wales/reviews?year={REVIEW_YEAR}"), (CENTRAL,)),
     "review": (_review(REVIEW_YEAR), (ADMIN, CENTRAL)),
     "review-errors": (_review_errors, (ADMIN,)),

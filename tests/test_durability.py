@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.vocabulary import EventKind, MemberRole
@@ -23,6 +24,7 @@ from worker import build_worker
 FAST_POLICY = dict(ack_timeout_category_4_seconds=2, reminders_before_escalation=1)
 
 
+@pytest.mark.backend("sqlite", reason="a worker fault; the embedded default database")
 async def test_a_new_worker_continues_the_escalation_with_one_email_per_step(
     dev_server: WorkflowEnvironment, database: Database, settings: Settings, mail_server: MailServer
 ) -> None:
@@ -63,6 +65,7 @@ async def test_a_new_worker_continues_the_escalation_with_one_email_per_step(
     assert sum(received.values()) == 2 + 2 + 3 + 2 * 7
 
 
+@pytest.mark.backend("postgresql", reason="a mail relay fault; production's database")
 async def test_an_smtp_outage_delays_mail_without_losing_or_repeating_it_or_the_clock(
     dev_server: WorkflowEnvironment, database: Database, settings: Settings
 ) -> None:

@@ -224,7 +224,7 @@ async def test_every_check_passes_on_every_operation(
             "--exclude-path-regex",
             "^/callbacks/",
             "--max-examples",
-            "10",
+            "6",
             "--workers",
             "1",
             "--generation-database",

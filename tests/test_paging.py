@@ -431,6 +431,7 @@ async def test_with_the_councils_relay_down_both_members_acknowledge_by_text_and
         mail_server.start()
 
 
+@pytest.mark.backend("postgresql", reason="a worker fault at Notify; production's database")
 async def test_a_worker_killed_after_notify_took_a_text_sends_no_second_text(
     paging: PagingStack, database: Database, dev_settings: Settings
 ) -> None:

@@ -15,7 +15,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from domain.commands import (
     Reassess,
     RecordSubmission,
 )
+from domain.commitments import CertificateReminders, RoleEmptied
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
 from domain.vocabulary import MemberRole, NcscCategory
@@ -67,7 +68,7 @@ from tests.support import (
     settle_and_close,
 )
 from worker import build_worker
-from workflows import IncidentWorkflow
+from workflows import CertificateRemindersWorkflow, IncidentWorkflow, RoleEmptiedWorkflow
 
 HERE = Path(__file__).parent
 SUMMARY = "Contained by isolating the affected server; restored from backups; lessons logged."
@@ -318,6 +319,45 @@ async def _give_mobiles(database: Database, council: CouncilUnderTest) -> None:
         await session.commit()
 
 
+AuthorityStart = Callable[[WorkflowEnvironment, str, str], Awaitable[WorkflowHandle]]
+
+
+def _authority_scenarios(council: CouncilUnderTest) -> dict[str, tuple[AuthorityStart, str]]:
+    """Processes about an authority rather than an incident: how each starts, and its id."""
+    expires = date.today() + timedelta(days=30)
+    certificate = CertificateReminders(
+        authority_code=council.code, certificate_number="IASME-CEP-0001", expires_on=expires
+    )
+    emptied = RoleEmptied(
+        authority_code=council.code, role=MemberRole.EXECUTIVE_MEMBER, change_id=1
+    )
+
+    async def remind(env: WorkflowEnvironment, workflow_id: str, queue: str) -> WorkflowHandle:
+        return await env.client.start_workflow(
+            CertificateRemindersWorkflow.run, certificate, id=workflow_id, task_queue=queue
+        )
+
+    async def tell(env: WorkflowEnvironment, workflow_id: str, queue: str) -> WorkflowHandle:
+        return await env.client.start_workflow(
+            RoleEmptiedWorkflow.run, emptied, id=workflow_id, task_queue=queue
+        )
+
+    return {
+        # Reminded at 30 and 7 days, then told it expired (the 90-day point already past).
+        "certificate_reminded_then_expired": (remind, f"certificate-reminders-{council.code}"),
+        "named_role_emptied": (tell, f"role-emptied-{council.code}-executive_member-1"),
+    }
+
+
+def _write(name: str, workflow_id: str, found: Any) -> None:
+    assert found is not None
+    for number, run in enumerate(found.runs, start=1):
+        suffix = "" if number == 1 else f".run{number}"
+        document = {"workflow_id": workflow_id, **run.to_json_dict()}
+        (HERE / f"{name}{suffix}.json").write_text(json.dumps(document))
+        print(f"recorded {name}{suffix}: {len(run.events)} events")
+
+
 async def record() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/record.db"
@@ -393,12 +433,23 @@ async def record() -> None:
                         await scenario(env, handle, council)
                         await handle.result()
                         found = await fetch_from_server(env.client, handle.id)
-                    assert found is not None
-                    for number, run in enumerate(found.runs, start=1):
-                        suffix = "" if number == 1 else f".run{number}"
-                        document = {"workflow_id": handle.id, **run.to_json_dict()}
-                        (HERE / f"{name}{suffix}.json").write_text(json.dumps(document))
-                        print(f"recorded {name}{suffix}: {len(run.events)} events")
+                    _write(name, handle.id, found)
+            for name, (start, workflow_id) in _authority_scenarios(
+                await make_authority(database)
+            ).items():
+                if (HERE / f"{name}.json").exists():
+                    print(f"kept {name}: already recorded")
+                    continue
+                async with await WorkflowEnvironment.start_time_skipping(
+                    data_converter=converter_for(base_settings),
+                    test_server_existing_path=bundled_binary("temporal-test-server"),
+                ) as env:
+                    queue = f"record-{uuid.uuid4()}"
+                    async with build_worker(env.client, database, base_settings, task_queue=queue):
+                        handle = await start(env, workflow_id, queue)
+                        await handle.result()  # the time-skipping server skips to each timer
+                        found = await fetch_from_server(env.client, handle.id)
+                    _write(name, handle.id, found)
         finally:
             mail.stop()
             notify.stop()

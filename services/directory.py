@@ -18,12 +18,12 @@ from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import (
     Authority,
-    CentreRecipient,
     EscalationPolicyOverride,
     EscalationTimings,
     ReportingRuleOverride,
     ResponsibleMember,
 )
+from services.centre import active_recipients
 
 
 class UnknownAuthority(LookupError):
@@ -176,11 +176,6 @@ async def set_ncsc_contact(authority_id: int, address: str, *, session: AsyncSes
 
 async def centre_contacts(*, session: AsyncSession) -> list[CentreContact]:
     """The central team's active duty recipients, as incidents take them into their snapshot."""
-    rows = await session.exec(
-        select(CentreRecipient)
-        .where(col(CentreRecipient.active).is_(True))
-        .order_by(col(CentreRecipient.id))
-    )
     return [
         CentreContact(
             recipient_id=row.id or 0,
@@ -192,7 +187,7 @@ async def centre_contacts(*, session: AsyncSession) -> list[CentreContact]:
             significant=row.significant,
             channels=[Channel(c) for c in row.channels or [] if c in set(Channel)],
         )
-        for row in rows
+        for row in await active_recipients(session=session)
     ]
 
 

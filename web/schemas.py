@@ -22,9 +22,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from audit.as_of import IncidentAsOf
 from domain.campaigns import CampaignAsSeen
+from domain.mobiles import NotAUkMobile, uk_mobile
 from domain.obligations import PersonalDataRisk, SubmissionPhase
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
@@ -33,6 +35,21 @@ from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
 CLOCK_SKEW = timedelta(minutes=1)
 
 OneLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\r\n]*$")]
+
+
+def _uk_mobile(value: str) -> str | None:
+    """A UK mobile, in the one form it is kept in (E.164); anything else is refused in both
+    languages, and an empty answer is none."""
+    if not value:
+        return None
+    try:
+        return uk_mobile(value)
+    except NotAUkMobile as refused:
+        raise PydanticCustomError("uk_mobile", str(refused)) from None
+
+
+#: A UK mobile number as it is written (07700 900123, +44 7700 900123), kept in E.164.
+UkMobile = Annotated[str, StringConstraints(max_length=30), AfterValidator(_uk_mobile)]
 
 #: Nothing Concordat records happened before this; older dates are typing mistakes.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -8,12 +8,10 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from domain.access import AccessRole
 from domain.channels import ChannelPlan
-from domain.mobiles import NotAUkMobile, uk_mobile
 from domain.policy import EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import Authority, EscalationPolicyOverride, ResponsibleMember, User
@@ -25,7 +23,7 @@ from services.temporal_gateway import WorkflowUnavailable
 from services.users import NewUser, UserExists
 from web.api.responses import COMMON
 from web.deps import Administers, Caller, SessionDep, SettingsDep, TemporalDep
-from web.schemas import OneLine, Strict, Whole
+from web.schemas import OneLine, Strict, UkMobile, Whole
 
 router = APIRouter(prefix="/api/authorities", tags=["administration"], responses=COMMON)
 
@@ -47,23 +45,11 @@ class MemberRequest(Strict):
         default=None, description="A personal address outside the council's mail."
     )
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,30}$")] | None = None
-    mobile: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+    mobile: UkMobile | None = Field(
         default=None,
         description="A UK mobile number for texts through GOV.UK Notify, as it is written "
         "(07700 900123, +44 7700 900123); kept in E.164 (+447700900123).",
     )
-
-    @field_validator("mobile")
-    @classmethod
-    def _uk_mobile(cls, value: str | None) -> str | None:
-        """A UK mobile, in the one form it is kept in; anything else is refused in both
-        languages."""
-        if not value:
-            return None
-        try:
-            return uk_mobile(value)
-        except NotAUkMobile as refused:
-            raise PydanticCustomError("uk_mobile", str(refused)) from None
 
     def details(self) -> MemberDetails:
         """The member as `administration.change_member` takes them, from the API and the page

@@ -12,13 +12,12 @@ from pydantic_core import PydanticCustomError
 
 from domain.centre import DEFAULT_CATEGORIES, DEFAULT_CHANNELS
 from domain.channels import Channel
-from domain.mobiles import NotAUkMobile, uk_mobile
 from domain.vocabulary import Language
 from models import CentreRecipient
 from services import centre
 from web.api.responses import COMMON
 from web.deps import ManagesNational, ReadsNational, SessionDep
-from web.schemas import OneLine, Strict
+from web.schemas import OneLine, Strict, UkMobile
 
 router = APIRouter(prefix="/api/national", tags=["national"], responses=COMMON)
 
@@ -28,7 +27,7 @@ class CentreRecipientRequest(Strict):
         description="The duty post, for example 'Central team duty officer'."
     )
     email: EmailStr | None = None
-    mobile: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+    mobile: UkMobile | None = Field(
         default=None, description="A UK mobile number; kept in E.164 (+447700900123)."
     )
     language: Language = Language.UNKNOWN
@@ -39,16 +38,6 @@ class CentreRecipientRequest(Strict):
         default=True, description="Also told of an incident of any category marked significant."
     )
     channels: list[Channel] = Field(default=list(DEFAULT_CHANNELS), min_length=1, max_length=4)
-
-    @field_validator("mobile")
-    @classmethod
-    def _uk_mobile(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return uk_mobile(value)
-        except NotAUkMobile as refused:
-            raise PydanticCustomError("uk_mobile", str(refused)) from None
 
     @field_validator("channels")
     @classmethod

@@ -109,25 +109,24 @@ async def add_centre_recipient(
                 "channels": values["channels"],
             }
         )
-        if not (wanted.email or wanted.mobile):
-            raise ValueError
     except ValidationError as invalid:
         return await _refused(request, session, values, _errors(invalid, language))
-    except ValueError:
+    try:
+        await centre.add_recipient(
+            centre.RecipientDetails(
+                name=wanted.name,
+                email=str(wanted.email) if wanted.email else None,
+                mobile=wanted.mobile,
+                language=wanted.language,
+                categories=wanted.categories,
+                significant=wanted.significant,
+                channels=wanted.channels,
+            ),
+            session=session,
+        )
+    except ValueError:  # neither an address nor a number
         message = translate(language, N_("Give an email address or a mobile number"))
         return await _refused(request, session, values, {"email": message})
-    await centre.add_recipient(
-        centre.RecipientDetails(
-            name=wanted.name,
-            email=str(wanted.email) if wanted.email else None,
-            mobile=wanted.mobile,
-            language=wanted.language,
-            categories=wanted.categories,
-            significant=wanted.significant,
-            channels=wanted.channels,
-        ),
-        session=session,
-    )
     say_saved(request, N_("%(name)s will be told of serious incidents"), name=wanted.name)
     return RedirectResponse(PAGE, status_code=303)
 

@@ -15,6 +15,7 @@ from activities.breach import BreachActivities
 from activities.deliveries import DeliveryActivities
 from activities.directory import DirectoryActivities
 from activities.national_messages import NationalMessageActivities
+from activities.post_incident import PostIncidentActivities
 from activities.reconcile import ReconcileActivities
 from activities.reviews import ReviewActivities
 from activities.sending import NotificationActivities
@@ -65,4 +66,5 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         ReviewActivities(database, settings).record_review_event,
         ReviewActivities(database, settings).take_review_snapshot,
         ReviewActivities(database, settings).open_due_reviews,
+        PostIncidentActivities(database, settings).take_over_timeline,
     ]

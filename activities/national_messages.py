@@ -54,7 +54,11 @@ class NationalMessageActivities:
             if authority is None or authority.id is None:
                 raise ApplicationError(f"no authority {message.authority_code}", non_retryable=True)
             addressees, missing = await ledger.addressees(
-                authority.id, message.to_roles, centre=message.to_centre, session=session
+                authority.id,
+                message.to_roles,
+                centre=message.to_centre,
+                users=message.to_users,
+                session=session,
             )
         sent = already = 0
         for addressee in addressees:

@@ -12,6 +12,7 @@ from domain.channels import Channel
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
 from domain.obligations import Body, Obligation, PersonalDataRisk
+from domain.post_incident import Review
 from domain.vocabulary import Chain, EventKind, NcscCategory, NotificationKind, Stage
 
 #: Activity names: the workflow calls activities by name so that it never imports database,
@@ -98,7 +99,11 @@ class TimelineBatch(BaseModel):
     incident_id: str
     authority_code: str
     entries: list[TimelineEntry]
-    projection: IncidentProjection
+    projection: IncidentProjection | None
+    """The incident's read side as of the batch; None after closure, when the post-incident
+    process writes (the incident itself no longer changes)."""
+    review: Review | None = None
+    """The post-incident review as of the batch, written by the post-incident process."""
 
 
 class NotificationFacts(BaseModel):

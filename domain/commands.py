@@ -112,3 +112,5 @@ class AmendBreachRecord(BaseModel):
 class CloseIncident(BaseModel):
     summary: str = Field(max_length=10000)
     actor: str
+    review_exercise: bool = False
+    """An exercise gets a post-incident review only when asked; a real incident always does."""

@@ -88,13 +88,19 @@ class IncidentFile(BaseModel):
     handed_over_at: datetime | None = None
     """When the last run stopped its clocks to hand over: reminders due since are still sent."""
     run: int = 1
+    """Which run of the incident's workflow holds the file (1 for the first)."""
     campaigns: dict[int, bool] = {}
     """Campaigns the incident was linked into (True) or taken out of (False), so a link sent
     again after a lost answer, in this run or after a hand-over, is recorded once."""
     centre_told: list[str] = []
     """What the central team's recipients have been told of ("<recipient>/category-2"), so a
     reassessment tells them only of what is new (`domain.centre`)."""
-    """Which run of the incident's workflow holds the file (1 for the first)."""
+    evidence_ids: list[str] = []
+    """Evidence files on the timeline: hand-overs may name only these, and a file sent again
+    after a lost answer is recorded once."""
+    statement_versions: dict[int, int] = {}
+    """The last published version of each public statement."""
+    withdrawn_statements: list[int] = []
 
     @classmethod
     def opened(

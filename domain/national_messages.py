@@ -41,6 +41,17 @@ class NationalMessageKind(StrEnum):
     review_url)."""
     REVIEW_ACCEPTED = "review_accepted"
     """The central team accepted the review (facts: year, review_url)."""
+    INCIDENT_REVIEW_STARTED = "incident_review_started"
+    """An incident's post-incident review is theirs (facts: reference, due_on, review_url)."""
+    INCIDENT_REVIEW_REMINDER = "incident_review_reminder"
+    """The post-incident review is due soon (facts: reference, due_on, review_url)."""
+    INCIDENT_REVIEW_OVERDUE = "incident_review_overdue"
+    """The post-incident review is overdue (facts: reference, due_on, review_url)."""
+    ACTION_OVERDUE = "action_overdue"
+    """A review's action is overdue (facts: reference, action, due_on, review_url)."""
+    ACTION_ESCALATED = "action_escalated"
+    """A review's action is still open long after its date (facts: reference, action,
+    due_on, review_url)."""
 
 
 class NationalMessage(BaseModel):
@@ -53,6 +64,8 @@ class NationalMessage(BaseModel):
     authority_code: str
     to_roles: list[MemberRole] = []
     """The members named in these roles now; an empty role is skipped (and reported)."""
+    to_users: list[int] = []
+    """These users of the authority (an owner of a review or an action), at their address."""
     to_centre: bool = False
     """The central team's duty recipients (`models.CentreRecipient`), by email."""
     facts: dict[str, str | int | None] = {}

@@ -11,11 +11,14 @@ from models.authority import (
 )
 from models.campaigns import Campaign, CampaignIncident
 from models.commitments import CommitmentEvidence
+from models.evidence import EvidenceDownload, EvidenceFile
 from models.incident import Incident, IncidentReferenceCounter
 from models.national import CentreRecipient, NationalMessageRecord
 from models.notification import ReceivedText, SentNotification, SmsAckCode
+from models.post_incident import IncidentReview, ReviewAction
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
 from models.reviews import AnnualReview, ReviewEvent
+from models.statements import PublicStatement, StatementVersion
 from models.timeline import TimelineEvent
 
 __all__ = [
@@ -31,17 +34,23 @@ __all__ = [
     "CommitmentEvidence",
     "EscalationPolicyOverride",
     "EscalationTimings",
+    "EvidenceDownload",
+    "EvidenceFile",
     "HistoryArchive",
     "Incident",
     "IncidentReferenceCounter",
+    "IncidentReview",
     "NationalMessageRecord",
     "ObligationRecord",
+    "PublicStatement",
     "ReceivedText",
     "ReportingRuleOverride",
     "ResponsibleMember",
+    "ReviewAction",
     "ReviewEvent",
     "SentNotification",
     "SmsAckCode",
+    "StatementVersion",
     "TimelineEvent",
     "UsedAckLink",
     "User",

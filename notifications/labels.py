@@ -15,6 +15,7 @@ from domain.activity_contracts import DeliveryOutcome
 from domain.channels import Channel, PagingStep
 from domain.commands import AcknowledgementChannel, Rejection
 from domain.commitments import Commitment, CommitmentStatus
+from domain.evidence import CustodyMethod, CustodyRecipient, Downloader
 from domain.national_messages import NationalMessageKind
 from domain.obligations import (
     Body,
@@ -24,6 +25,8 @@ from domain.obligations import (
     SubmissionPhase,
     Trigger,
 )
+from domain.post_incident import ActionState, ReviewStatus
+from domain.statements import ServiceStatus
 from domain.vocabulary import (
     Chain,
     EventKind,
@@ -173,6 +176,21 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.CONTAINED: "Contained",
         EventKind.RECOVERED: "Recovered",
         EventKind.CLOSED: "Closed",
+        EventKind.EVIDENCE_ADDED: "Evidence added",
+        EventKind.CUSTODY_TRANSFERRED: "Evidence handed over",
+        EventKind.STATEMENT_PUBLISHED: "Public statement published",
+        EventKind.STATEMENT_WITHDRAWN: "Public statement withdrawn",
+        EventKind.REVIEW_STARTED: "Review started",
+        EventKind.REVIEW_OWNER_NAMED: "Review owner named",
+        EventKind.REVIEW_UPDATED: "Review updated",
+        EventKind.REVIEW_REMINDED: "Review reminder",
+        EventKind.REVIEW_OVERDUE: "Review overdue",
+        EventKind.REVIEW_SIGNED_OFF: "Review signed off",
+        EventKind.ACTION_ADDED: "Action added",
+        EventKind.ACTION_REMINDED: "Action reminder",
+        EventKind.ACTION_ESCALATED: "Action escalated",
+        EventKind.ACTION_DONE: "Action done",
+        EventKind.ACTION_RISK_ACCEPTED: "Action's risk accepted",
     },
     Language.WELSH: {
         EventKind.OPENED: "Agorwyd",
@@ -206,6 +224,21 @@ EVENT_NAMES: dict[Language, dict[EventKind, str]] = {
         EventKind.CONTAINED: "Cyfyngwyd",
         EventKind.RECOVERED: "Adferwyd",
         EventKind.CLOSED: "Caewyd",
+        EventKind.EVIDENCE_ADDED: "Ychwanegwyd tystiolaeth",
+        EventKind.CUSTODY_TRANSFERRED: "Trosglwyddwyd tystiolaeth",
+        EventKind.STATEMENT_PUBLISHED: "Cyhoeddwyd datganiad cyhoeddus",
+        EventKind.STATEMENT_WITHDRAWN: "Tynnwyd datganiad cyhoeddus yn ôl",
+        EventKind.REVIEW_STARTED: "Dechreuwyd yr adolygiad",
+        EventKind.REVIEW_OWNER_NAMED: "Enwyd perchennog yr adolygiad",
+        EventKind.REVIEW_UPDATED: "Diweddarwyd yr adolygiad",
+        EventKind.REVIEW_REMINDED: "Nodyn atgoffa am yr adolygiad",
+        EventKind.REVIEW_OVERDUE: "Adolygiad yn hwyr",
+        EventKind.REVIEW_SIGNED_OFF: "Cymeradwywyd yr adolygiad",
+        EventKind.ACTION_ADDED: "Ychwanegwyd cam gweithredu",
+        EventKind.ACTION_REMINDED: "Nodyn atgoffa am gam gweithredu",
+        EventKind.ACTION_ESCALATED: "Uwchgyfeiriwyd cam gweithredu",
+        EventKind.ACTION_DONE: "Cwblhawyd cam gweithredu",
+        EventKind.ACTION_RISK_ACCEPTED: "Derbyniwyd risg cam gweithredu",
     },
 }
 
@@ -387,6 +420,86 @@ DELIVERY_OUTCOME_NAMES: dict[Language, dict[DeliveryOutcome, str]] = {
 
 
 #: Every enum a person reads, with its words in English and in Welsh.
+CUSTODY_RECIPIENT_NAMES: dict[Language, dict[CustodyRecipient, str]] = {
+    Language.ENGLISH: {
+        CustodyRecipient.POLICE_REGIONAL_CYBER_UNIT: "Police regional cyber crime unit",
+        CustodyRecipient.NATIONAL_CRIME_AGENCY: "National Crime Agency",
+        CustodyRecipient.NCSC: "The National Cyber Security Centre (NCSC)",
+        CustodyRecipient.INSURER: "Insurer",
+        CustodyRecipient.FORENSIC_FIRM: "Forensic firm",
+        CustodyRecipient.ICO: "The Information Commissioner's Office (ICO)",
+        CustodyRecipient.OTHER: "Someone else",
+    },
+    Language.WELSH: {
+        CustodyRecipient.POLICE_REGIONAL_CYBER_UNIT: "Uned seiberdroseddu ranbarthol yr heddlu",
+        CustodyRecipient.NATIONAL_CRIME_AGENCY: "Yr Asiantaeth Troseddu Genedlaethol",
+        CustodyRecipient.NCSC: "Y Ganolfan Seiberddiogelwch Genedlaethol (NCSC)",
+        CustodyRecipient.INSURER: "Yswiriwr",
+        CustodyRecipient.FORENSIC_FIRM: "Cwmni fforensig",
+        CustodyRecipient.ICO: "Swyddfa'r Comisiynydd Gwybodaeth (ICO)",
+        CustodyRecipient.OTHER: "Rhywun arall",
+    },
+}
+
+CUSTODY_METHOD_NAMES: dict[Language, dict[CustodyMethod, str]] = {
+    Language.ENGLISH: {
+        CustodyMethod.SECURE_UPLOAD: "Secure upload",
+        CustodyMethod.ENCRYPTED_EMAIL: "Encrypted email",
+        CustodyMethod.ENCRYPTED_MEDIA: "Encrypted media",
+        CustodyMethod.IN_PERSON: "In person",
+        CustodyMethod.EVIDENCE_BUNDLE: "Evidence bundle from Concordat",
+        CustodyMethod.OTHER: "Another way",
+    },
+    Language.WELSH: {
+        CustodyMethod.SECURE_UPLOAD: "Uwchlwytho diogel",
+        CustodyMethod.ENCRYPTED_EMAIL: "E-bost wedi'i amgryptio",
+        CustodyMethod.ENCRYPTED_MEDIA: "Cyfrwng wedi'i amgryptio",
+        CustodyMethod.IN_PERSON: "Wyneb yn wyneb",
+        CustodyMethod.EVIDENCE_BUNDLE: "Bwndel tystiolaeth o Concordat",
+        CustodyMethod.OTHER: "Ffordd arall",
+    },
+}
+
+SERVICE_STATUS_NAMES: dict[Language, dict[ServiceStatus, str]] = {
+    Language.ENGLISH: {
+        ServiceStatus.UNAVAILABLE: "Unavailable",
+        ServiceStatus.DISRUPTED: "Disrupted",
+        ServiceStatus.RESTORED: "Restored",
+    },
+    Language.WELSH: {
+        ServiceStatus.UNAVAILABLE: "Ddim ar gael",
+        ServiceStatus.DISRUPTED: "Wedi'i amharu",
+        ServiceStatus.RESTORED: "Wedi'i adfer",
+    },
+}
+
+ACTION_STATE_NAMES: dict[Language, dict[ActionState, str]] = {
+    Language.ENGLISH: {
+        ActionState.OPEN: "Open",
+        ActionState.DONE: "Done",
+        ActionState.RISK_ACCEPTED: "Risk accepted",
+    },
+    Language.WELSH: {
+        ActionState.OPEN: "Ar agor",
+        ActionState.DONE: "Wedi'i gwblhau",
+        ActionState.RISK_ACCEPTED: "Risg wedi'i derbyn",
+    },
+}
+
+REVIEW_STATUS_NAMES: dict[Language, dict[ReviewStatus, str]] = {
+    Language.ENGLISH: {
+        ReviewStatus.NOT_STARTED: "Not started",
+        ReviewStatus.OPEN: "In progress",
+        ReviewStatus.SIGNED_OFF: "Signed off",
+    },
+    Language.WELSH: {
+        ReviewStatus.NOT_STARTED: "Heb ddechrau",
+        ReviewStatus.OPEN: "Ar y gweill",
+        ReviewStatus.SIGNED_OFF: "Wedi'i gymeradwyo",
+    },
+}
+
+
 class _FromCatalog(Mapping[Any, str]):
     """Words kept in the gettext catalogs (pages show them too), looked up when read."""
 
@@ -451,11 +564,21 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     AcknowledgementChannel: ACKNOWLEDGEMENT_CHANNEL_NAMES,
     Commitment: COMMITMENT_NAMES,
     CommitmentStatus: COMMITMENT_STATUS_NAMES,
+    CustodyRecipient: CUSTODY_RECIPIENT_NAMES,
+    CustodyMethod: CUSTODY_METHOD_NAMES,
+    ServiceStatus: SERVICE_STATUS_NAMES,
+    ActionState: ACTION_STATE_NAMES,
+    ReviewStatus: REVIEW_STATUS_NAMES,
 }
 
 #: Names written the same in Welsh: names of services and teams, not words to translate.
 SAME_IN_WELSH: frozenset[Enum] = frozenset(
-    {Body.REPORT_FRAUD, Body.CYMRUSOC, Channel.TEAMS, Commitment.A}
+    {
+        Body.REPORT_FRAUD,
+        Body.CYMRUSOC,
+        Channel.TEAMS,
+        Commitment.A,
+    }
 )
 
 #: The enums in `domain/` that nobody reads as words, and why they need no labels.
@@ -466,6 +589,7 @@ NOT_READ_BY_PEOPLE: dict[type[Enum], str] = {
     TokenScope: "an API token's scope, read by programs",
     Trigger: "when a rule applies; people read the obligation it starts and its body",
     ClockStart: "the moment a deadline counts from; people read the deadline itself",
+    Downloader: "how a reader stands towards an incident, for the download rule; never shown",
 }
 
 

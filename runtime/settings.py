@@ -215,6 +215,54 @@ class Settings(BaseSettings):
         description="Days after a review opens that the senior management member is reminded, "
         "if it is still unanswered (fewer than review_response_days).",
     )
+    evidence_max_bytes: int = Field(
+        100 * 1024 * 1024, ge=1, description="Largest evidence file accepted, in bytes."
+    )
+    evidence_store: str = Field(
+        "",
+        description="Where evidence files are kept, encrypted with the payload keys: empty for "
+        "the folder evidence/ under var_dir, or s3://bucket/prefix for an S3-compatible object "
+        "store (credentials and region from the standard AWS environment and configuration).",
+    )
+    evidence_s3_endpoint_url: str | None = Field(
+        None,
+        description="The S3-compatible object store's URL, when it is not AWS's own S3.",
+    )
+
+    @field_validator("evidence_store")
+    @classmethod
+    def _an_evidence_store(cls, location: str) -> str:
+        """Refused at start-up, not at the first upload."""
+        if location and not (location.startswith("s3://") and location[5:].split("/")[0]):
+            raise ValueError("must be empty (a folder under var_dir) or s3://bucket/prefix")
+        return location
+
+    post_incident_review_days: int = Field(
+        20,
+        ge=1,
+        le=250,
+        description="Working days after closure (Welsh bank holidays skipped) by which an "
+        "incident's post-incident review is due; overdue, the chief executive is told.",
+    )
+    post_incident_reminder_days: int = Field(
+        5,
+        ge=0,
+        le=249,
+        description="Working days before a post-incident review is due that its owner is "
+        "reminded.",
+    )
+    review_action_escalation_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="Days a review's overdue action may stay open, after its owner is reminded, "
+        "before the senior management member is told.",
+    )
+    bank_holidays_file: Path | None = Field(
+        None,
+        description="A TOML file of bank holidays in Wales (the shipped list when unset), for "
+        "counting working days.",
+    )
 
     @field_validator("teams_webhooks")
     @classmethod

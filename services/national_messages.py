@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.vocabulary import Language, MemberRole
-from models import CentreRecipient, NationalMessageRecord, ResponsibleMember
+from models import CentreRecipient, NationalMessageRecord, ResponsibleMember, User
 from runtime.database import insert_for
 
 
@@ -21,10 +21,15 @@ class Addressee:
 
 
 async def addressees(
-    authority_id: int, roles: list[MemberRole], *, centre: bool, session: AsyncSession
+    authority_id: int,
+    roles: list[MemberRole],
+    *,
+    centre: bool,
+    session: AsyncSession,
+    users: list[int] | None = None,
 ) -> tuple[list[Addressee], list[MemberRole]]:
-    """The members named in `roles` now, and the centre's duty recipients with an email
-    address if `centre`; and the roles nobody holds."""
+    """The members named in `roles` now, the authority's enabled `users`, and the centre's
+    duty recipients with an email address if `centre`; and the roles nobody holds."""
     members = {
         m.role: m
         for m in await session.exec(
@@ -36,6 +41,17 @@ async def addressees(
     }
     found = [Addressee(m.name, m.work_email, m.language) for r in roles if (m := members.get(r))]
     missing = [role for role in roles if role not in members]
+    if users:
+        people = await session.exec(
+            select(User)
+            .where(
+                col(User.id).in_(users),
+                User.authority_id == authority_id,
+                col(User.disabled_at).is_(None),
+            )
+            .order_by(col(User.id))
+        )
+        found += [Addressee(u.name, u.email, u.language) for u in people]
     if centre:
         recipients = await session.exec(
             select(CentreRecipient)

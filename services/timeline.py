@@ -13,10 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from audit.hash_chain import GENESIS, anchor_of, event_hash
 from audit.verify import Verification, verify
-from domain.activity_contracts import TimelineBatch, TimelineEntry
+from domain.activity_contracts import IncidentProjection, TimelineBatch, TimelineEntry
+from domain.vocabulary import EventKind
 from models import AnnualReview, Authority, Incident, ObligationRecord, TimelineEvent
 from runtime.database import insert_for, read_one_snapshot
+from services.after_alarm_projection import project_after_alarm
 from services.reporting import ensure_breach_record
+
+#: Events whose read side is kept beside the timeline (`services.after_alarm_projection`).
+AFTER_ALARM_KINDS = frozenset(
+    {EventKind.EVIDENCE_ADDED, EventKind.STATEMENT_PUBLISHED, EventKind.STATEMENT_WITHDRAWN}
+)
 
 
 class ChainNotReady(RuntimeError):
@@ -72,27 +79,32 @@ async def record_batch(batch: TimelineBatch, *, session: AsyncSession) -> None:
     await session.exec(statement, params=rows)
     last = max(entry.sequence for entry in batch.entries)
     projection = batch.projection
-    result = await session.exec(
-        update(Incident)
-        .where(col(Incident.id) == batch.incident_id, col(Incident.last_event_sequence) < last)
-        .values(
-            stage=projection.stage,
-            category=projection.category,
-            significant=projection.significant,
-            personal_data=projection.personal_data,
-            ncsc_reference=projection.ncsc_reference,
-            personal_data_risk=projection.personal_data_risk,
-            email_compromised=projection.email_compromised,
-            closed_at=projection.closed_at,
-            awaiting_acknowledgement=projection.awaiting_acknowledgement,
-            acknowledgement_requested_at=projection.acknowledgement_requested_at,
-            first_acknowledged_at=projection.first_acknowledged_at,
-            last_event_sequence=last,
-        )
+    newest = update(Incident).where(
+        col(Incident.id) == batch.incident_id, col(Incident.last_event_sequence) < last
     )
-    if result.rowcount:  # this batch is the newest: bring the read side up to it
-        await _project_obligations(batch, session)
-        await _project_breach(batch, session)
+    if projection is None:  # after closure: the incident's facts no longer change
+        await session.exec(newest.values(last_event_sequence=last))
+    else:
+        result = await session.exec(
+            newest.values(
+                stage=projection.stage,
+                category=projection.category,
+                significant=projection.significant,
+                personal_data=projection.personal_data,
+                ncsc_reference=projection.ncsc_reference,
+                personal_data_risk=projection.personal_data_risk,
+                email_compromised=projection.email_compromised,
+                closed_at=projection.closed_at,
+                awaiting_acknowledgement=projection.awaiting_acknowledgement,
+                acknowledgement_requested_at=projection.acknowledgement_requested_at,
+                first_acknowledged_at=projection.first_acknowledged_at,
+                last_event_sequence=last,
+            )
+        )
+        if result.rowcount:  # this batch is the newest: bring the read side up to it
+            await _project_obligations(batch, projection, session)
+            await _project_breach(batch, projection, session)
+    await _after_alarm(batch, session)
     await session.commit()
 
 
@@ -167,7 +179,18 @@ async def join_authority_chain(row: _Chained, anchor: _Anchor, *, session: Async
     return row.anchor
 
 
-async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> None:
+async def _after_alarm(batch: TimelineBatch, session: AsyncSession) -> None:
+    kinds = {entry.kind for entry in batch.entries}
+    if batch.review is None and not kinds & AFTER_ALARM_KINDS:
+        return
+    incident = await session.get(Incident, batch.incident_id)
+    assert incident is not None, "the chain found the incident's row"
+    await project_after_alarm(batch, authority_id=incident.authority_id, session=session)
+
+
+async def _project_obligations(
+    batch: TimelineBatch, projection: IncidentProjection, session: AsyncSession
+) -> None:
     rows = [
         {
             "incident_id": batch.incident_id,
@@ -181,7 +204,7 @@ async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> N
             "waived_reason": o.waived_reason,
             "updated_at": datetime.now(UTC),
         }
-        for o in batch.projection.obligations
+        for o in projection.obligations
         if o.rule is not None  # only obligations that have ever been required
     ]
     if not rows:
@@ -208,15 +231,17 @@ async def _project_obligations(batch: TimelineBatch, session: AsyncSession) -> N
     )
 
 
-async def _project_breach(batch: TimelineBatch, session: AsyncSession) -> None:
+async def _project_breach(
+    batch: TimelineBatch, projection: IncidentProjection, session: AsyncSession
+) -> None:
     """Every breach is in the register, reported or not (UK GDPR Art 33(5))."""
-    decision = batch.projection.ico_decision
+    decision = projection.ico_decision
     if decision is None:
         return
     incident = await session.get(Incident, batch.incident_id)
     assert incident is not None
     record = await ensure_breach_record(batch.incident_id, incident.authority_id, session=session)
-    risk = batch.projection.personal_data_risk
+    risk = projection.personal_data_risk
     record.risk = risk.value if risk else "risk"
     record.ico_decision = decision.decision
     record.ico_decision_reason = decision.reason

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from workflows.archive import HistoryArchiveWorkflow
     from workflows.certificate_reminders import CertificateRemindersWorkflow
     from workflows.incident import IncidentWorkflow
+    from workflows.post_incident import PostIncidentWorkflow
     from workflows.received_texts import ReceivedTextsWorkflow
     from workflows.reconcile import ReconciliationWorkflow
     from workflows.review_schedule import ReviewScheduleWorkflow
@@ -29,6 +30,7 @@ _HOMES = {
     "ReviewScheduleWorkflow": "workflows.review_schedule",
     "CertificateRemindersWorkflow": "workflows.certificate_reminders",
     "RoleEmptiedWorkflow": "workflows.role_emptied",
+    "PostIncidentWorkflow": "workflows.post_incident",
 }
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "CertificateRemindersWorkflow",
     "HistoryArchiveWorkflow",
     "IncidentWorkflow",
+    "PostIncidentWorkflow",
     "ReceivedTextsWorkflow",
     "ReconciliationWorkflow",
     "ReviewScheduleWorkflow",

@@ -17,9 +17,10 @@ import asyncio
 from collections.abc import Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows import after_alarm
 from workflows.centre import CentreAlerts
 from workflows.escalation import EscalationChains
 from workflows.obligations import ObligationClocks
@@ -48,9 +49,12 @@ with workflow.unsafe.imports_passed_through():
         WaiveObligation,
     )
     from domain.directory import MemberContact
+    from domain.evidence import AttachEvidence, RecordCustody
     from domain.incident import IncidentFile, IncidentOutcome, OpenIncident
     from domain.obligations import Body, ObligationState, Submission, SubmissionPhase
+    from domain.post_incident import PostIncidentStart, post_incident_workflow_id
     from domain.state import Acknowledgement, IncidentState
+    from domain.statements import PublishStatement, WithdrawStatement, publishable
     from domain.vocabulary import Chain, EventKind, NotificationKind, Stage
 
 #: Patch: closure emails quote the record's seal, and the history is archived at closure.
@@ -61,6 +65,8 @@ CONTINUE_AS_NEW = "continue-as-new"
 CLOSURE_STOPS_CHAINS = "closure-stops-chains"
 #: Patch: a run hands over in the middle of an escalation, and after `update_limit` updates.
 HAND_OVER_ANY_TIME = "hand-over-any-time"
+#: Patch: at closure the incident's timeline passes to its post-incident process.
+POST_INCIDENT = "post-incident"
 #: Temporal takes at most 2,000 updates in a run; past this many, only essential ones.
 UPDATE_CEILING = 1_500
 
@@ -93,6 +99,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         self._closed_sequence: int | None = None
         self._updates = 0
         """Updates this run has accepted: Temporal takes at most 2,000 in one run."""
+        self._review_exercise = False
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
@@ -173,6 +180,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             await workflow.wait_condition(self._timeline_written)
         self._announce_closure(sealed_at_event=self._closed_sequence if sealed else None)
         await self._finish(recorder)
+        if workflow.patched(POST_INCIDENT):
+            await self._hand_to_post_incident()
         if sealed:
             await self._archive_history()
         return IncidentOutcome(
@@ -245,6 +254,30 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             id=f"{workflow_id}-archive",
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+
+    async def _hand_to_post_incident(self) -> None:
+        """Start the process that holds the timeline from now on and runs the review: it
+        outlives this workflow, and waits for it to finish before it writes."""
+        workflow_id = workflow.info().workflow_id
+        details = self.file.details
+        try:
+            await workflow.start_child_workflow(
+                "PostIncidentWorkflow",
+                PostIncidentStart(
+                    incident_id=details.incident_id,
+                    incident_workflow_id=workflow_id,
+                    review_wanted=not details.exercise or self._review_exercise,
+                ),
+                id=post_incident_workflow_id(workflow_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            # Evidence sent the moment it closed started it (it waits for this run to finish
+            # before it writes); it is told that the incident wants its review.
+            if not details.exercise or self._review_exercise:
+                await workflow.get_external_workflow_handle(
+                    post_incident_workflow_id(workflow_id)
+                ).signal("review_wanted")
 
     def _responsible_members(self) -> list[MemberContact]:
         """The first member named in each chain: the two named under commitment c."""
@@ -519,6 +552,55 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         _checked(lambda: rules.check_breach_amendment(command))
 
     @workflow.update
+    async def attach_evidence(self, command: AttachEvidence) -> IncidentState:
+        after_alarm.record_evidence(self.file, self._record, command)
+        return self._answer()
+
+    @attach_evidence.validator
+    def _validate_attach_evidence(self, command: AttachEvidence) -> None:
+        self._require_open()
+
+    @workflow.update
+    async def record_custody(self, command: RecordCustody) -> IncidentState:
+        after_alarm.record_custody(self._record, command)
+        return self._answer()
+
+    @record_custody.validator
+    def _validate_record_custody(self, command: RecordCustody) -> None:
+        self._require_open()
+        after_alarm.check_custody(self.file, command.file_ids)
+
+    @workflow.update
+    async def publish_statement(self, command: PublishStatement) -> IncidentState:
+        after_alarm.record_statement(self.file, self._record, command)
+        return self._answer()
+
+    @publish_statement.validator
+    def _validate_publish_statement(self, command: PublishStatement) -> None:
+        self._require_open(essential=True)
+        reason = publishable(
+            command.content, incident_tlp=self.file.details.tlp, statement_tlp=command.tlp
+        )
+        if reason:
+            after_alarm.refuse_unpublishable(reason)
+
+    @workflow.update
+    async def withdraw_statement(self, command: WithdrawStatement) -> IncidentState:
+        self.file.withdrawn_statements.append(command.statement_id)
+        after_alarm.record_withdrawal(self._record, command)
+        return self._answer()
+
+    @withdraw_statement.validator
+    def _validate_withdraw_statement(self, command: WithdrawStatement) -> None:
+        self._require_open(essential=True)
+        after_alarm.check_statement(
+            self.file,
+            command.statement_id,
+            withdrawing=True,
+            withdrawn=self.file.withdrawn_statements,
+        )
+
+    @workflow.update
     async def contain(self, command: MarkContained) -> IncidentState:
         self.file.contained_at = workflow.now()
         self.file.stage = self.file.stage.advance(Stage.CONTAINED)
@@ -550,6 +632,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     async def close(self, command: CloseIncident) -> IncidentState:
         self.file.closed_at = workflow.now()
         self.file.closing_summary = command.summary.strip()
+        self._review_exercise = command.review_exercise
         self.file.stage = Stage.CLOSED
         for state in self.file.chains:
             state.respond_by = None

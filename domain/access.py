@@ -44,6 +44,13 @@ class Permission(StrEnum):
     MANAGE_NATIONAL = "manage_national"
     """The central team's own work: campaigns, the centre's alert policy, accepting or
     returning annual reviews. Never an authority's incidents."""
+    APPROVE_STATEMENTS = "approve_statements"
+    """Publish (or withdraw) a public statement: a named member or their deputy only."""
+    REVIEW_INCIDENTS = "review_incidents"
+    """Write a closed incident's post-incident review: findings, actions, actions done."""
+    SIGN_OFF_REVIEWS = "sign_off_reviews"
+    """Name a review's owner, accept an action's risk, sign the review off: the senior
+    management member only."""
 
 
 ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
@@ -55,6 +62,7 @@ ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
             Permission.READ_INCIDENTS,
             Permission.READ_TIMELINES,
             Permission.READ_COMMITMENTS,
+            Permission.REVIEW_INCIDENTS,
         }
     ),
     AccessRole.RESPONSIBLE_MEMBER: frozenset(
@@ -64,6 +72,9 @@ ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
             Permission.READ_TIMELINES,
             Permission.READ_COMMITMENTS,
             Permission.EDIT_COMMITMENTS,  # the senior management member only (`web.deps`)
+            Permission.APPROVE_STATEMENTS,  # named members and deputies only (`web.deps`)
+            Permission.REVIEW_INCIDENTS,
+            Permission.SIGN_OFF_REVIEWS,  # the senior management member only (`web.deps`)
         }
     ),
     AccessRole.AUTHORITY_ADMIN: frozenset(
@@ -96,6 +107,9 @@ WRITES = frozenset(
         Permission.ADMINISTER,
         Permission.EDIT_COMMITMENTS,
         Permission.MANAGE_NATIONAL,
+        Permission.APPROVE_STATEMENTS,
+        Permission.REVIEW_INCIDENTS,
+        Permission.SIGN_OFF_REVIEWS,
     }
 )
 

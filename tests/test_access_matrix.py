@@ -157,10 +157,11 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
 def _held_in_person(caller: Caller, permission: Permission) -> bool:
     """The conditions beyond the role (`web.deps.Caller.can`), for the callers made above: the
     auditor is granted one authority, so not the national picture, and the named member is the
-    executive member, who does not attest the commitments."""
+    executive member, who does not attest the commitments or sign reviews off (but approves
+    public statements)."""
     if permission in (P.READ_NATIONAL, P.MANAGE_NATIONAL):
         return caller.role is AccessRole.CENTRAL_TEAM
-    if permission is P.EDIT_COMMITMENTS:
+    if permission in (P.EDIT_COMMITMENTS, P.SIGN_OFF_REVIEWS):
         return caller.role is not AccessRole.RESPONSIBLE_MEMBER
     return True
 

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from domain.access import ROLE_PERMISSIONS, WRITES, AccessRole, Permission, TokenScope
+from domain.evidence import NAMED_MEMBERS
 from domain.vocabulary import MemberRole
 from models import ApiToken, Incident, User
 from runtime.database import Database
@@ -101,12 +102,16 @@ class Caller:
 
     def _holds_in_person(self, permission: Permission) -> bool:
         """Conditions beyond the role: the national picture needs every authority (an auditor
-        granted only some does not get it), and among named members only the senior management
-        member attests the commitments."""
+        granted only some does not get it); among named members only the senior management
+        member attests the commitments and signs reviews off, and only the members named
+        under commitment c and their deputies approve public statements."""
         if permission in (Permission.READ_NATIONAL, Permission.MANAGE_NATIONAL):
             return self.readable is None
-        if permission is Permission.EDIT_COMMITMENTS and self.role is AccessRole.RESPONSIBLE_MEMBER:
-            return self.member_role is MemberRole.SENIOR_MANAGEMENT_MEMBER
+        if self.role is AccessRole.RESPONSIBLE_MEMBER:
+            if permission in (Permission.EDIT_COMMITMENTS, Permission.SIGN_OFF_REVIEWS):
+                return self.member_role is MemberRole.SENIOR_MANAGEMENT_MEMBER
+            if permission is Permission.APPROVE_STATEMENTS:
+                return self.member_role in NAMED_MEMBERS
         return True
 
     def may_act_for(self, authority_id: int) -> bool:

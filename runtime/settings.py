@@ -248,8 +248,7 @@ class Settings(BaseSettings):
         5,
         ge=0,
         le=249,
-        description="Working days before a post-incident review is due that its owner is "
-        "reminded.",
+        description="Working days before a post-incident review is due that its owner is reminded.",
     )
     review_action_escalation_days: int = Field(
         7,

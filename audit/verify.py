@@ -79,6 +79,8 @@ class Verification:
     heads: int = 0
     reviews: int = 0
     review_events: int = 0
+    evidence_files: int = 0
+    """Stored evidence files re-hashed against the timeline (`services.evidence`)."""
     breaks: list[Break] = field(default_factory=list)
 
     @property

@@ -21,10 +21,13 @@ from cli.common import exit_now, settings_with_logging, with_database, with_payl
 from domain.clock import uk_moment
 from models import Incident
 from runtime.database import Database
+from runtime.payloads import PayloadKeyError
 from runtime.settings import Settings
 from runtime.temporal import connect, converter_for
 from services.directory import authority_by_code
+from services.evidence import check_kept_files, kept_files
 from services.incidents import find_incident
+from storage import EvidenceStore, evidence_store
 
 audit_app = typer.Typer(
     help="Check timelines for tampering and replay incidents.", no_args_is_help=True
@@ -52,8 +55,9 @@ def audit_verify(
         typer.Option(help="A head kept elsewhere (REF#EVENT:HASH or CODE@POSITION:HASH)."),
     ] = None,
 ) -> None:
-    """Recompute every hash, the annual reviews' too; exit 1 naming the first broken link if
-    anything was altered."""
+    """Recompute every hash, the annual reviews' too, and re-hash every stored evidence file;
+    exit 1 naming the first broken link, and each evidence file changed or missing, if anything
+    was altered."""
     try:
         kept = [Head.parse(text) for text in expect or []]
     except ValueError as bad:
@@ -70,9 +74,14 @@ def audit_verify(
             ):
                 typer.echo(f"No authority with code {authority!r}.", err=True)
                 raise typer.Exit(2)
-            return await verify(
+            result = await verify(
                 session=session, incident=target, authority_code=authority, expect=kept
             )
+            files = await kept_files(session=session, incident=target, authority_code=authority)
+        if files:  # read outside the snapshot: re-hashing takes as long as the files are large
+            result.breaks += await check_kept_files(_evidence_store(), files)
+            result.evidence_files = len(files)
+        return result
 
     result: Verification = with_database(check)
     checked = f"{result.incidents} incidents, {result.events} events"
@@ -80,6 +89,8 @@ def audit_verify(
         checked += f", {result.reviews} annual reviews, {result.review_events} review events"
     if result.heads:
         checked += f", {result.heads} kept heads"
+    if result.evidence_files:
+        checked += f", {result.evidence_files} evidence files"
     if result.intact:
         typer.echo(f"Intact: {checked} checked; every link holds.")
         return
@@ -87,6 +98,16 @@ def audit_verify(
     for other in result.breaks[1:]:
         typer.echo(f"  also: {other}")
     raise typer.Exit(1)
+
+
+def _evidence_store() -> EvidenceStore:
+    """The deployment's evidence store, with the payload keys that opened its files."""
+    settings = settings_with_logging()
+    try:
+        return evidence_store(settings)
+    except (PayloadKeyError, RuntimeError, ValueError) as refused:
+        typer.echo(f"Cannot read the evidence store: {refused}", err=True)
+        raise typer.Exit(2) from None
 
 
 @audit_app.command("head")

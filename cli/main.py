@@ -16,8 +16,10 @@ from cli.common import exit_now as _exit
 from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
 from cli.common import with_payload_keys as _with_payload_keys
+from cli.evidence import evidence_app
 from cli.review import review_app
 from cli.sms import sms_app
+from cli.statements import statements_app
 from cli.users import user_app
 from domain.access import AccessRole, TokenScope
 from domain.mobiles import NotAUkMobile
@@ -59,6 +61,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sms_app, name="sms")
 app.add_typer(review_app, name="review")
 app.add_typer(centre_app, name="centre")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(statements_app, name="statements")
 
 
 @app.command()

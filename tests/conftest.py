@@ -82,8 +82,12 @@ def mail_server() -> Iterator[MailServer]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, mail_server: MailServer) -> Settings:
+def settings(
+    database_url: str, mail_server: MailServer, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
+        # Evidence and anything else kept on disk stay out of the checkout.
+        var_dir=tmp_path_factory.mktemp("var"),
         database_url=database_url,
         smtp_host="127.0.0.1",
         smtp_port=mail_server.port,

@@ -18,6 +18,8 @@ from domain.access import AccessRole, Permission, TokenScope
 from domain.vocabulary import MemberRole
 from runtime.database import Database
 from services.campaigns import CampaignCreate, create_campaign
+from services.incidents import get_incident
+from services.statements import StatementDraft, create_statement
 from services.tokens import issue_token
 from tests.support import make_user, sign_in
 from tests.test_api import Officer, officer_for, report
@@ -94,6 +96,52 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
     ("POST", "/api/authorities/{code}/reviews/{year}/return"): ((P.MANAGE_NATIONAL,), "none"),
     ("GET", "/api/national/reviews"): ((P.READ_NATIONAL,), "none"),
     ("POST", "/api/national/reviews"): ((P.MANAGE_NATIONAL,), "none"),
+    # Evidence: whoever reads the incident reads its list; downloading also needs the TLP rule
+    # (the world's incidents keep no evidence, so an allowed reader gets the file's own 404).
+    ("GET", "/api/incidents/{incident_id}/evidence"): (ANY_READ, "incident"),
+    ("POST", "/api/incidents/{incident_id}/evidence"): ((P.RUN_INCIDENTS,), "incident"),
+    ("GET", "/api/incidents/{incident_id}/evidence/{file_id}"): (ANY_READ, "incident"),
+    ("GET", "/api/incidents/{incident_id}/evidence/bundle"): (ANY_READ, "incident"),
+    ("POST", "/api/incidents/{incident_id}/custody"): ((P.RUN_INCIDENTS,), "incident"),
+    # The post-incident review: the incident's people read it and write it; the senior
+    # management member names its owner, accepts an action's risk and signs it off.
+    ("GET", "/api/incidents/{incident_id}/review"): ((P.READ_INCIDENTS,), "incident"),
+    ("PUT", "/api/incidents/{incident_id}/review"): ((P.REVIEW_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/review/start"): ((P.REVIEW_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/review/owner"): ((P.SIGN_OFF_REVIEWS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/review/actions"): ((P.REVIEW_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/review/actions/{number}/done"): (
+        (P.REVIEW_INCIDENTS,),
+        "incident",
+    ),
+    ("POST", "/api/incidents/{incident_id}/review/actions/{number}/accept-risk"): (
+        (P.SIGN_OFF_REVIEWS,),
+        "incident",
+    ),
+    ("POST", "/api/incidents/{incident_id}/review/sign-off"): ((P.SIGN_OFF_REVIEWS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/follow-ups"): ((P.RUN_INCIDENTS,), "incident"),
+    ("GET", "/api/authorities/{code}/lessons"): ((P.READ_INCIDENTS,), "authority"),
+    ("GET", "/api/national/lessons"): ((P.READ_NATIONAL,), "none"),
+    # Public statements: drafted by the officers running the incident, published or
+    # withdrawn by a named member or deputy.
+    ("GET", "/api/incidents/{incident_id}/statements"): ((P.READ_INCIDENTS,), "incident"),
+    ("POST", "/api/incidents/{incident_id}/statements"): ((P.RUN_INCIDENTS,), "incident"),
+    ("GET", "/api/incidents/{incident_id}/statements/{statement_id}"): (
+        (P.READ_INCIDENTS,),
+        "incident",
+    ),
+    ("PUT", "/api/incidents/{incident_id}/statements/{statement_id}"): (
+        (P.RUN_INCIDENTS,),
+        "incident",
+    ),
+    ("POST", "/api/incidents/{incident_id}/statements/{statement_id}/publish"): (
+        (P.APPROVE_STATEMENTS,),
+        "incident",
+    ),
+    ("POST", "/api/incidents/{incident_id}/statements/{statement_id}/withdraw"): (
+        (P.APPROVE_STATEMENTS,),
+        "incident",
+    ),
 }
 
 #: What each role reads across authorities (beyond its own).
@@ -105,6 +153,8 @@ class Council:
     officer: Officer
     incident: dict[str, Any]
     user_id: int
+    statement_id: int = 0
+    """A draft public statement about the incident, in English only: never publishable."""
 
 
 @dataclass
@@ -124,7 +174,13 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
         officer = await officer_for(database, http)
         incident = await officer.open()
         someone, _ = await make_user(database, officer.council)
-        councils[name] = Council(officer, incident, someone.id or 0)
+        async with database.session() as session:
+            row = await get_incident(incident["id"], authority_id=None, session=session)
+            assert row is not None
+            statement = await create_statement(
+                row, StatementDraft(title_en="Matrix statement"), actor="matrix", session=session
+            )
+        councils[name] = Council(officer, incident, someone.id or 0, statement.id or 0)
     own = councils["own"].officer.council
     people: dict[AccessRole, dict[str, Any]] = {
         AccessRole.ON_CALL_OFFICER: {},
@@ -233,6 +289,9 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
                     role="executive_member",
                     user_id=council.user_id,
                     recipient_id=0,
+                    file_id="0" * 32,
+                    number=1,
+                    statement_id=council.statement_id,
                 )
                 body: Any = None
                 if method in ("POST", "PUT"):
@@ -288,6 +347,14 @@ PAGES = {
     "/wales/report/{year}": (P.READ_NATIONAL,),
     "/wales/report/{year}.csv": (P.READ_NATIONAL,),
     "/wales/report/{year}/print": (P.READ_NATIONAL,),
+    "/incidents/{incident_id}/review": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/review/report": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/review/report/print": (P.READ_INCIDENTS,),
+    "/lessons/{code}": (P.READ_INCIDENTS,),
+    "/wales/lessons": (P.READ_NATIONAL,),
+    "/incidents/{incident_id}/statements": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/statements/{statement_id}": (P.READ_INCIDENTS,),
+    "/incidents/{incident_id}/evidence": ANY_READ,
 }
 
 #: Pages anyone may fetch, and why each is safe to.
@@ -302,6 +369,8 @@ OPEN_PAGES = {
     "/healthz": "whether the process reaches its database and Temporal, no data",
     "/commitments": "redirects a reader to their own authority's commitments, whose page checks "
     "access; asks anyone else to sign in",
+    "/public/{code}": "residents' page of an authority's published statements: only what a named "
+    "member published, never a draft, and never an exercise's",
 }
 
 #: Pages every signed-in person may use, whatever their role: their own account.
@@ -372,6 +441,7 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                         body="ico",
                         kind="json",
                         action="note",
+                        statement_id=council.statement_id,
                     )
                     response = await page.get(path)
                     expected = _expected(caller, permissions, scoped, target)
@@ -416,6 +486,30 @@ FORM_ACTIONS = {
     "/reviews/{code}/{year}/return": "/reviews/{code}/{year}",
     "/wales/reviews/open": "/wales/reviews",
     "/wales/centre/{recipient_id}/retire": "/wales/centre",
+    # Downloads are buttons (CSRF-checked POSTs), so each recorded download was asked for.
+    **{
+        f"/incidents/{{incident_id}}/evidence/{form}": "/incidents/{incident_id}/evidence"
+        for form in ("custody", "bundle", "{file_id}/download")
+    },
+    "/incidents/{incident_id}/statements/{statement_id}/publish": (
+        "/incidents/{incident_id}/statements/{statement_id}"
+    ),
+    "/incidents/{incident_id}/statements/{statement_id}/withdraw": (
+        "/incidents/{incident_id}/statements/{statement_id}"
+    ),
+    **{
+        f"/incidents/{{incident_id}}/review/{form}": "/incidents/{incident_id}/review"
+        for form in (
+            "start",
+            "findings",
+            "owner",
+            "actions",
+            "actions/{number}/done",
+            "actions/{number}/accept-risk",
+            "sign-off",
+            "follow-ups",
+        )
+    },
 }
 
 

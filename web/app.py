@@ -27,11 +27,15 @@ from web.api.centre import router as centre_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.commitments import router as commitments_api
+from web.api.evidence import STREAMED_UPLOADS
+from web.api.evidence import router as evidence_api
 from web.api.incidents import router as incidents_api
 from web.api.national import router as national_api
 from web.api.notify_callbacks import router as notify_callbacks_api
+from web.api.post_incident import router as post_incident_api
 from web.api.reporting import router as reporting_api
 from web.api.reviews import router as reviews_api
+from web.api.statements import router as statements_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
 from web.openapi import answer_as_documented
@@ -45,14 +49,17 @@ from web.pages.campaigns import router as campaign_pages
 from web.pages.commitments import router as commitment_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
 from web.pages.errors import DATABASE_UNAVAILABLE, error_context
+from web.pages.evidence import router as evidence_pages
 from web.pages.incident_form import router as incident_form_pages
 from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
 from web.pages.national import router as national_pages
 from web.pages.national_centre import router as national_centre_pages
 from web.pages.national_report import router as national_report_pages
+from web.pages.post_incident import router as post_incident_pages
 from web.pages.reviews import router as review_pages
 from web.pages.session import router as session_pages
+from web.pages.statements import router as statement_pages
 from web.rate_limits import RateLimits
 from web.security_headers import SecurityHeaders
 
@@ -102,7 +109,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         same_site="lax",  # "strict" would lose the session when a member opens an email link
         https_only=https,
     )
-    app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES)
+    app.add_middleware(RequestSizeLimit, limit=MAX_REQUEST_BYTES, streamed=STREAMED_UPLOADS)
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(CodecCors, origins=settings.codec_allowed_origins)
 
@@ -183,6 +190,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         )
 
     app.include_router(incidents_api)
+    app.include_router(evidence_api)
     app.include_router(actions_api)
     app.include_router(admin_api)
     app.include_router(centre_api)
@@ -191,12 +199,15 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(notify_callbacks_api)
     app.include_router(reporting_api)
     app.include_router(reviews_api)
+    app.include_router(post_incident_api)
     app.include_router(national_api)
     app.include_router(campaigns_api)
+    app.include_router(statements_api)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)
     app.include_router(incident_list_pages)
     app.include_router(incident_pages)
+    app.include_router(evidence_pages)
     app.include_router(ack_pages)
     app.include_router(audit_pages)
     app.include_router(account_pages)
@@ -206,7 +217,9 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(national_centre_pages)
     app.include_router(national_report_pages)
     app.include_router(review_pages)
+    app.include_router(post_incident_pages)
     app.include_router(campaign_pages)
+    app.include_router(statement_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)
     answer_as_documented(app)

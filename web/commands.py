@@ -194,7 +194,11 @@ ACTIONS: tuple[Action[Any], ...] = (
         "close",
         CloseRequest,
         IncidentWorkflow.close,
-        lambda request, asking: CloseIncident(summary=request.summary, actor=asking.actor),
+        lambda request, asking: CloseIncident(
+            summary=request.summary,
+            actor=asking.actor,
+            review_exercise=request.review_exercise,
+        ),
         "Close the incident with a summary; a significant one needs its NCSC reference first.",
         path="/close",
         page="close",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import status
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,14 +13,25 @@ class RequestSizeLimit:
     """Answer 413 to a request over the limit, whether it declares its length or is chunked.
 
     A declared length is checked at once; content without one is read (up to the limit) before
-    the application sees it, so a chunked upload cannot slip past.
+    the application sees it, so a chunked upload cannot slip past. POSTs to the paths `streamed`
+    matches (evidence uploads) pass untouched: their routes read the body as it arrives and
+    hold it to limits of their own (`web.uploads`).
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int, *, streamed: re.Pattern[str] | None = None
+    ) -> None:
+        self.app, self.limit, self.streamed = app, limit, streamed
+
+    def _streamed(self, scope: Scope) -> bool:
+        return (
+            self.streamed is not None
+            and scope.get("method") == "POST"
+            and self.streamed.fullmatch(scope["path"]) is not None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._streamed(scope):
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")

@@ -303,6 +303,20 @@ class BreachRequest(Strict):
     likely_consequences: Annotated[str, StringConstraints(max_length=20000)] | None = None
 
 
+class IcoSubmissionView(BaseModel):
+    """What the incident's record says the ICO was told: the notification, then each follow-up
+    (UK GDPR Art 33(4)), those recorded after closure among them."""
+
+    phase: SubmissionPhase
+    submitted_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    reference: str | None
+    summary: str | None
+    late: bool
+    after_closure: bool
+
+
 class BreachView(BaseModel):
     incident_id: str
     reference: str
@@ -321,6 +335,8 @@ class BreachView(BaseModel):
     approximate_records: int | None
     likely_consequences: str | None
     updated_at: datetime
+    ico_submissions: list[IcoSubmissionView] = []
+    """The ICO evidence: every submission to the ICO on the incident's timeline, in order."""
 
 
 class StageNoteRequest(Strict):
@@ -329,6 +345,10 @@ class StageNoteRequest(Strict):
 
 class CloseRequest(Strict):
     summary: Annotated[str, StringConstraints(max_length=10000)]
+    review_exercise: Flag = Field(
+        False,
+        description="For an exercise: review it afterwards (a real incident is always reviewed).",
+    )
 
 
 class Problem(BaseModel):

@@ -9,6 +9,7 @@ line counting the pages checked and their violations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,6 +269,134 @@ async def _review_errors(visit: Visit) -> None:
     await expect(visit.page.get_by_role("alert").first).to_be_visible()
 
 
+def _post_incident(path: str = "") -> Callable[[Visit], Awaitable[None]]:
+    """The closed incident's post-incident review (started when it closed), or its report."""
+
+    async def go(visit: Visit) -> None:
+        await visit.go(f"/incidents/{visit.incidents.closed.id}/review{path}")
+
+    return go
+
+
+async def _post_incident_errors(visit: Visit) -> None:
+    """An action added with nothing filled in."""
+    await _post_incident()(visit)
+    add = re.compile(r"^(Add the action|Ychwanegu'r cam gweithredu)$")
+    await visit.page.get_by_role("button", name=add).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _statement_made(visit: Visit, *, whole: bool = True, published: bool = False) -> str:
+    """A public statement about the acknowledged incident, drafted by its officer (whole in
+    both languages and marked TLP:CLEAR, or in English alone) and published by its executive
+    member, through the site's own forms; its page's path."""
+    base = f"/incidents/{visit.incidents.reporting.id}/statements"
+    draft = {"title_en": "Swimming cancelled", "text_en": "The pool is closed today."}
+    if whole:
+        draft |= {
+            "title_cy": "Nofio wedi'i ganslo",
+            "text_cy": "Mae'r pwll ar gau heddiw.",
+            "tlp": "TLP:CLEAR",
+            "services-0-name_cy": "Nofio",
+            "services-0-name_en": "Swimming",
+            "services-0-status": "unavailable",
+            "services-0-alternative_cy": "Ewch i bwll y Barri.",
+            "services-0-alternative_en": "Go to the Barry pool.",
+        }
+    async with httpx.AsyncClient(base_url=visit.site.origin) as client:
+        officer = visit.authority.people[OFFICER]
+        await sign_in(client, officer.email, officer.password)
+        csrf = (await client.get(base)).text.split('name="csrf_token" value="')[1].split('"')[0]
+        started = await client.post(base, data={"csrf_token": csrf, "title_en": "Swimming"})
+        path = started.headers["location"]
+        await client.post(path, data={"csrf_token": csrf, **draft})
+        if published:
+            member = visit.authority.people[MEMBER]
+            client.cookies.clear()
+            await sign_in(client, member.email, member.password)
+            page = await client.get(path)
+            csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            await client.post(f"{path}/publish", data={"csrf_token": csrf})
+    return path
+
+
+async def _statements(visit: Visit) -> None:
+    """The incident's statements, from its status page."""
+    await _status(visit, "reporting")
+    link = re.compile(r"^(Public statements|Datganiadau cyhoeddus)$")
+    await visit.page.get_by_role("link", name=link).first.click()
+    await visit.page.wait_for_load_state()
+
+
+async def _statements_errors(visit: Visit) -> None:
+    """A new statement started with no title."""
+    await _statements(visit)
+    start = re.compile(r"^(Start the statement|Dechrau'r datganiad)$")
+    await visit.page.get_by_role("button", name=start).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+def _statement(*, published: bool = False) -> Callable[[Visit], Awaitable[None]]:
+    async def go(visit: Visit) -> None:
+        await visit.go(await _statement_made(visit, published=published))
+
+    return go
+
+
+async def _statement_refused(visit: Visit) -> None:
+    """A statement in English alone, which its approver tries to publish."""
+    await visit.go(await _statement_made(visit, whole=False))
+    publish = re.compile(r"^(Publish the statement|Cyhoeddi'r datganiad)$")
+    await visit.page.get_by_role("button", name=publish).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _public(visit: Visit) -> None:
+    """The council's public page, with a statement published on it."""
+    await _statement_made(visit, published=True)
+    await visit.go(f"/public/{visit.authority.council.code}")
+
+
+async def _evidence(visit: Visit) -> None:
+    """The acknowledged incident's evidence (a file and its hand-over), from its status page."""
+    await _status(visit, "reporting")
+    link = re.compile(r"^(Evidence and its chain of custody|Tystiolaeth a'i chadwyn gadw)$")
+    await visit.page.get_by_role("link", name=link).first.click()
+    await visit.page.wait_for_load_state()
+
+
+async def _evidence_errors(visit: Visit) -> None:
+    """Files added with none chosen."""
+    await _evidence(visit)
+    add = re.compile(r"^(Add the files|Ychwanegu'r ffeiliau)$")
+    await visit.page.get_by_role("button", name=add).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _lessons(visit: Visit) -> None:
+    """The authority's lessons list, with the closed incident's findings in it where the
+    visitor may record them (through the review's own form)."""
+    await _post_incident()(visit)
+    cause = visit.page.get_by_label(re.compile(r"Root cause|Achos sylfaenol"))
+    if await cause.count():
+        await cause.fill("A kiosk left on an unpatched build.")
+        save = re.compile(r"^(Save the findings|Cadw'r canfyddiadau)$")
+        await visit.page.get_by_role("button", name=save).click()
+        await visit.page.wait_for_load_state()
+    await visit.go(f"/lessons/{visit.authority.council.code}")
+    entry = visit.page.get_by_role("link", name=visit.incidents.closed.reference)
+    for _ in range(50):  # the list reads what the review's process has recorded
+        if await entry.count():
+            break
+        await visit.page.wait_for_timeout(100)
+        await visit.page.reload()
+    await expect(entry).to_be_visible()
+
+
 Go = Callable[[Visit], Awaitable[None]]
 
 #: Each page: how a person reaches it, and who can.
@@ -325,6 +454,21 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "review-submitted": (_review(REVIEW_YEAR - 1, submitted=True), (CENTRAL,)),
     "wales-report": (lambda v: v.go(f"/wales/report/{REVIEW_YEAR - 1}"), (CENTRAL,)),
     "wales-report-print": (lambda v: v.go(f"/wales/report/{REVIEW_YEAR - 1}/print"), (CENTRAL,)),
+    "post-incident-review": (_post_incident(), (OFFICER, MEMBER, CENTRAL)),
+    "post-incident-review-errors": (_post_incident_errors, (OFFICER,)),
+    "post-incident-report": (_post_incident("/report"), (OFFICER,)),
+    "post-incident-report-print": (_post_incident("/report/print"), (OFFICER,)),
+    "lessons": (_lessons, (OFFICER, CENTRAL)),
+    "wales-lessons": (lambda v: v.go("/wales/lessons"), (CENTRAL,)),
+    "statements": (_statements, READERS),
+    "statements-errors": (_statements_errors, (OFFICER,)),
+    "statement-draft": (_statement(), (OFFICER, MEMBER)),
+    "statement-published": (_statement(published=True), (OFFICER, MEMBER, CENTRAL)),
+    "statement-publish-refused": (_statement_refused, (MEMBER,)),
+    "public-statements": (_public, (None,)),
+    "public-not-found": (lambda v: v.go("/public/NONE0"), (None,)),
+    "evidence": (_evidence, READERS),
+    "evidence-errors": (_evidence_errors, (OFFICER,)),
 }
 
 CASES = [

@@ -8,13 +8,22 @@ browser's cookie, decides their pages once they sign in.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
 from domain.access import AccessRole
+from domain.evidence import (
+    AttachEvidence,
+    CustodyMethod,
+    CustodyRecipient,
+    EvidenceFile,
+    RecordCustody,
+)
 from domain.incident import OpenIncident
 from domain.state import IncidentState
 from domain.vocabulary import Language, MemberRole
@@ -146,6 +155,7 @@ async def make_incidents(
     )
     await acknowledge_both_chains(reporting.handle, council)
     await state_when(reporting.handle, lambda s: all(c.acknowledged_by for c in s.chains))
+    await add_evidence(reporting)
     closed = await open_incident(
         client, database, council, queue, f"Library kiosk malware {stamp} ({authority.lang})"
     )
@@ -153,6 +163,42 @@ async def make_incidents(
     await settle_and_close(closed.handle, "Contained and recovered; lessons recorded.")
     await state_when(closed.handle, lambda s: s.closed_at is not None)
     return Incidents(notifying, reporting, closed)
+
+
+async def add_evidence(incident: OpenedIncident) -> None:
+    """A file recorded on the incident (its bytes are never fetched by the pages checked), and
+    its hand-over to the police."""
+    note = b"Your files are encrypted."
+    file_id = uuid.uuid4().hex
+    await incident.handle.execute_update(
+        IncidentWorkflow.attach_evidence,
+        AttachEvidence(
+            files=[
+                EvidenceFile(
+                    file_id=file_id,
+                    name="ransom-note.txt",
+                    content_type="text/plain",
+                    size=len(note),
+                    sha256=hashlib.sha256(note).hexdigest(),
+                    storage_key=f"evidence/{incident.id}/{file_id}",
+                )
+            ],
+            description="Found on the revenues file server",
+            actor="On-call Officer",
+        ),
+    )
+    await incident.handle.execute_update(
+        IncidentWorkflow.record_custody,
+        RecordCustody(
+            file_ids=[file_id],
+            recipient=CustodyRecipient.POLICE_REGIONAL_CYBER_UNIT,
+            recipient_name="Tarian regional cyber crime unit",
+            method=CustodyMethod.EVIDENCE_BUNDLE,
+            handed_over_at=datetime.now(UTC),
+            reference="CRN-0042",
+            actor="On-call Officer",
+        ),
+    )
 
 
 async def ack_link(inbox: Inbox, council: CouncilUnderTest, role: MemberRole, about: str) -> str:

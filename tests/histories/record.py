@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,7 +41,18 @@ from domain.commands import (
 from domain.commitments import CertificateReminders, RoleEmptied
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
-from domain.vocabulary import MemberRole, NcscCategory
+from domain.post_incident import (
+    AddAction,
+    CompleteAction,
+    Owner,
+    PostIncidentStart,
+    PostIncidentState,
+    Review,
+    SignOffReview,
+    UpdateReview,
+    post_incident_workflow_id,
+)
+from domain.vocabulary import MemberRole, NcscCategory, Stage
 from embedded.notify_catcher import (
     EMBEDDED_EMAIL_TEMPLATE_ID,
     EMBEDDED_SMS_TEMPLATE_ID,
@@ -48,6 +60,7 @@ from embedded.notify_catcher import (
     development_api_key,
     start_notify_catcher,
 )
+from models import Incident
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
@@ -68,7 +81,12 @@ from tests.support import (
     settle_and_close,
 )
 from worker import build_worker
-from workflows import CertificateRemindersWorkflow, IncidentWorkflow, RoleEmptiedWorkflow
+from workflows import (
+    CertificateRemindersWorkflow,
+    IncidentWorkflow,
+    PostIncidentWorkflow,
+    RoleEmptiedWorkflow,
+)
 
 HERE = Path(__file__).parent
 SUMMARY = "Contained by isolating the affected server; restored from backups; lessons logged."
@@ -294,6 +312,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         linked_into_a_campaign,
     ),
+    # Closed: its timeline passes to its post-incident process, started as a child (patched in).
+    "closed_into_its_post_incident_process": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
+        acknowledged_and_closed,
+    ),
 }
 
 #: Every channel, as a deployment with Notify and a Teams webhook has them.
@@ -347,6 +370,106 @@ def _authority_scenarios(council: CouncilUnderTest) -> dict[str, tuple[Authority
         "certificate_reminded_then_expired": (remind, f"certificate-reminders-{council.code}"),
         "named_role_emptied": (tell, f"role-emptied-{council.code}-executive_member-1"),
     }
+
+
+#: A post-incident process carrying the review through: started, an action added, reminded
+#: and escalated when overdue, done, the review signed off.
+REVIEW_SIGNED_OFF = "post_incident_review_signed_off"
+
+
+async def _idle(handle: WorkflowHandle) -> bool:
+    """Nothing in flight: no activity pending and the last workflow task completed, so the
+    history ends where a replay can."""
+    description = await handle.describe()
+    if description.raw_description.pending_activities:
+        return False
+    history = await handle.fetch_history()
+    return history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+
+
+async def _review_state(handle: WorkflowHandle) -> PostIncidentState:
+    state: PostIncidentState = await handle.query(PostIncidentWorkflow.state)
+    return state
+
+
+async def _closed_row(database: Database, council: CouncilUnderTest) -> Incident:
+    """A closed incident as its post-incident process finds it. The process is started here
+    by itself: the time-skipping server does not skip time while a closed incident's abandoned
+    children run, so the incident's own closing is a scenario of its own
+    (`closed_into_its_post_incident_process`)."""
+    row = await open_test_incident(database, council, category=NcscCategory.SUBSTANTIAL)
+    async with database.session() as session:
+        found = await session.get(Incident, row.id)
+        assert found is not None
+        found.closed_at, found.stage = datetime.now(UTC), Stage.CLOSED
+        session.add(found)
+        await session.commit()
+        await session.refresh(found)
+    return found
+
+
+async def _record_post_incident(database: Database, settings: Settings) -> None:
+    if (HERE / f"{REVIEW_SIGNED_OFF}.json").exists():
+        print(f"kept {REVIEW_SIGNED_OFF}: already recorded")
+        return
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter_for(settings),
+        test_server_existing_path=bundled_binary("temporal-test-server"),
+    ) as env:
+        queue = f"record-{uuid.uuid4()}"
+        row = await _closed_row(database, await make_authority(database))
+        async with build_worker(env.client, database, settings, task_queue=queue):
+            after = await env.client.start_workflow(
+                PostIncidentWorkflow.run,
+                PostIncidentStart(
+                    incident_id=row.id, incident_workflow_id=row.workflow_id, review_wanted=True
+                ),
+                id=post_incident_workflow_id(row.workflow_id),
+                task_queue=queue,
+            )
+
+            async def started() -> Review | None:
+                return (await _review_state(after)).review
+
+            review: Review = await eventually(started)
+            due_at = review.started_at + timedelta(hours=1)
+            owner = Owner(member_role=MemberRole.SENIOR_MANAGEMENT_MEMBER, name="Senior")
+            await after.execute_update(
+                PostIncidentWorkflow.add_action,
+                AddAction(
+                    title="Patch the VPN within 48 hours of every advisory",
+                    owner=owner,
+                    due_on=due_at.date(),
+                    due_at=due_at,
+                    actor="officer",
+                ),
+            )
+            await env.sleep(timedelta(hours=2))  # overdue: its owner reminded
+            await env.sleep(timedelta(days=7, hours=1))  # still open: escalated
+
+            async def escalated() -> bool:
+                state = await _review_state(after)
+                return bool(state.review and state.review.actions[0].escalated_at)
+
+            await eventually(escalated)
+            await after.execute_update(
+                PostIncidentWorkflow.update_review,
+                UpdateReview(root_cause="An unpatched VPN.", commitments=["g"], actor="smm"),
+            )
+            await after.execute_update(
+                PostIncidentWorkflow.complete_action,
+                CompleteAction(number=1, note="Patched; runbook changed.", actor="it"),
+            )
+            await after.execute_update(
+                PostIncidentWorkflow.sign_off_review, SignOffReview(actor="smm")
+            )
+
+            async def signed_off() -> bool:
+                state = await _review_state(after)
+                return bool(state.review and state.review.signed_off_at) and await _idle(after)
+
+            await eventually(signed_off)
+            _write(REVIEW_SIGNED_OFF, after.id, await fetch_from_server(env.client, after.id))
 
 
 def _write(name: str, workflow_id: str, found: Any) -> None:
@@ -450,6 +573,7 @@ async def record() -> None:
                         await handle.result()  # the time-skipping server skips to each timer
                         found = await fetch_from_server(env.client, handle.id)
                     _write(name, handle.id, found)
+            await _record_post_incident(database, base_settings)
         finally:
             mail.stop()
             notify.stop()

@@ -3,6 +3,7 @@ Recording a submission or a waiver is an action: `web.commands`."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -14,6 +15,7 @@ from domain.scorecard import Scorecard, scorecard
 from domain.state import IncidentState
 from models import BreachRecord, Incident
 from services import reporting
+from services.post_incident_reviews import IcoSubmission, ico_submissions
 from services.temporal_gateway import incident_state
 from web.api.responses import COMMON
 from web.deps import (
@@ -26,7 +28,7 @@ from web.deps import (
 )
 from web.operations import OperationError, amend_breach, draft_response
 from web.rate_limits import RateLimits, rate_limits
-from web.schemas import BreachRequest, BreachView
+from web.schemas import BreachRequest, BreachView, IcoSubmissionView
 
 router = APIRouter(
     prefix="/api",
@@ -66,11 +68,14 @@ async def draft(
     return await draft_response(incident, body, format, session=session, temporal=temporal)
 
 
-def _breach_view(record: BreachRecord, incident: Incident) -> BreachView:
+def _breach_view(
+    record: BreachRecord, incident: Incident, submissions: list[IcoSubmission]
+) -> BreachView:
     return BreachView(
         **record.model_dump(exclude={"id", "authority_id", "created_at"}),
         reference=incident.reference,
         exercise=incident.exercise,
+        ico_submissions=[IcoSubmissionView.model_validate(asdict(s)) for s in submissions],
     )
 
 
@@ -80,7 +85,8 @@ async def get_breach(incident: IncidentToRead, session: SessionDep) -> BreachVie
     record = await reporting.breach_of(incident.id, session=session)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No personal-data breach is recorded.")
-    return _breach_view(record, incident)
+    submissions = await ico_submissions([incident.id], session=session)
+    return _breach_view(record, incident, submissions[incident.id])
 
 
 @router.put("/incidents/{incident_id}/breach", response_model=BreachView)
@@ -107,7 +113,8 @@ async def update_breach(
     except OperationError as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         raise HTTPException(refused.status_code, refused.detail, headers=headers) from None
-    return _breach_view(record, incident)
+    submissions = await ico_submissions([incident.id], session=session)
+    return _breach_view(record, incident, submissions[incident.id])
 
 
 @router.get("/breaches", response_model=list[BreachView])
@@ -121,7 +128,8 @@ async def breach_register(
     rows = await reporting.breach_register(
         authority_ids=caller.readable, include_exercises=include_exercises, session=session
     )
-    return [_breach_view(record, incident) for record, incident in rows]
+    submissions = await ico_submissions([incident.id for _, incident in rows], session=session)
+    return [_breach_view(record, incident, submissions[incident.id]) for record, incident in rows]
 
 
 @router.get("/incidents/{incident_id}/scorecard", response_model=Scorecard)

@@ -27,6 +27,7 @@ from services import incidents as incident_service
 from services import reporting
 from services.campaigns import campaigns_as_seen
 from services.directory import members_of
+from services.post_incident_reviews import ico_submissions
 from services.temporal_gateway import incident_state
 from services.timeline import timeline_of
 from translations import N_, translate
@@ -261,6 +262,9 @@ async def _status_page(
         banner=banner,
         authority=await incident_service.authority_of(incident, session=session),
         breach=await reporting.breach_of(incident.id, session=session),
+        ico_submissions=(await ico_submissions([incident.id], session=session))[incident.id]
+        if incident.personal_data
+        else [],
         campaigns=await campaigns_as_seen(incident, session=session),
         scorecard=scorecard(state, datetime.now(UTC)) if state and incident.exercise else None,
         errors=errors or {},

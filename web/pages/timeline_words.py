@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 
 from domain.activity_contracts import DeliveryOutcome
 from domain.channels import Channel
 from domain.commands import AcknowledgementChannel
+from domain.evidence import CustodyMethod, CustodyRecipient
 from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
 from domain.vocabulary import (
     Chain,
@@ -552,6 +553,8 @@ def _submitted(detail: Mapping[str, Any], summary: str, language: Language) -> s
         parts.append(_fill(translate(language, "late: %(reason)s"), reason=detail["late_reason"]))
     elif detail.get("late"):
         parts.append(translate(language, "late"))
+    if detail.get("after_closure"):
+        parts.append(translate(language, "after closure"))
     return "; ".join(parts)
 
 
@@ -644,6 +647,199 @@ def _campaign_unlinked(detail: Mapping[str, Any], summary: str, language: Langua
     return translate(language, "Taken out of a campaign by the central team")
 
 
+# ------------------------------------------------------------------ the post-incident review
+
+#: The review's findings, as a change to them is named.
+_REVIEW_FIELDS: dict[str, str] = {
+    "root_cause": N_("root cause"),
+    "went_well": N_("what went well"),
+    "went_badly": N_("what did not go well"),
+    "lessons": N_("lessons"),
+    "commitments": N_("commitments touched"),
+}
+_DAY_LOCALES = {Language.ENGLISH: "en_GB", Language.WELSH: "cy"}
+
+
+def _owner(owner: Mapping[str, Any], language: Language) -> str:
+    """A review's or an action's owner as recorded: the role's holder, or one of the
+    authority's people, by name."""
+    name = str(owner.get("name") or "")
+    if owner.get("member_role"):
+        role = _role(owner["member_role"], language)
+        return f"{name} ({role})" if name else role
+    if not name:
+        raise ValueError("an owner with no name")
+    return name
+
+
+def _day(value: str, language: Language) -> str:
+    return format_date(date.fromisoformat(value), "EEEE d MMMM y", locale=_DAY_LOCALES[language])
+
+
+def _review_started(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return _fill(
+        translate(language, "Post-incident review started: owned by %(owner)s, due by %(due)s"),
+        owner=_owner(detail["owner"], language),
+        due=_day(detail["due_on"], language),
+    )
+
+
+def _review_owner_named(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return _fill(
+        translate(language, "The review's owner named: %(owner)s"),
+        owner=_owner(detail["owner"], language),
+    )
+
+
+def _review_updated(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    fields = [translate(language, _REVIEW_FIELDS[field]) for field in detail["changes"]]
+    if not fields:
+        raise ValueError("no fields")
+    return _fill(translate(language, "Review updated: %(fields)s"), fields=", ".join(fields))
+
+
+def _review_reminded(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return translate(language, "The review's owner reminded: the review is due soon")
+
+
+def _review_overdue(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return translate(
+        language, "Review overdue: the chief executive and the senior management member told"
+    )
+
+
+def _review_signed_off(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    sentence = translate(language, "Post-incident review signed off")
+    return _with_note(sentence, detail.get("note"), language)
+
+
+def _action_added(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return _fill(
+        translate(
+            language, "Action %(number)s added: %(title)s; owned by %(owner)s, due by %(due)s"
+        ),
+        number=int(detail["number"]),
+        title=detail["title"],
+        owner=_owner(detail["owner"], language),
+        due=_day(detail["due_on"], language),
+    )
+
+
+def _action_reminded(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return _fill(
+        translate(language, "Action %(number)s overdue: its owner reminded"),
+        number=int(detail["number"]),
+    )
+
+
+def _action_escalated(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    return _fill(
+        translate(language, "Action %(number)s still open: the senior management member told"),
+        number=int(detail["number"]),
+    )
+
+
+def _action_done(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    done = (
+        N_("Action %(number)s done, after its due date")
+        if detail.get("in_time") is False
+        else N_("Action %(number)s done")
+    )
+    sentence = _fill(translate(language, done), number=int(detail["number"]))
+    return _with_note(sentence, detail.get("note"), language)
+
+
+def _action_risk_accepted(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    sentence = _fill(
+        translate(language, "Action %(number)s will not be done: its risk accepted"),
+        number=int(detail["number"]),
+    )
+    return _with_reason(sentence, detail.get("reason"), language)
+
+
+# ------------------------------------------------------------------ public statements
+
+
+def _in_language(words: str, language: Language) -> str:
+    """One half of what the timeline keeps as "English / Welsh" (an approver's name and role)."""
+    parts = words.split(" / ")
+    if len(parts) != 2:
+        return words
+    return parts[1] if language is Language.WELSH else parts[0]
+
+
+def _statement_published(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    content = detail["content"]
+    return _fill(
+        translate(
+            language,
+            "Public statement “%(title)s” published (version %(version)s), approved by "
+            "%(approver)s; SHA-256 %(sha256)s",
+        ),
+        title=content[f"title_{language.value}"],
+        version=detail["version"],
+        approver=_in_language(detail["approver"], language),
+        sha256=detail["content_sha256"],
+    )
+
+
+def _statement_withdrawn(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    sentence = _fill(
+        translate(language, "Public statement %(number)s withdrawn from the public page"),
+        number=detail["statement_id"],
+    )
+    return _with_reason(sentence, detail.get("reason"), language)
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def _file_size(size: int, language: Language) -> str:
+    if size < 1024:
+        return translate(language, "%(count)s bytes") % {"count": size}
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _evidence_added(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    sentence = _fill(
+        translate(language, "Evidence added: %(name)s (%(size)s, SHA-256 %(sha256)s)"),
+        name=detail["name"],
+        size=_file_size(int(detail["size"]), language),
+        sha256=detail["sha256"],
+    )
+    if not detail.get("description"):
+        return sentence
+    return _fill(
+        translate(language, "%(what)s. Description: %(description)s"),
+        what=sentence,
+        description=detail["description"],
+    )
+
+
+def _custody_transferred(detail: Mapping[str, Any], summary: str, language: Language) -> str:
+    parts = [
+        _fill(
+            translate(
+                language,
+                "Evidence handed over to %(name)s (%(recipient)s) on %(when)s; how: %(method)s; "
+                "files: %(count)s",
+            ),
+            name=detail["recipient_name"],
+            recipient=label(CustodyRecipient(detail["recipient"]), language),
+            when=uk_datetime(_moment(detail["handed_over_at"]), language),
+            method=_lowered(label(CustodyMethod(detail["method"]), language)),
+            count=len(detail["file_ids"]),
+        )
+    ]
+    if detail.get("reference"):
+        parts.append(
+            _fill(translate(language, "reference %(reference)s"), reference=detail["reference"])
+        )
+    return _with_note("; ".join(parts), detail.get("note"), language)
+
+
 _SENTENCES: dict[EventKind, Sentence] = {
     EventKind.OPENED: _opened,
     EventKind.TRIAGED: _triaged,
@@ -671,7 +867,22 @@ _SENTENCES: dict[EventKind, Sentence] = {
     EventKind.BREACH_RECORD_AMENDED: _breach_amended,
     EventKind.CAMPAIGN_LINKED: _campaign_linked,
     EventKind.CAMPAIGN_UNLINKED: _campaign_unlinked,
+    EventKind.EVIDENCE_ADDED: _evidence_added,
+    EventKind.CUSTODY_TRANSFERRED: _custody_transferred,
+    EventKind.STATEMENT_PUBLISHED: _statement_published,
+    EventKind.STATEMENT_WITHDRAWN: _statement_withdrawn,
     EventKind.CONTAINED: _contained,
     EventKind.RECOVERED: _recovered,
     EventKind.CLOSED: _closed,
+    EventKind.REVIEW_STARTED: _review_started,
+    EventKind.REVIEW_OWNER_NAMED: _review_owner_named,
+    EventKind.REVIEW_UPDATED: _review_updated,
+    EventKind.REVIEW_REMINDED: _review_reminded,
+    EventKind.REVIEW_OVERDUE: _review_overdue,
+    EventKind.REVIEW_SIGNED_OFF: _review_signed_off,
+    EventKind.ACTION_ADDED: _action_added,
+    EventKind.ACTION_REMINDED: _action_reminded,
+    EventKind.ACTION_ESCALATED: _action_escalated,
+    EventKind.ACTION_DONE: _action_done,
+    EventKind.ACTION_RISK_ACCEPTED: _action_risk_accepted,
 }

@@ -7,10 +7,13 @@ what evidence and statements it holds, who owns the review, and when the review 
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import structlog
 from sqlmodel import col, select
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -25,6 +28,9 @@ from services.after_alarm_projection import statement_versions
 log = structlog.get_logger(__name__)
 
 INCIDENT_STILL_RUNNING = "IncidentStillRunning"
+#: How long one attempt waits for the incident's workflow to finish (within the activity's
+#: start-to-close timeout).
+FINISHING = timedelta(seconds=20)
 
 
 class PostIncidentActivities:
@@ -91,15 +97,19 @@ class PostIncidentActivities:
         )
 
     async def _wait_for_incident(self, request: TakeOverRequest) -> None:
-        """Fail, to be retried, while the incident's workflow may still write its timeline."""
+        """Wait for the incident's workflow to finish writing its timeline: it closes the
+        moment it has started this process, so a long poll on its result ends in a moment.
+        Still running after `FINISHING`, this attempt fails and Temporal tries again."""
         handle = activity.client().get_workflow_handle(request.incident_workflow_id)
         try:
-            description = await handle.describe()
+            await asyncio.wait_for(handle.result(follow_runs=True), FINISHING.total_seconds())
+        except TimeoutError:
+            raise ApplicationError(
+                "the incident's workflow is still finishing its record", type=INCIDENT_STILL_RUNNING
+            ) from None
+        except WorkflowFailureError:
+            return  # it failed or was ended by hand: either way it writes no more
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return  # closed long ago, and its history past the server's retention
             raise
-        if description.status == WorkflowExecutionStatus.RUNNING:
-            raise ApplicationError(
-                "the incident's workflow is still finishing its record", type=INCIDENT_STILL_RUNNING
-            )

@@ -17,6 +17,7 @@ import signal
 import socket
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
+from enum import Enum
 from pathlib import Path
 
 import structlog
@@ -27,6 +28,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import AccessRole
+from domain.vocabulary import MemberRole
 from embedded.demo import name_demo_centre, name_demo_members
 from embedded.mail_catcher import start_mail_catcher
 from embedded.notify_catcher import (
@@ -112,12 +114,35 @@ DEVELOPMENT_USER = "oncall@cdf.council.example"
 DEVELOPMENT_CENTRAL_USER = "centre@central-team.example"
 
 
+#: Cardiff's senior management member's development sign-in: approves public statements, names
+#: a review's owner, accepts an action's risk and signs the review off.
+DEVELOPMENT_MEMBER_USER = "senior.management.member@cdf.council.example"
+
+
+class DevelopmentSignIn(Enum):
+    """Who a development sign-in is: email, name, role and Cardiff's member role, if any."""
+
+    OFFICER = (DEVELOPMENT_USER, "On-call Officer (CDF)", AccessRole.ON_CALL_OFFICER, None)
+    CENTRAL_TEAM = (DEVELOPMENT_CENTRAL_USER, "Central Team", AccessRole.CENTRAL_TEAM, None)
+    SENIOR_MANAGEMENT = (
+        DEVELOPMENT_MEMBER_USER,
+        "Senior Management Member (CDF)",
+        AccessRole.RESPONSIBLE_MEMBER,
+        MemberRole.SENIOR_MANAGEMENT_MEMBER,
+    )
+
+
 async def development_user(
-    database: Database, password_file: Path, *, central_team: bool = False
+    database: Database,
+    password_file: Path,
+    *,
+    central_team: bool = False,
+    who: DevelopmentSignIn | None = None,
 ) -> str:
     """A development sign-in's password, made once and kept in var/ (never a fixed one): an
-    on-call officer of Cardiff, or with `central_team` the central team."""
-    email = DEVELOPMENT_CENTRAL_USER if central_team else DEVELOPMENT_USER
+    on-call officer of Cardiff, or with `central_team` the central team, or `who`."""
+    who = who or (DevelopmentSignIn.CENTRAL_TEAM if central_team else DevelopmentSignIn.OFFICER)
+    email, name, role, member_role = who.value
     async with database.session() as session:
         if await user_by_email(email, session=session) is None:
             password = secrets.token_urlsafe(12)
@@ -125,10 +150,11 @@ async def development_user(
             assert cardiff is not None
             await create_user(
                 email=email,
-                name="Central Team" if central_team else "On-call Officer (CDF)",
+                name=name,
                 password=password,
-                role=AccessRole.CENTRAL_TEAM if central_team else AccessRole.ON_CALL_OFFICER,
-                authority_id=None if central_team else cardiff.id,
+                role=role,
+                authority_id=None if role is AccessRole.CENTRAL_TEAM else cardiff.id,
+                member_role=member_role,
                 session=session,
             )
             password_file.write_text(password + "\n")
@@ -260,6 +286,7 @@ def keep_private(settings: Settings) -> None:
                 "dev-token",
                 "dev-password",
                 "dev-central-password",
+                "dev-member-password",
                 CODEC_KEY_FILE,
                 EMBEDDED_KEY_FILE,
             )
@@ -298,6 +325,11 @@ async def _run_embedded(settings: Settings) -> None:
     password = await development_user(database, settings.var_dir / "dev-password")
     central_password = await development_user(
         database, settings.var_dir / "dev-central-password", central_team=True
+    )
+    member_password = await development_user(
+        database,
+        settings.var_dir / "dev-member-password",
+        who=DevelopmentSignIn.SENIOR_MANAGEMENT,
     )
     settings = development_payload_keys(settings, settings.var_dir / EMBEDDED_KEY_FILE)
     codec_key = development_codec_key(settings.var_dir / CODEC_KEY_FILE)
@@ -352,6 +384,8 @@ async def _run_embedded(settings: Settings) -> None:
             f"  Database:             {settings.database_url}\n"
             f"  Sign in to the pages as {DEVELOPMENT_USER}, password {password}\n"
             f"  The central team:     {DEVELOPMENT_CENTRAL_USER}, password {central_password}\n"
+            f"  Cardiff's senior management member: {DEVELOPMENT_MEMBER_USER}, "
+            f"password {member_password}\n"
             f"  Development API token (every council): {token}\n"
             "Press Ctrl+C to stop.\n",
             flush=True,

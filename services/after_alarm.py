@@ -121,10 +121,9 @@ async def update_post_incident(
 async def post_incident_state(incident: Incident, *, temporal: Client) -> PostIncidentState | None:
     """The post-incident process's own view, or None when it is not running or unreachable."""
     try:
-        handle = temporal.get_workflow_handle_for(
-            PostIncidentWorkflow.run, post_incident_workflow_id(incident.workflow_id)
-        )
-        return await handle.query(PostIncidentWorkflow.state)
+        handle = temporal.get_workflow_handle(post_incident_workflow_id(incident.workflow_id))
+        state: PostIncidentState = await handle.query("state", result_type=PostIncidentState)
+        return state
     except Exception as error:  # the read side still answers while Temporal is away
         log.info(
             "post_incident_state_unavailable", incident_id=incident.id, error=type(error).__name__

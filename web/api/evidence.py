@@ -208,7 +208,9 @@ class CustodyRequest(Strict):
         description='The organisation or person, e.g. "Tarian regional cyber crime unit, DC Jones".'
     )
     method: CustodyMethod
-    handed_over_at: Moment = Field(description="When it was handed over (not in the future).")
+    handed_over_at: Moment | None = Field(
+        None, description="When it was handed over (not in the future); now if left out."
+    )
     reference: Annotated[OneLine, StringConstraints(max_length=200)] | None = Field(
         None, description="The recipient's crime, claim or case reference."
     )
@@ -216,8 +218,8 @@ class CustodyRequest(Strict):
 
     @field_validator("handed_over_at")
     @classmethod
-    def _not_in_the_future(cls, moment: datetime) -> datetime:
-        if moment > datetime.now(UTC) + CLOCK_SKEW:
+    def _not_in_the_future(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and moment > datetime.now(UTC) + CLOCK_SKEW:
             raise ValueError(
                 "The hand-over time cannot be in the future. / "
                 "Ni all amser y trosglwyddo fod yn y dyfodol."
@@ -400,14 +402,18 @@ async def hand_over(
     limits: RateLimits,
 ) -> HandOverView:
     """Record a hand-over; 422 for a time before the incident, 409 for a file it does not keep."""
+    handed_over_at = request_in.handed_over_at or datetime.now(UTC)
     try:
-        evidence_service.check_hand_over_time(incident, request_in.handed_over_at)
+        evidence_service.check_hand_over_time(incident, handed_over_at)
     except ValueError as invalid:
         raise OperationError(422, str(invalid)) from None
     await _check_count(limits, incident)
     file_ids = list(dict.fromkeys(request_in.file_ids))
     command = RecordCustody(
-        **request_in.model_dump(exclude={"file_ids"}), file_ids=file_ids, actor=caller.name
+        **request_in.model_dump(exclude={"file_ids", "handed_over_at"}),
+        file_ids=file_ids,
+        handed_over_at=handed_over_at,
+        actor=caller.name,
     )
     try:
         recorded = await evidence_service.record_custody(

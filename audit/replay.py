@@ -22,7 +22,7 @@ from audit.history import IncidentHistory
 from domain.activity_contracts import RECORD_TIMELINE, TimelineBatch, TimelineEntry
 from models import TimelineEvent
 from services.timeline import storable
-from workflows import IncidentWorkflow
+from workflows import IncidentWorkflow, PostIncidentWorkflow
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,25 @@ class ReplayCheck:
     @property
     def reproduced(self) -> bool:
         return not self.failures
+
+    def __add__(self, other: ReplayCheck) -> ReplayCheck:
+        """Two processes' checks as one: the incident's and its post-incident process's."""
+        return ReplayCheck(
+            runs=self.runs + other.runs,
+            events=self.events + other.events,
+            failures=[*self.failures, *other.failures],
+        )
+
+
+def joined(incident: HistoryTimeline, after: HistoryTimeline) -> HistoryTimeline:
+    """The incident's timeline as its workflow recorded it, continued by what its
+    post-incident process recorded after closure."""
+    return HistoryTimeline(
+        entries=[*incident.entries, *after.entries],
+        pending=[*incident.pending, *after.pending],
+        started_at=incident.started_at,
+        closed_at=incident.closed_at,
+    )
 
 
 async def timeline_from_history(
@@ -91,7 +110,7 @@ async def replay_with_current_code(
     # Outside the sandbox: the live worker's sandbox already keeps the code deterministic, and
     # here it would only re-import the workflow for every run (a third of the replay's time).
     replayer = Replayer(
-        workflows=[IncidentWorkflow],
+        workflows=[IncidentWorkflow, PostIncidentWorkflow],
         data_converter=converter,
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
@@ -108,8 +127,13 @@ def _comparable(sequence: int, kind: str, occurred_at: datetime, actor: str, sum
     return (sequence, kind, timestamp(occurred_at), storable(actor)[:200], storable(summary)[:1000])
 
 
-def compare_with_database(recorded: HistoryTimeline, stored: list[TimelineEvent]) -> list[str]:
-    """What one side has that the other lacks, or has differently, in an auditor's words."""
+def compare_with_database(
+    recorded: HistoryTimeline, stored: list[TimelineEvent], *, up_to: int | None = None
+) -> list[str]:
+    """What one side has that the other lacks, or has differently, in an auditor's words;
+    with `up_to`, only the events up to that position (those a history at hand recorded)."""
+    if up_to is not None:
+        stored = [event for event in stored if event.sequence <= up_to]
     in_history = {
         e.sequence: _comparable(e.sequence, e.kind.value, e.occurred_at, e.actor, e.summary)
         for e in recorded.entries

@@ -38,6 +38,9 @@ class IncidentReplay:
     differences: list[str] = field(default_factory=list)
     chain: Verification | None = None
     as_of: IncidentAsOf | None = None
+    after_closure_unread: int = 0
+    """Events recorded after closure by the post-incident process, whose history was not read
+    (an archive replay): the hash chain covers them, the history comparison does not."""
 
     @property
     def sound(self) -> bool:
@@ -72,6 +75,11 @@ class IncidentReplay:
         if self.pending:
             lines.append(
                 f"{len(self.pending)} event(s) were being recorded when the history was read."
+            )
+        if self.after_closure_unread:
+            lines.append(
+                f"{self.after_closure_unread} event(s) after closure were recorded by the "
+                "post-incident process, whose history was not read; the chain covers them."
             )
         return lines
 

@@ -177,6 +177,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
         else:
             chosen.append(item)
+        if backend is not None:
+            # Run in parallel (`make test`: pytest-xdist, --dist loadgroup), each backend's
+            # tests stay on one worker, which starts that backend's servers once.
+            item.add_marker(pytest.mark.xdist_group(backend))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = chosen

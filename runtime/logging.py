@@ -76,5 +76,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     # The workflow's identifiers go in fields (from `extra`), not appended to the message.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
-    # aiosmtpd (the local mail catcher) reports every connection at INFO.
+    # aiosmtpd (the local mail catcher) reports every connection at INFO; httpx every request
+    # (Notify's API, Teams' webhooks, their callbacks) with its whole URL.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -7,6 +7,7 @@ so that there they run or fail, never skip.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +35,12 @@ TEST_PAYLOAD_KEYS = (
     "tests-2:Thgm1zdTEVTCBYmsFhRWh9tCOtjEDgbrL+aywHNG/Rc=,"
     "tests-1:zvkgy3KgIaAuwbugvvb/sfWylWUhoPWL/BH0olqxQ9o="
 )
+
+
+# The local Notify catcher posts its callbacks from a thread of its own, which can outlive the
+# test whose output pytest was capturing; as in production (`runtime.logging`), httpx's
+# per-request lines are not wanted.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _libpq(url: str) -> str:

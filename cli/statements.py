@@ -4,7 +4,7 @@ During an incident the council's own web site may be down. The page `/public/{co
 written here as files another host can publish: `index.html` with Welsh first,
 `en/index.html` with English first, and the stylesheet and icons they use copied beside them,
 every link relative, so the pages work from any address (or from the disk) and fetch nothing
-from anywhere else. Both pages are rendered by `web.pages.statements.public_page`, as the site
+from anywhere else. Both pages are rendered by `web.pages.public.public_page`, as the site
 renders its own; exported twice from the same statements, the files are the same.
 """
 
@@ -25,7 +25,7 @@ from models import Authority
 from runtime.database import Database
 from services.directory import authority_by_code
 from services.statements import PublishedStatement, public_statements
-from web.pages.statements import PublicAssets, public_page
+from web.pages.public import PublicAssets, public_page
 
 statements_app = typer.Typer(help="Public statements.", no_args_is_help=True)
 

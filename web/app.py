@@ -57,6 +57,8 @@ from web.pages.national import router as national_pages
 from web.pages.national_centre import router as national_centre_pages
 from web.pages.national_report import router as national_report_pages
 from web.pages.post_incident import router as post_incident_pages
+from web.pages.post_incident_forms import router as post_incident_form_pages
+from web.pages.public import router as public_pages
 from web.pages.reviews import router as review_pages
 from web.pages.session import router as session_pages
 from web.pages.statements import router as statement_pages
@@ -218,8 +220,10 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(national_report_pages)
     app.include_router(review_pages)
     app.include_router(post_incident_pages)
+    app.include_router(post_incident_form_pages)
     app.include_router(campaign_pages)
     app.include_router(statement_pages)
+    app.include_router(public_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)
     answer_as_documented(app)

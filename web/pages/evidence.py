@@ -2,17 +2,19 @@
 who may download them, the upload form, the custody form and record, the downloads record and
 the evidence bundle.
 
-The page reuses the API's operations (`web.api.evidence`), so a refusal reads the same in
-either, shown here in the page's language beside the form it is about. An upload is streamed
-like the API's (`web.uploads`): the form's CSRF token arrives among its fields, so it is checked
-once the body has been read, and a form that fails the check has its files deleted. Downloads
-are buttons (POSTs with the CSRF token), so that every recorded download was asked for on this
-page, never by a link followed from another site.
+The page reuses the API's operations (`web.api.evidence_recording`,
+`web.api.evidence_downloads`), so a refusal reads the same in either, shown here in the page's
+language beside the form it is about. An upload is streamed like the API's (`web.uploads`): the
+form's CSRF token arrives among its fields, so it is checked once the body has been read, and a
+form that fails the check has its files deleted. Downloads are buttons (POSTs with the CSRF
+token), so that every recorded download was asked for on this page, never by a link followed
+from another site.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -26,17 +28,10 @@ from models import Incident
 from services import evidence as evidence_service
 from services import incidents as incident_service
 from translations import N_, translate
-from web.api.evidence import (
-    MAX_DESCRIPTION,
-    CustodyRequest,
-    FileId,
-    StoreDep,
-    bundle_response,
-    file_response,
-    hand_over,
-    receive,
-    record_upload,
-)
+from web.api.evidence import FileId, StoreDep
+from web.api.evidence_downloads import bundle_response, file_response
+from web.api.evidence_models import CustodyRequest
+from web.api.evidence_recording import MAX_DESCRIPTION, hand_over, receive, record_upload
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep, end_reading, readable_incident
 from web.i18n import in_language, page_language
 from web.operations import OperationError
@@ -107,7 +102,10 @@ async def _evidence_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
+    """The page, or the page again with what is wrong beside the form it is about (and the
+    refusal's headers, such as Retry-After)."""
     language = page_language(request)
     files = await evidence_service.evidence_of(incident.id, session=session)
     names = {row.id: row.name for row in files}
@@ -116,7 +114,7 @@ async def _evidence_page(
     authority = await incident_service.authority_of(incident, session=session)
     await end_reading(session)
     refusal = evidence_service.download_refusal(caller, incident)
-    return render(
+    page = render(
         request,
         "evidence.html.j2",
         status_code=status_code,
@@ -142,6 +140,8 @@ async def _evidence_page(
         errors=errors or {},
         values=values or {},
     )
+    page.headers.update(headers or {})
+    return page
 
 
 @router.get("/incidents/{incident_id}/evidence")
@@ -200,19 +200,17 @@ async def upload_form(
             allowed_fields=frozenset({"csrf_token"}),
         )
     except OperationError as refused:
-        values = {"description": ""}
-        page = await _evidence_page(
+        return await _evidence_page(
             request,
             caller,
             incident,
             session,
             settings,
             errors={"files": in_language(refused.detail, language)},
-            values=values,
+            values={"description": ""},
             status_code=refused.status_code,
+            headers=refused.headers,
         )
-        page.headers.update(refused.headers)
-        return page
     say_saved(request, _FILES_ADDED)
     return RedirectResponse(f"{_page(incident)}#evidence-files", status_code=303)
 
@@ -278,7 +276,7 @@ async def custody_form(
             errors = {"custody-file_ids": in_language(refused.detail, language)}
             status_code, headers = refused.status_code, refused.headers
     if errors:
-        page = await _evidence_page(
+        return await _evidence_page(
             request,
             caller,
             incident,
@@ -287,11 +285,26 @@ async def custody_form(
             errors=errors,
             values=values,
             status_code=status_code,
+            headers=headers,
         )
-        page.headers.update(headers)
-        return page
     say_saved(request, _HANDED_OVER)
     return RedirectResponse(f"{_page(incident)}#custody", status_code=303)
+
+
+async def _download(
+    incident_id: str,
+    caller: Caller,
+    session: SessionDep,
+    respond: Callable[[Incident], Awaitable[Response]],
+) -> Response:
+    """A download asked for with one of the page's buttons: `respond` streams it, and a
+    refusal (the TLP rule, a stored file that cannot be read) is an error page."""
+    incident = await _incident(incident_id, caller, session)
+    await end_reading(session)
+    try:
+        return await respond(incident)
+    except OperationError as refused:
+        raise HTTPException(refused.status_code, refused.detail) from None
 
 
 @router.post("/incidents/{incident_id}/evidence/bundle")
@@ -303,12 +316,12 @@ async def bundle_download(
     form: FormData,
 ) -> Response:
     """The evidence bundle, for a reader the TLP rule allows; recorded as a download."""
-    incident = await _incident(incident_id, caller, session)
-    await end_reading(session)
-    try:
-        return await bundle_response(incident, caller=caller, session=session, store=store)
-    except OperationError as refused:
-        raise HTTPException(refused.status_code, refused.detail) from None
+    return await _download(
+        incident_id,
+        caller,
+        session,
+        lambda incident: bundle_response(incident, caller=caller, session=session, store=store),
+    )
 
 
 @router.post("/incidents/{incident_id}/evidence/{file_id}/download")
@@ -321,9 +334,11 @@ async def file_download(
     form: FormData,
 ) -> Response:
     """One file, for a reader the TLP rule allows; recorded as a download."""
-    incident = await _incident(incident_id, caller, session)
-    await end_reading(session)
-    try:
-        return await file_response(incident, file_id, caller=caller, session=session, store=store)
-    except OperationError as refused:
-        raise HTTPException(refused.status_code, refused.detail) from None
+    return await _download(
+        incident_id,
+        caller,
+        session,
+        lambda incident: file_response(
+            incident, file_id, caller=caller, session=session, store=store
+        ),
+    )

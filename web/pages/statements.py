@@ -1,48 +1,40 @@
-"""Public statements on the pages: an incident's statements, one statement's draft in Welsh and
-English side by side (Welsh first) with its published versions, and the public page itself.
+"""The council's statement pages: an incident's statements, and one statement's draft in Welsh
+and English side by side (Welsh first) with its published versions.
 
 Drafting needs `RUN_INCIDENTS`; publishing and withdrawing need `APPROVE_STATEMENTS` (a named
 member or their deputy); reading needs `READ_INCIDENTS`. Every change goes through
-`web.api.statements` as the API's do, so both are checked alike, and each form posts, then
-redirects back with a banner (a refusal comes back beside the form, in the page's language).
-
-The public page, `/public/{code}`, needs no sign-in and shows published statements only, with
-both languages on the page: the reader's chosen language first, Welsh where nobody has chosen.
-`public_page` renders it for the route and for `concordat statements export` alike.
+`web.api.statement_operations` as the API's do, so both are checked alike, and each form posts,
+then redirects back with a banner (a refusal comes back beside the form, in the page's
+language). What residents see, `/public/{code}`, is `web.pages.public`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from domain.access import Permission
 from domain.statements import ServiceStatus, StatementContent
 from domain.vocabulary import Language, Tlp
-from models import Authority, Incident, PublicStatement
+from models import Incident, PublicStatement
 from notifications.labels import label
-from notifications.render import uk_datetime
+from runtime.settings import Settings
 from services import statements as statement_service
-from services.directory import authority_by_code, authority_by_id
-from services.statements import DraftService, PublishedStatement, StatementDraft
+from services.directory import authority_by_id
+from services.statements import DraftService, StatementDraft
 from translations import N_, translate
-from web.api.statements import (
-    PublishRequest,
-    StatementRequest,
-    WithdrawRequest,
-    create,
-    publish,
-    statement_about,
-    withdraw,
-)
+from web.api.statement_models import PublishRequest, StatementRequest, WithdrawRequest
+from web.api.statement_operations import create, publish, statement_about, withdraw
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep, readable_incident
-from web.i18n import environment, in_language, other_language, page_language
+from web.i18n import in_language, page_language
 from web.operations import OperationError
 from web.pages.common import (
     FormData,
@@ -70,13 +62,6 @@ LABELS = {
     "tlp": N_("Sharing marking of the statement"),
     "services": N_("Services affected"),
     "reason": N_("Why it is withdrawn"),
-}
-
-#: GOV.UK tag colours for a service's status, each with its words beside it.
-STATUS_TAGS: dict[ServiceStatus, str] = {
-    ServiceStatus.UNAVAILABLE: "govuk-tag--red",
-    ServiceStatus.DISRUPTED: "govuk-tag--orange",
-    ServiceStatus.RESTORED: "govuk-tag--green",
 }
 
 _SERVICE_FIELD = re.compile(
@@ -352,8 +337,59 @@ async def save_statement(
     return RedirectResponse(_statement_path(incident, statement_id), status_code=303)
 
 
-@router.post("/incidents/{incident_id}/statements/{statement_id}/publish")
-async def publish_form(
+@dataclass(frozen=True)
+class _Approval:
+    """A publish or withdraw form, as posted by someone who approves statements: the statement
+    it is about, and all that changing it needs."""
+
+    request: Request
+    caller: Caller
+    incident: Incident
+    statement: PublicStatement
+    session: AsyncSession
+    temporal: Client
+    settings: Settings
+    limits: RateLimits
+    form: dict[str, Any]
+
+    async def answer(
+        self,
+        change: Callable[[], Awaitable[object]],
+        *,
+        field: str,
+        invalid: Callable[[ValidationError, Language], str],
+        saved: str,
+    ) -> Response:
+        """Make the change (`change` reads the form as the API's request first): back to the
+        statement with the banner `saved`, or the statement shown again with what is wrong, or
+        the refusal, beside `field`."""
+        language = page_language(self.request)
+        try:
+            await change()
+        except ValidationError as problem:
+            errors, status_code, headers = {field: invalid(problem, language)}, 422, {}
+        except OperationError as refused:
+            errors = {field: in_language(refused.detail, language)}
+            status_code, headers = refused.status_code, refused.headers
+        else:
+            assert self.statement.id is not None
+            say_saved(self.request, saved)
+            path = _statement_path(self.incident, self.statement.id)
+            return RedirectResponse(path, status_code=303)
+        shown = await _statement_page(
+            self.request,
+            self.caller,
+            self.incident,
+            self.statement,
+            self.session,
+            errors=errors,
+            status_code=status_code,
+        )
+        shown.headers.update(headers)
+        return shown
+
+
+async def _approval(
     request: Request,
     incident_id: str,
     statement_id: StatementId,
@@ -363,180 +399,66 @@ async def publish_form(
     settings: SettingsDep,
     limits: Limits,
     form: FormData,
-) -> Response:
+) -> _Approval:
+    """Both forms' checks, in the order every form has them: who is asking, the form's CSRF
+    token, then the incident and the statement (a 404 for one the caller may not act on)."""
     incident = await _incident(incident_id, caller, session, acting=True)
     statement = await statement_about(incident, statement_id, session)
-    language = page_language(request)
-    try:
-        publish_in = PublishRequest.model_validate({"tlp": form.get("tlp") or None})
+    return _Approval(
+        request, caller, incident, statement, session, temporal, settings, limits, form
+    )
+
+
+Approval = Annotated[_Approval, Depends(_approval)]
+
+
+def _no_choice(problem: ValidationError, language: Language) -> str:
+    return translate(language, "Choose one of the options.")
+
+
+def _first_problem(problem: ValidationError, language: Language) -> str:
+    return in_language(str(problem.errors()[0]["msg"]).removeprefix("Value error, "), language)
+
+
+@router.post("/incidents/{incident_id}/statements/{statement_id}/publish")
+async def publish_form(approval: Approval) -> Response:
+    async def change() -> None:
+        publish_in = PublishRequest.model_validate({"tlp": approval.form.get("tlp") or None})
         await publish(
-            incident,
-            statement,
+            approval.incident,
+            approval.statement,
             tlp=publish_in.tlp,
-            caller=caller,
-            session=session,
-            temporal=temporal,
-            task_queue=settings.task_queue,
-            limits=limits,
+            caller=approval.caller,
+            session=approval.session,
+            temporal=approval.temporal,
+            task_queue=approval.settings.task_queue,
+            limits=approval.limits,
         )
-    except ValidationError:
-        errors = {"publish": translate(language, "Choose one of the options.")}
-        return await _statement_page(
-            request, caller, incident, statement, session, errors=errors, status_code=422
-        )
-    except OperationError as refused:
-        errors = {"publish": in_language(refused.detail, language)}
-        shown = await _statement_page(
-            request,
-            caller,
-            incident,
-            statement,
-            session,
-            errors=errors,
-            status_code=refused.status_code,
-        )
-        shown.headers.update(refused.headers)
-        return shown
-    say_saved(request, N_("The statement has been published"))
-    return RedirectResponse(_statement_path(incident, statement_id), status_code=303)
+
+    return await approval.answer(
+        change, field="publish", invalid=_no_choice, saved=N_("The statement has been published")
+    )
 
 
 @router.post("/incidents/{incident_id}/statements/{statement_id}/withdraw")
-async def withdraw_form(
-    request: Request,
-    incident_id: str,
-    statement_id: StatementId,
-    caller: PageApprovesStatements,
-    session: SessionDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    limits: Limits,
-    form: FormData,
-) -> Response:
-    incident = await _incident(incident_id, caller, session, acting=True)
-    statement = await statement_about(incident, statement_id, session)
-    language = page_language(request)
-    reason = str(form.get("reason") or "")
-    try:
+async def withdraw_form(approval: Approval) -> Response:
+    async def change() -> None:
+        reason = str(approval.form.get("reason") or "")
         withdraw_in = WithdrawRequest.model_validate({"reason": reason})
         await withdraw(
-            incident,
-            statement,
+            approval.incident,
+            approval.statement,
             reason=withdraw_in.reason,
-            caller=caller,
-            session=session,
-            temporal=temporal,
-            task_queue=settings.task_queue,
-            limits=limits,
+            caller=approval.caller,
+            session=approval.session,
+            temporal=approval.temporal,
+            task_queue=approval.settings.task_queue,
+            limits=approval.limits,
         )
-    except ValidationError as invalid:
-        message = str(invalid.errors()[0]["msg"]).removeprefix("Value error, ")
-        errors = {"withdraw-reason": in_language(message, language)}
-        return await _statement_page(
-            request, caller, incident, statement, session, errors=errors, status_code=422
-        )
-    except OperationError as refused:
-        errors = {"withdraw-reason": in_language(refused.detail, language)}
-        shown = await _statement_page(
-            request,
-            caller,
-            incident,
-            statement,
-            session,
-            errors=errors,
-            status_code=refused.status_code,
-        )
-        shown.headers.update(refused.headers)
-        return shown
-    say_saved(request, N_("The statement has been withdrawn from the public page"))
-    return RedirectResponse(_statement_path(incident, statement_id), status_code=303)
 
-
-# ------------------------------------------------------------------ the public page
-
-
-@dataclass(frozen=True)
-class PublicAssets:
-    """Where the public page finds its stylesheet and icons: this site's own files, or the
-    copies written beside an exported page."""
-
-    stylesheet: str
-    images: str
-
-
-#: The public page as this site serves it.
-SERVED_ASSETS = PublicAssets("/static/govuk/concordat.min.css", "/static/govuk/assets/images/")
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
-
-
-def _say(language: Language, message: str, **values: Any) -> str:
-    words = translate(language, message)
-    return words % values if values else words
-
-
-def _page(template: str, first: Language, **context: Any) -> str:
-    shared = {
-        "both": [first, other_language(first)],
-        "translate": _say,
-        "when": uk_datetime,
-        "label_in": label,
-        "paragraphs": _paragraphs,
-        "status_tags": STATUS_TAGS,
-    }
-    return environment(first).get_template(template).render(**(shared | context))
-
-
-def public_page(
-    authority: Authority,
-    statements: list[PublishedStatement],
-    *,
-    first: Language,
-    assets: PublicAssets,
-    switch_href: str,
-) -> str:
-    """The authority's public page, `first` language first; `switch_href` puts the other
-    language first (the site's language switch, or the exported page in the other order)."""
-    return _page(
-        "public.html.j2",
-        first,
-        names={"cy": authority.name_cy, "en": authority.name_en},
-        statements=statements,
-        assets=assets,
-        switch_href=switch_href,
-    )
-
-
-def public_not_found_page(code: str, *, first: Language, switch_href: str) -> str:
-    return _page(
-        "public_not_found.html.j2",
-        first,
-        names={"cy": "Concordat", "en": "Concordat"},
-        code=code,
-        assets=SERVED_ASSETS,
-        switch_href=switch_href,
-    )
-
-
-@router.get("/public/{code}")
-async def public_statements(request: Request, code: str, session: SessionDep) -> Response:
-    """The authority's published statements, for residents: no sign-in."""
-    first = page_language(request)
-    here = f"/public/{code}"
-    switch_href = f"/language/{other_language(first).value}?next={quote(here)}"
-    authority = (
-        await authority_by_code(code, session=session)
-        if re.fullmatch(r"[A-Za-z0-9]{1,8}", code)
-        else None
-    )
-    if authority is None or authority.id is None:
-        page = public_not_found_page(code, first=first, switch_href=switch_href)
-        return HTMLResponse(page, status_code=status.HTTP_404_NOT_FOUND)
-    statements = await statement_service.public_statements(authority.id, session=session)
-    return HTMLResponse(
-        public_page(
-            authority, statements, first=first, assets=SERVED_ASSETS, switch_href=switch_href
-        )
+    return await approval.answer(
+        change,
+        field="withdraw-reason",
+        invalid=_first_problem,
+        saved=N_("The statement has been withdrawn from the public page"),
     )

@@ -26,7 +26,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
 
 # After changing words on a page: extract them into translations/messages.pot and update the
 # Welsh and English catalogs (a test fails while any message has no Welsh).

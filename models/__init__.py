@@ -19,6 +19,7 @@ from models.post_incident import IncidentReview, ReviewAction
 from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
 from models.reviews import AnnualReview, ReviewEvent
 from models.statements import PublicStatement, StatementVersion
+from models.suppliers import Supplier, SupplierContact
 from models.timeline import TimelineEvent
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "SentNotification",
     "SmsAckCode",
     "StatementVersion",
+    "Supplier",
+    "SupplierContact",
     "TimelineEvent",
     "UsedAckLink",
     "User",

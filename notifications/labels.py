@@ -27,6 +27,7 @@ from domain.obligations import (
 )
 from domain.post_incident import ActionState, ReviewStatus
 from domain.statements import ServiceStatus
+from domain.suppliers import ContactKind
 from domain.vocabulary import (
     Chain,
     EventKind,
@@ -500,6 +501,18 @@ REVIEW_STATUS_NAMES: dict[Language, dict[ReviewStatus, str]] = {
 }
 
 
+CONTACT_KIND_NAMES: dict[Language, dict[ContactKind, str]] = {
+    Language.ENGLISH: {
+        ContactKind.SECURITY: "Security contact",
+        ContactKind.ESCALATION: "Escalation contact",
+    },
+    Language.WELSH: {
+        ContactKind.SECURITY: "Cyswllt diogelwch",
+        ContactKind.ESCALATION: "Cyswllt uwchgyfeirio",
+    },
+}
+
+
 class _FromCatalog(Mapping[Any, str]):
     """Words kept in the gettext catalogs (pages show them too), looked up when read."""
 
@@ -569,6 +582,7 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     ServiceStatus: SERVICE_STATUS_NAMES,
     ActionState: ACTION_STATE_NAMES,
     ReviewStatus: REVIEW_STATUS_NAMES,
+    ContactKind: CONTACT_KIND_NAMES,
 }
 
 #: Names written the same in Welsh: names of services and teams, not words to translate.

@@ -11,6 +11,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import psycopg
@@ -174,6 +175,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` runs pytest-xdist on two workers: each backend's tests stay on one worker,
+    which starts that backend's servers once (the backend is in every such test's id:
+    `test_x[sqlite]`, `test_page[postgresql-cy-...]`); every other test is a unit of its own."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByBackend(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            ids = nodeid.rpartition("[")[2].rstrip("]").split("-")
+            return next((b for b in ("sqlite", "postgresql") if b in ids), nodeid)
+
+    return ByBackend(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     chosen, deselected = [], []
     for item in items:
@@ -184,10 +199,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
         else:
             chosen.append(item)
-        if backend is not None:
-            # Run in parallel (`make test`: pytest-xdist, --dist loadgroup), each backend's
-            # tests stay on one worker, which starts that backend's servers once.
-            item.add_marker(pytest.mark.xdist_group(backend))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = chosen

@@ -15,11 +15,14 @@ import httpx
 import pytest
 
 from domain.access import AccessRole, Permission, TokenScope
+from domain.suppliers import SupplierDetails
 from domain.vocabulary import MemberRole
 from runtime.database import Database
+from services.administration import Actor
 from services.campaigns import CampaignCreate, create_campaign
 from services.incidents import get_incident
 from services.statements import StatementDraft, create_statement
+from services.suppliers import add_supplier
 from services.tokens import issue_token
 from tests.support import make_user, sign_in
 from tests.test_api import Officer, officer_for, report
@@ -142,6 +145,17 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
         (P.APPROVE_STATEMENTS,),
         "incident",
     ),
+    # The supplier register: the authority's people and its administrator read it, and the
+    # central team reads every authority's; only the administrator changes it.
+    ("GET", "/api/authorities/{code}/suppliers"): ((P.READ_INCIDENTS, P.ADMINISTER), "authority"),
+    ("POST", "/api/authorities/{code}/suppliers"): ((P.ADMINISTER,), "authority"),
+    ("GET", "/api/authorities/{code}/suppliers/{supplier_id}"): (
+        (P.READ_INCIDENTS, P.ADMINISTER),
+        "authority",
+    ),
+    ("PUT", "/api/authorities/{code}/suppliers/{supplier_id}"): ((P.ADMINISTER,), "authority"),
+    ("DELETE", "/api/authorities/{code}/suppliers/{supplier_id}"): ((P.ADMINISTER,), "authority"),
+    ("GET", "/api/national/suppliers"): ((P.READ_NATIONAL,), "none"),
 }
 
 #: What each role reads across authorities (beyond its own).
@@ -155,6 +169,8 @@ class Council:
     user_id: int
     statement_id: int = 0
     """A draft public statement about the incident, in English only: never publishable."""
+    supplier_id: int = 0
+    """A supplier on the council's register."""
 
 
 @dataclass
@@ -172,6 +188,13 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
     councils = {}
     for name in ("own", "other"):
         officer = await officer_for(database, http)
+        async with database.session() as session:
+            supplier = await add_supplier(
+                officer.council.id,
+                SupplierDetails(name="Matrix Hosting Ltd"),
+                actor=Actor("matrix"),
+                session=session,
+            )
         incident = await officer.open()
         someone, _ = await make_user(database, officer.council)
         async with database.session() as session:
@@ -180,7 +203,7 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
             statement = await create_statement(
                 row, StatementDraft(title_en="Matrix statement"), actor="matrix", session=session
             )
-        councils[name] = Council(officer, incident, someone.id or 0, statement.id or 0)
+        councils[name] = Council(officer, incident, someone.id or 0, statement.id or 0, supplier.id)
     own = councils["own"].officer.council
     people: dict[AccessRole, dict[str, Any]] = {
         AccessRole.ON_CALL_OFFICER: {},
@@ -292,6 +315,7 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
                     file_id="0" * 32,
                     number=1,
                     statement_id=council.statement_id,
+                    supplier_id=council.supplier_id,
                 )
                 body: Any = None
                 if method in ("POST", "PUT"):
@@ -355,6 +379,10 @@ PAGES = {
     "/incidents/{incident_id}/statements": (P.READ_INCIDENTS,),
     "/incidents/{incident_id}/statements/{statement_id}": (P.READ_INCIDENTS,),
     "/incidents/{incident_id}/evidence": ANY_READ,
+    "/admin/{code}/suppliers": (P.ADMINISTER,),
+    "/admin/{code}/suppliers/{supplier_id}": (P.ADMINISTER,),
+    "/admin/{code}/suppliers/{supplier_id}/retire": (P.ADMINISTER,),
+    "/wales/suppliers": (P.READ_NATIONAL,),
 }
 
 #: Pages anyone may fetch, and why each is safe to.
@@ -442,6 +470,7 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                         kind="json",
                         action="note",
                         statement_id=council.statement_id,
+                        supplier_id=council.supplier_id,
                     )
                     response = await page.get(path)
                     expected = _expected(caller, permissions, scoped, target)

@@ -36,6 +36,7 @@ from web.api.post_incident import router as post_incident_api
 from web.api.reporting import router as reporting_api
 from web.api.reviews import router as reviews_api
 from web.api.statements import router as statements_api
+from web.api.suppliers import router as suppliers_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
 from web.openapi import answer_as_documented
@@ -44,6 +45,7 @@ from web.pages.account import router as account_pages
 from web.pages.ack import AckLinkProblem, link_problem_page
 from web.pages.ack import router as ack_pages
 from web.pages.admin import router as admin_pages
+from web.pages.admin_suppliers import router as admin_supplier_pages
 from web.pages.audit import router as audit_pages
 from web.pages.campaigns import router as campaign_pages
 from web.pages.commitments import router as commitment_pages
@@ -56,6 +58,7 @@ from web.pages.incidents import router as incident_pages
 from web.pages.national import router as national_pages
 from web.pages.national_centre import router as national_centre_pages
 from web.pages.national_report import router as national_report_pages
+from web.pages.national_suppliers import router as national_supplier_pages
 from web.pages.post_incident import router as post_incident_pages
 from web.pages.post_incident_forms import router as post_incident_form_pages
 from web.pages.public import router as public_pages
@@ -205,6 +208,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(national_api)
     app.include_router(campaigns_api)
     app.include_router(statements_api)
+    app.include_router(suppliers_api)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)
     app.include_router(incident_list_pages)
@@ -214,10 +218,12 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(audit_pages)
     app.include_router(account_pages)
     app.include_router(admin_pages)
+    app.include_router(admin_supplier_pages)
     app.include_router(commitment_pages)
     app.include_router(national_pages)
     app.include_router(national_centre_pages)
     app.include_router(national_report_pages)
+    app.include_router(national_supplier_pages)
     app.include_router(review_pages)
     app.include_router(post_incident_pages)
     app.include_router(post_incident_form_pages)

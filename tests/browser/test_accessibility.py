@@ -144,6 +144,42 @@ def _admin(path: str) -> Callable[[Visit], Awaitable[None]]:
     return go
 
 
+async def _admin_supplier(visit: Visit) -> None:
+    """A supplier's page, from the register's list by its name."""
+    await _admin("/suppliers")(visit)
+    await visit.page.get_by_role("link", name=visit.authority.supplier, exact=True).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _admin_supplier_retire(visit: Visit) -> None:
+    """Asked before the supplier is taken off the register (and left on it)."""
+    await _admin_supplier(visit)
+    retire = re.compile(
+        r"^(Take this supplier off the register|Tynnu'r cyflenwr hwn oddi ar y gofrestr)$"
+    )
+    await visit.page.get_by_role("link", name=retire).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _admin_suppliers_errors(visit: Visit) -> None:
+    """A supplier added with nothing filled in."""
+    await _admin("/suppliers")(visit)
+    add = re.compile(r"^(Add the supplier|Ychwanegu'r cyflenwr)$")
+    await visit.page.get_by_role("button", name=add).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _wales_suppliers(visit: Visit) -> None:
+    """The suppliers councils share, from the national picture: the two authorities' one."""
+    await _wales(visit)
+    link = re.compile(r"^(Suppliers councils share|Cyflenwyr y mae cynghorau'n eu rhannu)$")
+    await visit.page.get_by_role("link", name=link).click()
+    await visit.page.wait_for_load_state()
+    acme = re.compile(r"^(Acme Hosting Ltd|ACME HOSTING LIMITED)$")
+    await expect(visit.page.get_by_role("heading", name=acme)).to_be_visible()
+
+
 async def _action_page(visit: Visit) -> None:
     """Recording a submission, on a page of its own (as without JavaScript)."""
     await _status(visit, "reporting")
@@ -469,6 +505,11 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "public-not-found": (lambda v: v.go("/public/NONE0"), (None,)),
     "evidence": (_evidence, READERS),
     "evidence-errors": (_evidence_errors, (OFFICER,)),
+    "admin-suppliers": (_admin("/suppliers"), (ADMIN,)),
+    "admin-suppliers-errors": (_admin_suppliers_errors, (ADMIN,)),
+    "admin-supplier": (_admin_supplier, (ADMIN,)),
+    "admin-supplier-retire": (_admin_supplier_retire, (ADMIN,)),
+    "wales-suppliers": (_wales_suppliers, (CENTRAL,)),
 }
 
 CASES = [

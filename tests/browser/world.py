@@ -26,11 +26,14 @@ from domain.evidence import (
 )
 from domain.incident import OpenIncident
 from domain.state import IncidentState
+from domain.suppliers import SupplierDetails
 from domain.vocabulary import Language, MemberRole
 from models import Incident
 from runtime.database import Database
 from services import users
+from services.administration import Actor
 from services.incidents import details_of
+from services.suppliers import add_supplier
 from tests.browser.names import LANGUAGES, Lang
 from tests.support import (
     CouncilUnderTest,
@@ -47,6 +50,8 @@ from workflows import IncidentWorkflow
 #: Every role a person signs in with.
 ROLES = tuple(AccessRole)
 _LANGUAGE = {"cy": Language.WELSH, "en": Language.ENGLISH}
+#: One supplier both authorities hold, each writing its name its own way.
+SUPPLIERS: dict[Lang, str] = {"cy": "Acme Hosting Ltd", "en": "ACME HOSTING LIMITED"}
 _ACK_LINK = re.compile(r"https?://[^\s<>\"']+/ack/[^\s<>\"']+")
 
 
@@ -64,6 +69,8 @@ class Authority:
     lang: Lang
     council: CouncilUnderTest
     people: dict[AccessRole, Person] = field(default_factory=dict)
+    supplier: str = ""
+    """The supplier on its register, which the other language's authority holds too."""
 
 
 async def make_authorities(database: Database) -> dict[Lang, Authority]:
@@ -88,6 +95,14 @@ async def make_authorities(database: Database) -> dict[Lang, Authority]:
             async with database.session() as session:
                 await users.set_language(user.id, language, session=session)
             authority.people[role] = Person(user.email, password, role)
+        authority.supplier = SUPPLIERS[lang]
+        async with database.session() as session:
+            await add_supplier(
+                council.id,
+                SupplierDetails(name=authority.supplier, services=["Hosting"]),
+                actor=Actor("world"),
+                session=session,
+            )
         made[lang] = authority
     return made
 

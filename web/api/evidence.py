@@ -106,10 +106,12 @@ _UPLOAD: dict[str, Any] = {
                             "email headers, forensic reports. Each may be up to "
                             "CONCORDAT_EVIDENCE_MAX_BYTES (default 100 MB).",
                         },
+                        # No "type": a form field is text whatever it looks like ("42" is a
+                        # description too), so no value of it is of the wrong type.
                         "description": {
-                            "type": "string",
                             "maxLength": MAX_DESCRIPTION,
-                            "description": "What the files are, recorded with each of them.",
+                            "description": "What the files are, as text, recorded with each "
+                            "of them.",
                         },
                     },
                     "additionalProperties": False,

@@ -153,11 +153,22 @@ class _Checked(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul_characters(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail when saving.
+        # PostgreSQL text cannot hold NUL, nor a lone surrogate (JSON's "\ud800", which is no
+        # character at all); refuse them here rather than fail when saving.
         texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain NUL characters")
+        if any(isinstance(text, str) and not _storable(text) for text in texts):
+            raise ValueError("must not contain NUL characters or lone surrogates")
         return value
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ContactDetails(_Checked):

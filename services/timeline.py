@@ -147,9 +147,14 @@ async def join_authority_chain(row: _Chained, anchor: _Anchor, *, session: Async
     Incidents and reviews each form one chain per authority, joined the same way: one row at a
     time, under a lock on the authority's row, reading the row again afterwards since an
     overlapping attempt (a retried activity) may have anchored it meanwhile.
+
+    The lock is PostgreSQL's FOR NO KEY UPDATE: it keeps two joins apart, but not a row being
+    inserted that refers to the authority (a statement drafted, a supplier registered), whose
+    foreign key takes a KEY SHARE lock. FOR UPDATE would make that insert wait, holding its
+    lock on the incident, while this transaction waits for the incident's row: a deadlock.
     """
     await session.exec(
-        select(Authority.id).where(Authority.id == row.authority_id).with_for_update()
+        select(Authority.id).where(Authority.id == row.authority_id).with_for_update(key_share=True)
     )
     await session.refresh(row)
     if row.anchor is not None:

@@ -128,8 +128,10 @@ async def test_an_administrator_adds_changes_and_retires_a_supplier_through_the_
     assert retired.status_code == 200 and retired.json()["retired_at"] is not None
     assert retired.json()["retired_by"] == "authority_admin of the test"
     assert (await http.get(_register(council), headers=officer)).json() == []
-    # Whatever named it still reads it, and the register keeps it when asked for all.
-    kept = await http.get(path, headers=officer)
+    # Gone from the register, but whatever named it still reads it, and the register keeps it
+    # when asked for all.
+    assert (await http.get(path, headers=officer)).status_code == 404
+    kept = await http.get(path, params={"include_retired": "true"}, headers=officer)
     assert kept.status_code == 200 and kept.json()["name"] == "Acme Hosting Ltd"
     every = await http.get(_register(council), params={"include_retired": "true"}, headers=admin)
     assert [s["id"] for s in every.json()] == [supplier["id"]]

@@ -163,12 +163,18 @@ async def add_supplier(
 
 @router.get("/api/authorities/{code}/suppliers/{supplier_id}", response_model=SupplierView)
 async def get_supplier(
-    supplier_id: SupplierId, authority: ReadableAuthority, session: SessionDep
+    supplier_id: SupplierId,
+    authority: ReadableAuthority,
+    session: SessionDep,
+    include_retired: Annotated[
+        bool, Query(description="Also if it was taken off the register (it is kept as it was).")
+    ] = False,
 ) -> SupplierView:
-    """One supplier, retired or not: whatever named it still reads it."""
+    """One supplier. Once retired (`DELETE`) it is gone from the register, but whatever named it
+    still reads it, kept as it was, with `?include_retired=true`."""
     assert authority.id is not None
     found = await suppliers.supplier_of(authority.id, supplier_id, session=session)
-    if found is None:
+    if found is None or (found.supplier.retired_at is not None and not include_retired):
         raise _no_supplier(supplier_id)
     return SupplierView.of(found, authority)
 

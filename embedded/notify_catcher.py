@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -628,7 +628,7 @@ class NotifyCatcher:
         self._notifications: dict[str, _Notification] = {}
         self._received: list[ReceivedText] = []
         self._outcomes: dict[str, str | None] = {}
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, frozenset[str]]] = []
         self._hold = 0.0
         self._delivery_url = delivery_callback_url
         self._inbound_url = inbound_callback_url
@@ -653,11 +653,12 @@ class NotifyCatcher:
         with self._lock:
             self._outcomes[_recipient_key(recipient)] = outcome
 
-    def fail_next(self, count: int, status: int = 500) -> None:
+    def fail_next(self, count: int, status: int = 500, *, to: Collection[str] = ()) -> None:
         """The next `count` sends (authorised POSTs to /v2/notifications/...) are answered with
-        `status` in Notify's error shape, and nothing is kept."""
+        `status` in Notify's error shape, and nothing is kept; with `to`, only sends to those
+        numbers or addresses (so other senders on the same catcher do not use them up)."""
         with self._lock:
-            self._failures += [status] * count
+            self._failures += [(status, frozenset(to))] * count
 
     def hold_responses(self, seconds: float) -> None:
         """Keep each message accepted from now on, then wait this long before answering: the
@@ -762,12 +763,15 @@ class NotifyCatcher:
         except TokenError as invalid:
             raise _auth_error(_VAGUE_AUTH_REFUSAL) from invalid
 
-    def _take_failure(self) -> _Refusal | None:
+    def _take_failure(self, recipient: str) -> _Refusal | None:
         """The failure the next send is to meet, if `fail_next` asked for one."""
         with self._lock:
-            if not self._failures:
+            index = next(
+                (i for i, (_, to) in enumerate(self._failures) if not to or recipient in to), None
+            )
+            if index is None:
                 return None
-            status = self._failures.pop(0)
+            status, _ = self._failures.pop(index)
         error, message = _FAILURE_ANSWERS.get(status, ("Exception", HTTPStatus(status).phrase))
         return _Refusal(status, error, message)
 
@@ -1139,13 +1143,21 @@ def notify_app(catcher: NotifyCatcher) -> Starlette:
         kind = request.path_params["notification_type"]
         if kind not in _TEMPLATE_TYPES:
             raise HTTPException(404, _NOT_FOUND)
-        failure = catcher._take_failure()
+        body = await request.body()
+        try:
+            form: Any = json.loads(body or b"null") or {}
+        except ValueError:
+            form = None
+        recipient = (
+            str(form.get("phone_number") or form.get("email_address") or "")
+            if isinstance(form, dict)
+            else ""
+        )
+        failure = catcher._take_failure(recipient)
         if failure is not None:
             return failure.response()
-        try:
-            form = json.loads(await request.body() or b"null") or {}
-        except ValueError as invalid:
-            raise _bad_request("Invalid JSON supplied in POST data") from invalid
+        if form is None:
+            raise _bad_request("Invalid JSON supplied in POST data")
         if not isinstance(form, dict):
             raise _Refusal(400, "ValidationError", f"{json.dumps(form)} is not of type object")
         if kind == "letter":

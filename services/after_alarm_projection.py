@@ -8,7 +8,6 @@ post-incident process last recorded it, never older than what they already show.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -166,7 +165,3 @@ async def statement_versions(incident_id: str, *, session: AsyncSession) -> dict
     for statement_id, version in rows:
         found[statement_id] = max(found.get(statement_id, 0), version)
     return found
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

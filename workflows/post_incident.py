@@ -68,11 +68,6 @@ MESSAGE_ACTIVITY: dict[str, Any] = {
     "start_to_close_timeout": timedelta(minutes=2),
     "schedule_to_close_timeout": timedelta(hours=24),
 }
-#: Taking over waits for the incident's own workflow to finish writing; it retries until then.
-TAKE_OVER_ACTIVITY: dict[str, Any] = {
-    **DATABASE_ACTIVITY,
-    "start_to_close_timeout": timedelta(seconds=30),
-}
 
 
 def _refuse(message: str) -> NoReturn:
@@ -111,7 +106,7 @@ class PostIncidentWorkflow:
                     review_wanted=start.review_wanted,
                 ),
                 result_type=TakeOver,
-                **TAKE_OVER_ACTIVITY,
+                **DATABASE_ACTIVITY,  # it waits a moment for the incident to finish, then retries
             )
             self._take_over(taken)
             if start.review_wanted and self.file.review is None:

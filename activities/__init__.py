@@ -12,6 +12,7 @@ from typing import Any
 
 from activities.archive import ArchiveActivities
 from activities.breach import BreachActivities
+from activities.complaints import ComplaintActivities
 from activities.deliveries import DeliveryActivities
 from activities.directory import DirectoryActivities
 from activities.national_messages import NationalMessageActivities
@@ -19,6 +20,7 @@ from activities.post_incident import PostIncidentActivities
 from activities.reconcile import ReconcileActivities
 from activities.reviews import ReviewActivities
 from activities.sending import NotificationActivities
+from activities.supplier_notices import SupplierNoticeActivities
 from activities.timeline import TimelineActivities
 from activities.transports import Transport
 from activities.transports.notify import NotifyService, NotifyTransport
@@ -67,4 +69,17 @@ def build_activities(database: Database, settings: Settings) -> list[Callable[..
         ReviewActivities(database, settings).take_review_snapshot,
         ReviewActivities(database, settings).open_due_reviews,
         PostIncidentActivities(database, settings).take_over_timeline,
+        ComplaintActivities(database, settings).record_complaint,
+        ComplaintActivities(database, settings).reconcile_unstarted_complaints,
+        *_supplier_notice_activities(database, settings),
+    ]
+
+
+def _supplier_notice_activities(database: Database, settings: Settings) -> list[Callable[..., Any]]:
+    notices = SupplierNoticeActivities(database, settings)
+    return [
+        notices.record_notice_progress,
+        notices.record_notice_triage,
+        notices.note_notice_on_incident,
+        notices.reconcile_unstarted_notices,
     ]

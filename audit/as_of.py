@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.activity_contracts import TimelineEntry
 from domain.clock import SignedDuration
@@ -43,6 +43,9 @@ class ClockAsOf(BaseModel):
     submitted_at: datetime | None = None
     reference: str | None = None
     late: bool = False
+    waiting_stages: dict[str, datetime] = Field(default_factory=dict, exclude=True)
+    """A staged report's stages not yet made, with their deadlines."""
+    overdue_stages: set[str] = Field(default_factory=set, exclude=True)
 
     @property
     def running(self) -> bool:
@@ -77,8 +80,10 @@ def state_as_of(entries: list[TimelineEntry], at: datetime) -> IncidentAsOf:
             break
         state.events += 1
         _apply(state, clocks, entry)
+    order: list[str] = list(Body)  # the regime's order; a body this process does not know: last
     state.clocks = [
-        clocks[body] for body in sorted(clocks, key=lambda b: list(Body).index(Body(b)))
+        clocks[body]
+        for body in sorted(clocks, key=lambda b: order.index(b) if b in order else len(order))
     ]
     for chain in state.chains:
         if chain.respond_by is not None and chain.acknowledged_by is None:
@@ -164,8 +169,30 @@ def _apply_to_clock(clocks: dict[str, ClockAsOf], body: Body, entry: TimelineEnt
         clock.started_at = _moment(detail.get("clock_started_at"))
         clock.deadline = _moment(detail.get("deadline"))
         clock.submitted_at, clock.reference, clock.late = None, None, False
+        clock.overdue_stages = set()
+        clock.waiting_stages = {
+            stage["stage"]: deadline
+            for stage in detail.get("stages") or []
+            if (deadline := _moment(stage.get("deadline"))) is not None
+        }
     elif kind is EventKind.OBLIGATION_OVERDUE:
         clock.state = "overdue"
+        if detail.get("stage"):
+            clock.overdue_stages.add(detail["stage"])
+    elif kind is EventKind.OBLIGATION_SUBMITTED and detail.get("stage") in clock.waiting_stages:
+        # One stage of a staged report: the first one made is the report's evidence; the
+        # report is made once every stage is, and is due by its next stage's deadline.
+        clock.waiting_stages.pop(detail["stage"])
+        if clock.submitted_at is None:
+            clock.submitted_at = _moment(detail.get("submitted_at")) or entry.occurred_at
+            clock.reference = detail.get("reference")
+        clock.late = clock.late or bool(detail.get("late"))
+        clock.overdue_stages.discard(detail["stage"])
+        if clock.waiting_stages:
+            clock.deadline = min(clock.waiting_stages.values())
+            clock.state = "overdue" if clock.overdue_stages else "due"
+        else:
+            clock.state = "submitted"
     elif kind is EventKind.OBLIGATION_SUBMITTED and detail.get("phase", "initial") == "initial":
         clock.state = "submitted"
         clock.submitted_at = _moment(detail.get("submitted_at")) or entry.occurred_at

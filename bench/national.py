@@ -76,7 +76,7 @@ TYPE_WEIGHTS: dict[IncidentType, float] = {
     IncidentType.OTHER: 4,
 }
 OPEN_STAGES = [s for s in Stage if s is not Stage.CLOSED]
-#: The national defaults' windows (`domain.obligations.NATIONAL_RULES`).
+#: The national defaults' windows (`regimes/national.toml`).
 WINDOWS = {
     Body.NCSC: timedelta(hours=24),
     Body.ICO: timedelta(hours=72),
@@ -163,7 +163,7 @@ def _incidents(
         )
         clocks = []
         for body in bodies:
-            started = aware if body is Body.ICO else asked
+            started = aware if body == Body.ICO else asked
             deadline = started + WINDOWS[body]
             taken = WINDOWS[body] * rng.uniform(0.05, 1.3)
             submitted = started + taken if (not still_open or rng.random() < 0.5) else None

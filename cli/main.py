@@ -17,6 +17,9 @@ from cli.common import settings_with_logging as _settings
 from cli.common import with_database as _with_database
 from cli.common import with_payload_keys as _with_payload_keys
 from cli.evidence import evidence_app
+from cli.notices import notice_app, suppliers_app
+from cli.regimes import import_command as reporting_import
+from cli.regimes import show_command as reporting_show
 from cli.review import review_app
 from cli.sms import sms_app
 from cli.statements import statements_app
@@ -26,6 +29,7 @@ from domain.mobiles import NotAUkMobile
 from domain.obligations import Body, Trigger
 from domain.vocabulary import Language, MemberRole
 from models import EscalationPolicyOverride, ReportingRuleOverride
+from regimes.store import regime_in_force
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.payloads import PayloadKeyError
@@ -54,6 +58,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(member_app, name="member")
 app.add_typer(policy_app, name="policy")
 app.add_typer(reporting_app, name="reporting")
+reporting_app.command("import")(reporting_import)
+reporting_app.command("show")(reporting_show)
 app.add_typer(authority_app, name="authority")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
@@ -63,6 +69,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(centre_app, name="centre")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(statements_app, name="statements")
+app.add_typer(notice_app, name="notice")
+app.add_typer(suppliers_app, name="suppliers")
 
 
 @app.command()
@@ -218,6 +226,9 @@ def token_create(
 
     if user and (authority or grant or all_authorities):
         typer.echo("A person's token takes their role and authority; give only --user.", err=True)
+        raise typer.Exit(2)
+    if role is AccessRole.SUPPLIER:
+        typer.echo('A supplier\'s token is made with `concordat suppliers token "Name"`.', err=True)
         raise typer.Exit(2)
     if grant and role is not AccessRole.AUDITOR:
         typer.echo("--grant is for auditors (--role auditor).", err=True)
@@ -383,7 +394,7 @@ def policy_set(
 @reporting_app.command("set")
 def reporting_set(
     authority: Annotated[str, typer.Argument(help="Authority code, e.g. CDF.")],
-    body: Annotated[Body, typer.Argument()],
+    body_key: Annotated[str, typer.Argument(metavar="BODY", help="The body's key, e.g. ico.")],
     enabled: Annotated[bool | None, typer.Option("--enabled/--disabled")] = None,
     trigger: Annotated[Trigger | None, typer.Option()] = None,
     window_hours: Annotated[float | None, typer.Option(min=0.01)] = None,
@@ -396,10 +407,19 @@ def reporting_set(
     ] = None,
 ) -> None:
     """Change one body's reporting rule for an authority (new clocks only)."""
+    body = Body(body_key)
 
     async def save(database: Database) -> None:
         authority_id = await _authority_id(database, authority)
         async with database.session() as session:
+            if body not in (await regime_in_force(session)).rules:
+                typer.echo(
+                    f"No body {body_key!r} in the reporting regime: see "
+                    "`concordat reporting show`. / "
+                    f"Nid oes corff {body_key!r} yn y drefn adrodd.",
+                    err=True,
+                )
+                _exit(2)
             await set_reporting_rule(
                 authority_id,
                 ReportingRuleOverride(

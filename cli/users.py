@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import with_database
+from cli.common import exit_now, with_database
 from domain.access import AccessRole
 from domain.vocabulary import MemberRole
 from runtime.database import Database
@@ -52,6 +52,14 @@ def user_add(
     ] = False,
 ) -> None:
     """Add a person. Run first as `--role authority_admin` (or `central_team`) to bootstrap."""
+    if role is AccessRole.SUPPLIER:
+        typer.echo(
+            "A supplier signs nothing in: it submits notices with its own token "
+            "(`concordat suppliers token NAME`). / Nid yw cyflenwr yn mewngofnodi: mae'n "
+            "anfon hysbysiadau gyda'i docyn ei hun (`concordat suppliers token ENW`).",
+            err=True,
+        )
+        exit_now(2)
     password = _password(password_stdin)
 
     async def add(database: Database) -> int:

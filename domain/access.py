@@ -21,6 +21,9 @@ class AccessRole(StrEnum):
     """Reads timelines, replays and exports of the authorities granted; changes nothing."""
     CENTRAL_TEAM = "central_team"
     """Reads every authority's incidents; changes none."""
+    SUPPLIER = "supplier"
+    """A supplier's own API token: sends notices of incidents at the supplier to the councils
+    that have it on their register, and reads what it sent. Never a person's role."""
 
 
 class Permission(StrEnum):
@@ -51,6 +54,9 @@ class Permission(StrEnum):
     SIGN_OFF_REVIEWS = "sign_off_reviews"
     """Name a review's owner, accept an action's risk, sign the review off: the senior
     management member only."""
+    SUBMIT_SUPPLIER_NOTICES = "submit_supplier_notices"
+    """Send a notice of an incident at the supplier, and read the notices it sent: a
+    supplier's own token only."""
 
 
 ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
@@ -96,6 +102,7 @@ ROLE_PERMISSIONS: dict[AccessRole, frozenset[Permission]] = {
             Permission.MANAGE_NATIONAL,
         }
     ),
+    AccessRole.SUPPLIER: frozenset({Permission.SUBMIT_SUPPLIER_NOTICES}),
 }
 
 #: Permissions that change something; a read-only token never carries them.
@@ -110,6 +117,7 @@ WRITES = frozenset(
         Permission.APPROVE_STATEMENTS,
         Permission.REVIEW_INCIDENTS,
         Permission.SIGN_OFF_REVIEWS,
+        Permission.SUBMIT_SUPPLIER_NOTICES,
     }
 )
 

@@ -90,7 +90,7 @@ class IncidentProjection(BaseModel):
 
     @property
     def ncsc_reference(self) -> str | None:
-        ncsc = next((o for o in self.obligations if o.body is Body.NCSC), None)
+        ncsc = next((o for o in self.obligations if o.body == Body.NCSC), None)
         initial = ncsc.initial_submission if ncsc else None
         return initial.reference if initial else None
 
@@ -116,6 +116,13 @@ class NotificationFacts(BaseModel):
     reminder_number: int | None = None
     closing_summary: str | None = None
     body: Body | None = None
+    body_name_en: str | None = None
+    body_name_cy: str | None = None
+    """The body's names as its rule gave them (None in messages asked for before bodies became
+    data: their names are the shipped regime's)."""
+    stage_name_en: str | None = None
+    stage_name_cy: str | None = None
+    """The stage of a staged report the message is about."""
     deadline: datetime | None = None
     clock_started_at: datetime | None = None
     ncsc_contact_email: str | None = None

@@ -76,6 +76,10 @@ class RecordSubmission(BaseModel):
     summary: str | None = Field(None, max_length=5000)
     late_reason: str | None = Field(None, max_length=5000)
     actor: str
+    stage: str | None = Field(None, max_length=40)
+    """For a staged report: the stage this submission makes (the next one when left out)."""
+    copied_to: list[Body] = Field(default_factory=list, max_length=20)
+    """The bodies told at the same time, as a stage that must be copied confirms."""
 
 
 class WaiveObligation(BaseModel):

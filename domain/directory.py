@@ -8,9 +8,10 @@ from pydantic import BaseModel
 
 from domain.centre import CentreContact
 from domain.channels import Channel, Reachable
-from domain.obligations import NATIONAL_RULES, Body, ObligationRule
+from domain.obligations import Body, ObligationRule
 from domain.policy import EscalationPolicy
 from domain.vocabulary import Chain, Language, MemberRole
+from regimes.shipped import NATIONAL_RULES
 
 #: Each chain starts with a member named under Concordat commitment c, then their deputy,
 #: then the chief executive, who therefore sits at the top of both chains.

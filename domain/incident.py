@@ -8,9 +8,18 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from domain.directory import AuthoritySnapshot
-from domain.obligations import Assessment, Body, Obligation, PersonalDataRisk
+from domain.obligations import BUILT_IN_BODIES, Assessment, Body, Obligation, PersonalDataRisk
 from domain.state import Acknowledgement, ChainState
 from domain.vocabulary import Chain, IncidentType, NcscCategory, Stage, Tlp
+
+
+class IncidentOrigin(BaseModel):
+    """Where an incident came from when it was not found by the council itself: a supplier's
+    notice, triaged into this incident. Kept on the opening event of the timeline."""
+
+    supplier_id: int
+    supplier_name: str
+    notice_id: str
 
 
 class IncidentDetails(BaseModel):
@@ -40,6 +49,8 @@ class IncidentDetails(BaseModel):
     opened_by: str | None = None
     """Who opened the incident, from their credentials: the timeline's actor. The reporter is
     recorded as given; the two differ when an officer opens an incident for someone else."""
+    origin: IncidentOrigin | None = None
+    """The supplier notice the incident was opened from, if any."""
 
     @property
     def assessment(self) -> Assessment:
@@ -71,9 +82,11 @@ class IncidentFile(BaseModel):
     """Members already sent an acknowledgement request: the chief executive heads both chains
     and is asked once."""
     obligations: list[Obligation] = Field(
-        default_factory=lambda: [Obligation(body=body) for body in Body]
+        default_factory=lambda: [Obligation(body=body) for body in BUILT_IN_BODIES]
     )
-    obligation_starts: dict[Body, int] = Field(default_factory=lambda: dict.fromkeys(Body, 0))
+    obligation_starts: dict[Body, int] = Field(
+        default_factory=lambda: dict.fromkeys(BUILT_IN_BODIES, 0)
+    )
     """How many times each body's clock has started (it restarts after a reassessment)."""
     last_reassessment_reason: str | None = None
     risk_assessment: tuple[str, str, datetime] | None = None
@@ -127,7 +140,7 @@ class IncidentFile(BaseModel):
         return next(state for state in self.chains if state.chain is chain)
 
     def obligation(self, body: Body) -> Obligation:
-        return next(o for o in self.obligations if o.body is body)
+        return next((o for o in self.obligations if o.body == body), None) or Obligation(body=body)
 
 
 class OpenIncident(BaseModel):

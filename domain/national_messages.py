@@ -52,6 +52,24 @@ class NationalMessageKind(StrEnum):
     ACTION_ESCALATED = "action_escalated"
     """A review's action is still open long after its date (facts: reference, action,
     due_on, review_url)."""
+    COMPLAINT_REMINDER = "complaint_reminder"
+    """A data-protection complaint is still to be acknowledged (facts: reference,
+    received_on, acknowledge_by, days_left, complaint_url)."""
+    COMPLAINT_OVERDUE = "complaint_overdue"
+    """A complaint's acknowledgement is overdue: the named members told (facts: reference,
+    received_on, acknowledge_by, days_overdue, complaint_url)."""
+    COMPLAINT_OUTCOME_DUE = "complaint_outcome_due"
+    """A complaint acknowledged still has no outcome (facts: reference, received_on,
+    acknowledged_on, days_open, complaint_url)."""
+    SUPPLIER_NOTICE_RECEIVED = "supplier_notice_received"
+    """A supplier's notice arrived: triage it (facts: supplier, subject, received_at, due_at,
+    notice_url)."""
+    SUPPLIER_NOTICE_REMINDER = "supplier_notice_reminder"
+    """A supplier's notice is still untriaged (facts: supplier, subject, received_at, due_at,
+    notice_url, reminder_number; overdue once the window has passed)."""
+    SUPPLIER_NOTICE_OVERDUE = "supplier_notice_overdue"
+    """A supplier's notice was not triaged in its window: the senior management and executive
+    members are told (facts: supplier, subject, received_at, due_at, notice_url)."""
 
 
 class NationalMessage(BaseModel):

@@ -7,58 +7,149 @@ running clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from domain.vocabulary import MemberRole, NcscCategory
 
+#: How a body's key is written: lower case, digits and underscores, as in a regime file.
+BODY_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 
-class Body(StrEnum):
-    """Who may have to be told about an incident."""
 
-    NCSC = "ncsc"
-    ICO = "ico"
-    AFFECTED_INDIVIDUALS = "affected_individuals"
-    REPORT_FRAUD = "report_fraud"
-    WELSH_GOVERNMENT = "welsh_government"
-    CYMRUSOC = "cymrusoc"
-    POLICE = "police"
-    INSURER = "insurer"
+_BODY_KEY = re.compile(BODY_KEY_PATTERN)
+
+
+class _BodyKeys(type):
+    """Iterating `Body` gives every body this process knows: the shipped regime's, then any
+    an imported regime added (see `register_bodies`)."""
+
+    def __iter__(cls) -> Iterator[Body]:
+        return iter([Body(key) for key in _names()])
+
+
+class Body(str, metaclass=_BodyKeys):
+    """Who may have to be told about an incident, by its key in the reporting regime ("ncsc",
+    "ico", or any key a regime file gives). A body is data: its names, stages and deadlines come
+    from the regime file (`regimes/`); the constants below are the bodies the code itself must
+    name, for the breach register and the NCSC's report."""
+
+    NCSC: ClassVar[Body]
+    ICO: ClassVar[Body]
+    AFFECTED_INDIVIDUALS: ClassVar[Body]
+    REPORT_FRAUD: ClassVar[Body]
+    WELSH_GOVERNMENT: ClassVar[Body]
+    CYMRUSOC: ClassVar[Body]
+    POLICE: ClassVar[Body]
+    INSURER: ClassVar[Body]
+
+    __slots__ = ()
+
+    def __new__(cls, key: str) -> Body:
+        if not _BODY_KEY.match(key):
+            raise ValueError(f"{key!r} is not a reporting body's key")
+        return super().__new__(cls, key)
+
+    @property
+    def value(self) -> str:
+        """The key, as an enum's value reads (templates and URLs use `body.value`)."""
+        return str(self)
 
     @property
     def label(self) -> str:
-        return BODY_NAMES[self]
+        return self.name_in(welsh=False)
 
     @property
     def welsh_label(self) -> str:
-        return WELSH_BODY_NAMES[self]
+        return self.name_in(welsh=True)
+
+    def name_in(self, *, welsh: bool, at: datetime | None = None) -> str:
+        """The body's name as the regime gives it at `at` (now by default); its key when no
+        regime this process has read names it."""
+        names = _names().get(str(self))
+        if names is None:
+            return str(self)
+        return (
+            names.at(at or datetime.now(UTC)).cy if welsh else names.at(at or datetime.now(UTC)).en
+        )
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.str_schema(pattern=BODY_KEY_PATTERN),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
 
 
-BODY_NAMES: dict[Body, str] = {
-    Body.NCSC: "the NCSC",
-    Body.ICO: "the ICO",
-    Body.AFFECTED_INDIVIDUALS: "the affected individuals",
-    Body.REPORT_FRAUD: "Report Fraud",
-    Body.WELSH_GOVERNMENT: "the Welsh Government Cyber Resilience Unit",
-    Body.CYMRUSOC: "CymruSOC",
-    Body.POLICE: "the police regional cyber unit",
-    Body.INSURER: "the insurer",
-}
+for (
+    _constant
+) in "ncsc ico affected_individuals report_fraud welsh_government cymrusoc police insurer".split():
+    setattr(Body, _constant.upper(), Body(_constant))
 
-#: The same in Welsh, for the sentences the domain writes itself (a refusal); everything else
-#: reads them through `notifications.labels.label`.
-WELSH_BODY_NAMES: dict[Body, str] = {
-    Body.NCSC: "yr NCSC",
-    Body.ICO: "Swyddfa'r Comisiynydd Gwybodaeth (ICO)",
-    Body.AFFECTED_INDIVIDUALS: "yr unigolion yr effeithir arnynt",
-    Body.REPORT_FRAUD: "Report Fraud",
-    Body.WELSH_GOVERNMENT: "Uned Cydnerthedd Seiber Llywodraeth Cymru",
-    Body.CYMRUSOC: "CymruSOC",
-    Body.POLICE: "uned seiber ranbarthol yr heddlu",
-    Body.INSURER: "yr yswiriwr",
-}
+#: The bodies every incident tracked before bodies became data: an incident opened then keeps
+#: exactly these clocks, so its recorded history replays.
+BUILT_IN_BODIES: tuple[Body, ...] = tuple(
+    Body(key)
+    for key in "ncsc ico affected_individuals report_fraud welsh_government cymrusoc police "
+    "insurer".split()
+)
+
+
+class Naming(BaseModel):
+    """A body's name in both languages, with the short name people write in a table."""
+
+    en: str = Field(min_length=1, max_length=200)
+    cy: str = Field(min_length=1, max_length=200)
+    short_en: str | None = Field(default=None, max_length=80)
+    short_cy: str | None = Field(default=None, max_length=80)
+
+
+class Rename(Naming):
+    """A new name from a date on (SI 2026/386: the ICO becomes the Information Commission)."""
+
+    since: date
+
+
+class BodyNames(Naming):
+    """A body's name, and the names it takes from given dates."""
+
+    renamed: list[Rename] = []
+
+    def at(self, moment: datetime) -> Naming:
+        """The name in force at `moment` (dates are UK dates; midnight UTC is close enough for
+        a name, never for a deadline)."""
+        current: Naming = self
+        for rename in sorted(self.renamed, key=lambda r: r.since):
+            if rename.since <= moment.date():
+                current = rename
+        return current
+
+
+_KNOWN_NAMES: dict[str, BodyNames] = {}
+
+
+def _names() -> dict[str, BodyNames]:
+    """Every body name this process knows, the shipped regime's first (read once, lazily: the
+    regime file's reader imports this module)."""
+    if not _KNOWN_NAMES:
+        from regimes.shipped import SHIPPED_REGIME
+
+        _KNOWN_NAMES.update(
+            {key: rule.names for key, rule in SHIPPED_REGIME.rules.items() if rule.names}
+        )
+    return _KNOWN_NAMES
+
+
+def register_bodies(names: dict[str, BodyNames]) -> None:
+    """Teach this process the names of a regime's bodies (an imported regime may add bodies
+    or rename them); names of bodies it dropped stay known, as old incidents still name them."""
+    _names().update(names)
 
 
 class PersonalDataRisk(StrEnum):
@@ -125,8 +216,42 @@ class Assessment(BaseModel):
                 return True
 
 
+class DraftField(BaseModel):
+    """One thing a stage's submission must say, as the regime file names it. `from_incident`
+    names what Concordat already knows that answers it (the draft fills it in)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    en: str = Field(min_length=1, max_length=300)
+    cy: str = Field(min_length=1, max_length=300)
+    from_incident: str | None = None
+
+
+class StageRule(BaseModel):
+    """One submission of a staged report, with its own deadline from its own moment: the
+    Cyber Security and Resilience Bill's initial notice at 24 hours and full report at 72."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    name: Naming
+    window: timedelta = Field(gt=timedelta(0))
+    clock_starts: ClockStart = ClockStart.REQUIRED_AT
+    reminders_at: list[timedelta] = []
+    late_reason_required: bool = False
+    reference_required: bool = False
+    copy_to: list[Body] = []
+    """Bodies told at the same time, as the submission must confirm (the NCSC, for the Bill)."""
+    fields: list[DraftField] = []
+
+    def deadline_from(self, start: datetime) -> datetime:
+        return start.astimezone(UTC) + self.window
+
+
 class ObligationRule(BaseModel):
-    """How one body's obligation works for one authority."""
+    """How one body's obligation works for one authority.
+
+    A one-stage report (every rule before regimes became data) is the rule's own window,
+    reminders and flags, with no `stages`; a staged report lists its stages and the rule's own
+    window is that of its first stage.
+    """
 
     body: Body
     enabled: bool = True
@@ -143,6 +268,12 @@ class ObligationRule(BaseModel):
     """The body answers with a case reference, and the submission is not complete without it."""
     notify_address: str | None = None
     """An address of the body's own to tell automatically (never for an exercise)."""
+    names: BodyNames | None = None
+    """The body's names, as the regime gave them when the clock started (None in rules copied
+    before bodies became data: their names are the shipped regime's)."""
+    address: str | None = None
+    """Where a council reports to the body: its web form or address, for people to read."""
+    stages: list[StageRule] = []
 
     def deadline_from(self, start: datetime) -> datetime:
         """Plain elapsed time: weekends, bank holidays and clock changes all count.
@@ -152,96 +283,15 @@ class ObligationRule(BaseModel):
         """
         return start.astimezone(UTC) + self.window
 
+    def name_at(self, moment: datetime, *, welsh: bool = False) -> str:
+        """The body's name at `moment`: the rule's own names, kept from when its clock started."""
+        if self.names is None:
+            return self.body.name_in(welsh=welsh, at=moment)
+        name = self.names.at(moment)
+        return name.cy if welsh else name.en
 
-_H = timedelta(hours=1)
-
-#: National defaults; every authority can switch a body off, change its window or its owner.
-NATIONAL_RULES: dict[Body, ObligationRule] = {
-    rule.body: rule
-    for rule in (
-        # Concordat commitment g: "immediately"; the target and cadence are policy.
-        ObligationRule(
-            body=Body.NCSC,
-            trigger=Trigger.NATIONALLY_SIGNIFICANT,
-            window=24 * _H,
-            reminders_at=[1 * _H, 4 * _H, 12 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[
-                MemberRole.SENIOR_MANAGEMENT_MEMBER,
-                MemberRole.EXECUTIVE_MEMBER,
-                MemberRole.CHIEF_EXECUTIVE,
-            ],
-            reference_required=True,
-        ),
-        # UK GDPR Art 33(1): 72 hours from awareness, weekends included; late needs reasons.
-        ObligationRule(
-            body=Body.ICO,
-            trigger=Trigger.PERSONAL_DATA_RISK,
-            window=72 * _H,
-            clock_starts=ClockStart.AWARE_AT,
-            reminders_at=[24 * _H, 48 * _H, 60 * _H],
-            owner=MemberRole.DATA_PROTECTION_OFFICER,
-            escalate_to=[
-                MemberRole.SENIOR_MANAGEMENT_MEMBER,
-                MemberRole.EXECUTIVE_MEMBER,
-                MemberRole.DATA_PROTECTION_OFFICER,
-            ],
-            late_reason_required=True,
-            reference_required=True,
-        ),
-        # Art 34: "without undue delay"; the window is the council's own target.
-        ObligationRule(
-            body=Body.AFFECTED_INDIVIDUALS,
-            trigger=Trigger.HIGH_RISK_TO_PEOPLE,
-            window=72 * _H,
-            reminders_at=[24 * _H, 48 * _H],
-            owner=MemberRole.DATA_PROTECTION_OFFICER,
-            escalate_to=[MemberRole.DATA_PROTECTION_OFFICER, MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-        ObligationRule(
-            body=Body.REPORT_FRAUD,
-            trigger=Trigger.BELOW_NATIONAL_THRESHOLD,
-            window=72 * _H,
-            reminders_at=[24 * _H, 48 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-        ObligationRule(
-            body=Body.WELSH_GOVERNMENT,
-            trigger=Trigger.NATIONALLY_SIGNIFICANT,
-            window=24 * _H,
-            reminders_at=[4 * _H, 12 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-        ObligationRule(
-            body=Body.CYMRUSOC,
-            trigger=Trigger.NATIONALLY_SIGNIFICANT,
-            window=24 * _H,
-            reminders_at=[4 * _H, 12 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-        ObligationRule(
-            body=Body.POLICE,
-            trigger=Trigger.NATIONALLY_SIGNIFICANT,
-            window=24 * _H,
-            reminders_at=[4 * _H, 12 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-        # Policies differ; a council with cyber cover switches this on with its own window.
-        ObligationRule(
-            body=Body.INSURER,
-            enabled=False,
-            trigger=Trigger.ANY_INCIDENT,
-            window=48 * _H,
-            reminders_at=[24 * _H],
-            owner=MemberRole.SENIOR_MANAGEMENT_MEMBER,
-            escalate_to=[MemberRole.SENIOR_MANAGEMENT_MEMBER],
-        ),
-    )
-}
+    def stage(self, key: str) -> StageRule | None:
+        return next((s for s in self.stages if s.key == key), None)
 
 
 class ObligationState(StrEnum):
@@ -274,6 +324,23 @@ class Submission(BaseModel):
     """What was sent, in the council's words."""
     late: bool = False
     late_reason: str | None = None
+    stage: str | None = None
+    """The stage this submission made, for a staged report."""
+    copied_to: list[Body] = []
+    """The bodies the council confirmed it told at the same time."""
+
+
+class StageProgress(BaseModel):
+    """Where one stage of a staged report stands."""
+
+    key: str
+    clock_started_at: datetime
+    deadline: datetime
+    reminders_sent: int = 0
+    overdue_since: datetime | None = None
+    submitted_at: datetime | None = None
+    late: bool = False
+    """Kept once set: a stage submitted late stays late."""
 
 
 class Obligation(BaseModel):
@@ -293,11 +360,21 @@ class Obligation(BaseModel):
     waived_by: str | None = None
     waived_at: datetime | None = None
     not_required_reason: str | None = None
+    stages: list[StageProgress] = []
+    """Each stage's own clock, for a staged report (empty for a one-stage report)."""
 
     @property
     def late(self) -> bool:
         """Kept once set: a late initial submission stays late."""
         return any(s.late for s in self.submissions if s.phase is SubmissionPhase.INITIAL)
+
+    def stage(self, key: str) -> StageProgress | None:
+        return next((s for s in self.stages if s.key == key), None)
+
+    @property
+    def next_stage(self) -> StageProgress | None:
+        """The first stage not yet submitted."""
+        return next((s for s in self.stages if s.submitted_at is None), None)
 
     @property
     def initial_submission(self) -> Submission | None:

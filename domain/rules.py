@@ -22,7 +22,14 @@ from domain.commands import (
     WaiveObligation,
 )
 from domain.incident import IncidentDetails, IncidentFile
-from domain.obligations import Body, ObligationState, PersonalDataRisk, SubmissionPhase
+from domain.obligations import (
+    Body,
+    Obligation,
+    ObligationState,
+    PersonalDataRisk,
+    StageProgress,
+    SubmissionPhase,
+)
 
 
 class Refusal(Exception):
@@ -220,9 +227,22 @@ def risk_raised(before: PersonalDataRisk | None, after: PersonalDataRisk | None)
     )
 
 
+def submitted_stage(obligation: Obligation, command: RecordSubmission) -> StageProgress | None:
+    """The stage a submission makes: the one named, or the next one waiting (None for a report
+    in one stage)."""
+    if not obligation.stages:
+        return None
+    if command.stage is not None:
+        return obligation.stage(command.stage)
+    return obligation.next_stage
+
+
 def submission_is_late(file: IncidentFile, command: RecordSubmission, *, now: datetime) -> bool:
-    """Only an initial submission can be late: follow-ups add to one already made."""
-    deadline = file.obligation(command.body).deadline
+    """Only an initial submission can be late: follow-ups add to one already made. A stage is
+    late against its own deadline."""
+    obligation = file.obligation(command.body)
+    stage = submitted_stage(obligation, command)
+    deadline = stage.deadline if stage is not None else obligation.deadline
     submitted_at = command.submitted_at or now
     return (
         command.phase is SubmissionPhase.INITIAL
@@ -231,9 +251,33 @@ def submission_is_late(file: IncidentFile, command: RecordSubmission, *, now: da
     )
 
 
+def check_body_known(file: IncidentFile, body: Body) -> None:
+    """A body the incident's regime does not list is a mistake in the request, not a state."""
+    if all(o.body != body for o in file.obligations):
+        known = ", ".join(o.body.value for o in file.obligations)
+        raise Refusal(
+            in_both(
+                f"This incident reports to no body {body.value!r}: its bodies are {known}.",
+                f"Nid yw'r digwyddiad hwn yn rhoi gwybod i gorff {body.value!r}: ei gyrff yw "
+                f"{known}.",
+            )
+        )
+
+
 def check_submission(file: IncidentFile, command: RecordSubmission, *, now: datetime) -> None:
+    check_body_known(file, command.body)
     obligation = file.obligation(command.body)
     label, to = command.body.label, _to(command.body)
+    if obligation.stages and command.phase is SubmissionPhase.INITIAL and obligation.state.open:
+        _check_stage_submission(file, obligation, command, now=now)
+        return
+    if command.stage is not None and not obligation.stages:
+        raise Refusal(
+            in_both(
+                f"Reporting to {label} is not in stages: leave the stage out.",
+                f"Nid yw rhoi gwybod {to} fesul cam: gadewch y cam allan.",
+            )
+        )
     if command.phase is SubmissionPhase.FOLLOW_UP:
         if obligation.state is not ObligationState.SUBMITTED:
             raise Refusal(
@@ -264,21 +308,7 @@ def check_submission(file: IncidentFile, command: RecordSubmission, *, now: date
         )
     rule = obligation.rule
     assert rule is not None, "an obligation that was ever due keeps the rule it started with"
-    submitted_at = command.submitted_at or now
-    if submitted_at > now:
-        raise Refusal(
-            in_both(
-                "The submission time cannot be in the future.",
-                "Ni all amser y cyflwyniad fod yn y dyfodol.",
-            )
-        )
-    if submitted_at < file.details.detected_at:
-        raise Refusal(
-            in_both(
-                "The submission time cannot be before the incident was detected.",
-                "Ni all amser y cyflwyniad fod cyn i'r digwyddiad gael ei ganfod.",
-            )
-        )
+    submitted_at = _check_submitted_at(file, command, now=now)
     if rule.reference_required and command.phase is SubmissionPhase.INITIAL:
         if not (command.reference or "").strip():
             raise Refusal(
@@ -307,7 +337,90 @@ def check_submission(file: IncidentFile, command: RecordSubmission, *, now: date
         )
 
 
+def _check_submitted_at(
+    file: IncidentFile, command: RecordSubmission, *, now: datetime
+) -> datetime:
+    submitted_at = command.submitted_at or now
+    if submitted_at > now:
+        raise Refusal(
+            in_both(
+                "The submission time cannot be in the future.",
+                "Ni all amser y cyflwyniad fod yn y dyfodol.",
+            )
+        )
+    if submitted_at < file.details.detected_at:
+        raise Refusal(
+            in_both(
+                "The submission time cannot be before the incident was detected.",
+                "Ni all amser y cyflwyniad fod cyn i'r digwyddiad gael ei ganfod.",
+            )
+        )
+    return submitted_at
+
+
+def _check_stage_submission(
+    file: IncidentFile, obligation: Obligation, command: RecordSubmission, *, now: datetime
+) -> None:
+    """One stage of a staged report: it must exist and wait, and say what its stage requires
+    (a reference, the reasons it is late, the bodies told at the same time)."""
+    rule = obligation.rule
+    assert rule is not None, "a staged obligation keeps the rule it started with"
+    label, to = command.body.label, _to(command.body)
+    progress = submitted_stage(obligation, command)
+    stage = rule.stage(progress.key) if progress is not None else None
+    if progress is None or stage is None:
+        stages = ", ".join(s.key for s in obligation.stages)
+        raise Refusal(
+            in_both(
+                f"Reporting to {label} has no stage {command.stage!r}: its stages are {stages}.",
+                f"Nid oes cam {command.stage!r} wrth roi gwybod {to}: y camau yw {stages}.",
+            )
+        )
+    if progress.submitted_at is not None:
+        raise Refusal(
+            in_both(
+                f"The {stage.name.en} to {label} is already recorded.",
+                f"Mae'r {stage.name.cy} {to} wedi'i gofnodi eisoes.",
+            ),
+            Rejection.CONFLICT,
+        )
+    submitted_at = _check_submitted_at(file, command, now=now)
+    if stage.reference_required and not (command.reference or "").strip():
+        raise Refusal(
+            in_both(
+                f"Give the case reference {label} replied with to the {stage.name.en}.",
+                f"Rhowch y cyfeirnod achos o ateb {command.body.welsh_label} i'r {stage.name.cy}.",
+            )
+        )
+    missing = [body for body in stage.copy_to if body not in command.copied_to]
+    if missing:
+        names = ", ".join(body.label for body in missing)
+        names_cy = ", ".join(body.welsh_label for body in missing)
+        raise Refusal(
+            in_both(
+                f"The {stage.name.en} to {label} must be sent to {names} at the same time: "
+                "confirm that it was (copied_to).",
+                f"Rhaid anfon y {stage.name.cy} {to} at {names_cy} ar yr un pryd: cadarnhewch "
+                "iddo gael ei anfon (copied_to).",
+            )
+        )
+    if (
+        submitted_at > progress.deadline
+        and (stage.late_reason_required or rule.late_reason_required)
+        and not (command.late_reason or "").strip()
+    ):
+        raise Refusal(
+            in_both(
+                f"The {stage.name.en} to {label} is late (the deadline was "
+                f"{uk_words(progress.deadline)}): give the reasons for the delay.",
+                f"Mae'r {stage.name.cy} {to} yn hwyr (y terfyn amser oedd "
+                f"{uk_words(progress.deadline, welsh=True)}): rhowch y rhesymau dros yr oedi.",
+            )
+        )
+
+
 def check_waiver(file: IncidentFile, command: WaiveObligation) -> None:
+    check_body_known(file, command.body)
     obligation = file.obligation(command.body)
     if not obligation.state.open:
         raise Refusal(
@@ -465,8 +578,8 @@ def ico_decision(file: IncidentFile) -> IcoDecision | None:
             decided_at=at or details.aware_at,
         )
     if ico.state is ObligationState.NOT_REQUIRED and ico.rule is None and file.snapshot:
-        rule = file.snapshot.obligation_rules[Body.ICO]
-        if not rule.enabled or not details.assessment.triggers(rule.trigger):
+        rule = file.snapshot.obligation_rules.get(Body.ICO)
+        if rule is None or not rule.enabled or not details.assessment.triggers(rule.trigger):
             return IcoDecision(
                 decision="not_notified",
                 reason="The authority's reporting policy does not require it",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.obligations import Obligation, PersonalDataRisk
+from domain.obligations import Body, Obligation, PersonalDataRisk
 from domain.vocabulary import Chain, MemberRole, NcscCategory, Stage
 
 
@@ -61,4 +61,5 @@ class IncidentState(BaseModel):
 
     def obligation(self, body: str) -> Obligation:
         """Every body has its obligation in every incident (most of them not required)."""
-        return next(o for o in self.obligations if o.body == body)
+        found = next((o for o in self.obligations if o.body == body), None)
+        return found or Obligation(body=Body(body))

@@ -82,7 +82,12 @@ OneLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\
 #: A telephone number as people write it. A supplier's security line may be a landline, a
 #: freephone number or abroad, so this is not `domain.mobiles`' UK mobile: the same plain check
 #: as a named member's telephone.
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,30}$")]
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=6, max_length=30, pattern=r"^\+?[0-9 ()-]+$"
+    ),
+]
 
 #: What each field must be, in English and Welsh, by its place in the entry (list positions
 #: left out): every refusal of an entry says so in both languages.

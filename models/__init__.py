@@ -11,14 +11,21 @@ from models.authority import (
 )
 from models.campaigns import Campaign, CampaignIncident
 from models.commitments import CommitmentEvidence
+from models.complaints import Complaint, ComplaintReferenceCounter
 from models.evidence import EvidenceDownload, EvidenceFile
 from models.incident import Incident, IncidentReferenceCounter
 from models.national import CentreRecipient, NationalMessageRecord
 from models.notification import ReceivedText, SentNotification, SmsAckCode
 from models.post_incident import IncidentReview, ReviewAction
-from models.reporting import BreachRecord, ObligationRecord, ReportingRuleOverride
+from models.reporting import (
+    BreachRecord,
+    ObligationRecord,
+    ReportingRegimeRecord,
+    ReportingRuleOverride,
+)
 from models.reviews import AnnualReview, ReviewEvent
 from models.statements import PublicStatement, StatementVersion
+from models.supplier_notices import NoticeRecipient, SupplierNotice
 from models.suppliers import Supplier, SupplierContact
 from models.timeline import TimelineEvent
 
@@ -33,6 +40,8 @@ __all__ = [
     "CampaignIncident",
     "CentreRecipient",
     "CommitmentEvidence",
+    "Complaint",
+    "ComplaintReferenceCounter",
     "EscalationPolicyOverride",
     "EscalationTimings",
     "EvidenceDownload",
@@ -42,9 +51,11 @@ __all__ = [
     "IncidentReferenceCounter",
     "IncidentReview",
     "NationalMessageRecord",
+    "NoticeRecipient",
     "ObligationRecord",
     "PublicStatement",
     "ReceivedText",
+    "ReportingRegimeRecord",
     "ReportingRuleOverride",
     "ResponsibleMember",
     "ReviewAction",
@@ -54,6 +65,7 @@ __all__ = [
     "StatementVersion",
     "Supplier",
     "SupplierContact",
+    "SupplierNotice",
     "TimelineEvent",
     "UsedAckLink",
     "User",

@@ -12,6 +12,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from domain.access import AccessRole, TokenScope
+from domain.suppliers import NORMALISED_LENGTH
 from domain.vocabulary import Language, MemberRole
 from models.columns import UtcDateTime, enum_column, utc_now
 
@@ -87,6 +88,10 @@ class ApiToken(SQLModel, table=True):
     )
     expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    supplier: str | None = Field(default=None, max_length=NORMALISED_LENGTH)
+    """A supplier's own token (role supplier): the supplier's normalised name
+    (`domain.suppliers.normalised_name`). It sends notices to the councils that have the
+    supplier on their register, and reads what it sent; nothing else."""
 
 
 class ApiTokenGrant(SQLModel, table=True):

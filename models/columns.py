@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer
+from sqlalchemy import Column, DateTime, Integer, String
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 
+from domain.obligations import Body
 from domain.vocabulary import NcscCategory
 
 
@@ -70,3 +71,21 @@ class CategoryType(TypeDecorator[NcscCategory]):
 
     def process_result_value(self, value: int | None, dialect: Any) -> NcscCategory | None:
         return None if value is None else NcscCategory(value)
+
+
+class BodyKey(TypeDecorator[Body]):
+    """A reporting body's key, stored as written in the regime ("ico"): any key a regime file
+    gives, so a body added by a file needs no change to the schema."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Body | str | None, dialect: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Body | None:
+        return None if value is None else Body(value)
+
+
+def body_column(*, primary_key: bool = False) -> Column:
+    return Column(BodyKey(), nullable=False, primary_key=primary_key)

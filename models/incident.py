@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.obligations import PersonalDataRisk
@@ -71,6 +72,8 @@ class Incident(SQLModel, table=True):
     previous_anchor: str | None = Field(default=None, max_length=64)
     anchor: str | None = Field(default=None, max_length=64)
     """Seals the report as opened and links it to the authority's previous incident."""
+    origin: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The supplier notice it was opened from (`domain.incident.IncidentOrigin`), if any."""
 
 
 class IncidentReferenceCounter(SQLModel, table=True):

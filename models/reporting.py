@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.obligations import Body, ObligationState, Trigger
 from domain.vocabulary import MemberRole
-from models.columns import UtcDateTime, enum_column, utc_now
+from models.columns import UtcDateTime, body_column, enum_column, utc_now
 
 
 class ReportingRuleOverride(SQLModel, table=True):
@@ -18,13 +19,30 @@ class ReportingRuleOverride(SQLModel, table=True):
     __tablename__ = "reporting_rule_override"
 
     authority_id: int = Field(foreign_key="authority.id", primary_key=True)
-    body: Body = Field(sa_column=enum_column(Body, primary_key=True))
+    body: Body = Field(sa_column=body_column(primary_key=True))
     enabled: bool | None = None
     trigger: Trigger | None = Field(default=None, sa_column=enum_column(Trigger, nullable=True))
     window_seconds: int | None = Field(default=None, gt=0)
     reminder_offsets_seconds: list[int] | None = Field(default=None, sa_column=Column(JSON))
     owner: MemberRole | None = Field(default=None, sa_column=enum_column(MemberRole, nullable=True))
     notify_address: str | None = Field(default=None, max_length=320)
+
+
+class ReportingRegimeRecord(SQLModel, table=True):
+    """A regime file as it was imported: the latest is in force. The text is kept whole, so
+    what any clock started from can be read again and compared with the next import."""
+
+    __tablename__ = "reporting_regime"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=40)
+    sha256: str = Field(max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    file_name: str = Field(max_length=300)
+    imported_by: str = Field(max_length=200)
+    imported_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
+    )
 
 
 class ObligationRecord(SQLModel, table=True):
@@ -35,7 +53,7 @@ class ObligationRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=36)
-    body: Body = Field(sa_column=enum_column(Body))
+    body: Body = Field(sa_column=body_column())
     state: ObligationState = Field(sa_column=enum_column(ObligationState, index=True))
     clock_started_at: datetime | None = Field(
         default=None, sa_column=Column(UtcDateTime, nullable=True)
@@ -48,6 +66,9 @@ class ObligationRecord(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=64)
     late: bool = False
     waived_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    stages: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    """A staged report's stages: key, deadline, submitted_at and late, as the workflow keeps
+    them (None for a report in one stage)."""
     updated_at: datetime = Field(
         default_factory=utc_now, sa_column=Column(UtcDateTime, nullable=False)
     )

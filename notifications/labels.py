@@ -15,6 +15,7 @@ from domain.activity_contracts import DeliveryOutcome
 from domain.channels import Channel, PagingStep
 from domain.commands import AcknowledgementChannel, Rejection
 from domain.commitments import Commitment, CommitmentStatus
+from domain.complaints import ComplaintChannel, ComplaintOutcome, ComplaintStage
 from domain.evidence import CustodyMethod, CustodyRecipient, Downloader
 from domain.national_messages import NationalMessageKind
 from domain.obligations import (
@@ -27,6 +28,7 @@ from domain.obligations import (
 )
 from domain.post_incident import ActionState, ReviewStatus
 from domain.statements import ServiceStatus
+from domain.supplier_notices import NoticeChannel, TriageState
 from domain.suppliers import ContactKind
 from domain.vocabulary import (
     Chain,
@@ -116,9 +118,27 @@ CENTRE_NAMES: dict[Language, str] = {
     Language.WELSH: "derbynnydd dyletswydd y tîm canolog",
 }
 
-BODY_NAMES: dict[Language, dict[Body, str]] = {
-    Language.ENGLISH: {body: body.label for body in Body},
-    Language.WELSH: {body: body.welsh_label for body in Body},
+
+class _BodyNames(Mapping[Body, str]):
+    """Reporting bodies' names are data: read from the regime this process knows, now (the
+    ICO's name changes on the date the regime file gives)."""
+
+    def __init__(self, *, welsh: bool) -> None:
+        self._welsh = welsh
+
+    def __getitem__(self, body: Body) -> str:
+        return Body(body).name_in(welsh=self._welsh)
+
+    def __iter__(self) -> Iterator[Body]:
+        return iter(Body)
+
+    def __len__(self) -> int:
+        return len(list(Body))
+
+
+BODY_NAMES: dict[Language, Mapping[Body, str]] = {
+    Language.ENGLISH: _BodyNames(welsh=False),
+    Language.WELSH: _BodyNames(welsh=True),
 }
 
 STAGE_NAMES: dict[Language, dict[Stage, str]] = {
@@ -349,6 +369,7 @@ ACCESS_ROLE_NAMES: dict[Language, dict[AccessRole, str]] = {
         AccessRole.AUTHORITY_ADMIN: "Authority administrator",
         AccessRole.AUDITOR: "Auditor",
         AccessRole.CENTRAL_TEAM: "Central team",
+        AccessRole.SUPPLIER: "Supplier",
     },
     Language.WELSH: {
         AccessRole.ON_CALL_OFFICER: "Swyddog ar alwad",
@@ -356,6 +377,7 @@ ACCESS_ROLE_NAMES: dict[Language, dict[AccessRole, str]] = {
         AccessRole.AUTHORITY_ADMIN: "Gweinyddwr yr awdurdod",
         AccessRole.AUDITOR: "Archwilydd",
         AccessRole.CENTRAL_TEAM: "Tîm canolog",
+        AccessRole.SUPPLIER: "Cyflenwr",
     },
 }
 
@@ -512,6 +534,82 @@ CONTACT_KIND_NAMES: dict[Language, dict[ContactKind, str]] = {
     },
 }
 
+COMPLAINT_CHANNEL_NAMES: dict[Language, dict[ComplaintChannel, str]] = {
+    Language.ENGLISH: {
+        ComplaintChannel.EMAIL: "Email",
+        ComplaintChannel.LETTER: "Letter",
+        ComplaintChannel.TELEPHONE: "Telephone",
+        ComplaintChannel.ONLINE_FORM: "Online form",
+        ComplaintChannel.IN_PERSON: "In person",
+    },
+    Language.WELSH: {
+        ComplaintChannel.EMAIL: "E-bost",
+        ComplaintChannel.LETTER: "Llythyr",
+        ComplaintChannel.TELEPHONE: "Ffôn",
+        ComplaintChannel.ONLINE_FORM: "Ffurflen ar-lein",
+        ComplaintChannel.IN_PERSON: "Wyneb yn wyneb",
+    },
+}
+
+COMPLAINT_OUTCOME_NAMES: dict[Language, dict[ComplaintOutcome, str]] = {
+    Language.ENGLISH: {
+        ComplaintOutcome.UPHELD: "Upheld",
+        ComplaintOutcome.PARTLY_UPHELD: "Partly upheld",
+        ComplaintOutcome.NOT_UPHELD: "Not upheld",
+        ComplaintOutcome.WITHDRAWN: "Withdrawn by the complainant",
+    },
+    Language.WELSH: {
+        ComplaintOutcome.UPHELD: "Wedi'i chadarnhau",
+        ComplaintOutcome.PARTLY_UPHELD: "Wedi'i chadarnhau'n rhannol",
+        ComplaintOutcome.NOT_UPHELD: "Heb ei chadarnhau",
+        ComplaintOutcome.WITHDRAWN: "Wedi'i thynnu'n ôl gan yr achwynydd",
+    },
+}
+
+COMPLAINT_STAGE_NAMES: dict[Language, dict[ComplaintStage, str]] = {
+    Language.ENGLISH: {
+        ComplaintStage.AWAITING_ACKNOWLEDGEMENT: "To be acknowledged",
+        ComplaintStage.ACKNOWLEDGEMENT_OVERDUE: "Acknowledgement overdue",
+        ComplaintStage.INVESTIGATING: "Being investigated",
+        ComplaintStage.CLOSED: "Outcome given",
+    },
+    Language.WELSH: {
+        ComplaintStage.AWAITING_ACKNOWLEDGEMENT: "I'w chydnabod",
+        ComplaintStage.ACKNOWLEDGEMENT_OVERDUE: "Cydnabyddiaeth yn hwyr",
+        ComplaintStage.INVESTIGATING: "Yn cael ei hymchwilio",
+        ComplaintStage.CLOSED: "Canlyniad wedi'i roi",
+    },
+}
+
+
+NOTICE_CHANNEL_NAMES: dict[Language, dict[NoticeChannel, str]] = {
+    Language.ENGLISH: {
+        NoticeChannel.API: "Sent by the supplier through the API",
+        NoticeChannel.PAGE: "Recorded by an officer",
+        NoticeChannel.EMAIL: "Email from the supplier, imported",
+    },
+    Language.WELSH: {
+        NoticeChannel.API: "Anfonwyd gan y cyflenwr drwy'r API",
+        NoticeChannel.PAGE: "Cofnodwyd gan swyddog",
+        NoticeChannel.EMAIL: "E-bost gan y cyflenwr, wedi'i fewnforio",
+    },
+}
+
+TRIAGE_STATE_NAMES: dict[Language, dict[TriageState, str]] = {
+    Language.ENGLISH: {
+        TriageState.UNTRIAGED: "Waiting to be triaged",
+        TriageState.LINKED: "Linked to an incident",
+        TriageState.OPENED: "Opened as an incident",
+        TriageState.DISMISSED: "Dismissed",
+    },
+    Language.WELSH: {
+        TriageState.UNTRIAGED: "Yn aros i gael ei frysbennu",
+        TriageState.LINKED: "Wedi'i gysylltu â digwyddiad",
+        TriageState.OPENED: "Wedi'i agor fel digwyddiad",
+        TriageState.DISMISSED: "Wedi'i ddiystyru",
+    },
+}
+
 
 class _FromCatalog(Mapping[Any, str]):
     """Words kept in the gettext catalogs (pages show them too), looked up when read."""
@@ -556,7 +654,7 @@ COMMITMENT_STATUS_NAMES: dict[Language, Mapping[CommitmentStatus, str]] = {
     Language.WELSH: _FromCatalog(COMMITMENT_STATUS_WORDS, Language.WELSH),
 }
 
-LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
+LABELS: dict[type[Any], Mapping[Language, Mapping[Any, str]]] = {
     Body: BODY_NAMES,
     MemberRole: ROLE_NAMES,
     NcscCategory: CATEGORY_NAMES,
@@ -583,10 +681,15 @@ LABELS: dict[type[Enum], Mapping[Language, Mapping[Any, str]]] = {
     ActionState: ACTION_STATE_NAMES,
     ReviewStatus: REVIEW_STATUS_NAMES,
     ContactKind: CONTACT_KIND_NAMES,
+    NoticeChannel: NOTICE_CHANNEL_NAMES,
+    TriageState: TRIAGE_STATE_NAMES,
+    ComplaintChannel: COMPLAINT_CHANNEL_NAMES,
+    ComplaintOutcome: COMPLAINT_OUTCOME_NAMES,
+    ComplaintStage: COMPLAINT_STAGE_NAMES,
 }
 
 #: Names written the same in Welsh: names of services and teams, not words to translate.
-SAME_IN_WELSH: frozenset[Enum] = frozenset(
+SAME_IN_WELSH: frozenset[Any] = frozenset(
     {
         Body.REPORT_FRAUD,
         Body.CYMRUSOC,
@@ -607,6 +710,6 @@ NOT_READ_BY_PEOPLE: dict[type[Enum], str] = {
 }
 
 
-def label(value: Enum, language: Language) -> str:
+def label(value: Enum | Body, language: Language) -> str:
     """How `value` reads in English or Welsh."""
     return LABELS[type(value)][language][value]

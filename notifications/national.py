@@ -4,7 +4,7 @@ their choice is unknown."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from html import escape
 
 from babel.dates import format_date
@@ -13,7 +13,7 @@ from jinja2.runtime import Context
 
 from domain.national_messages import NationalMessageKind
 from domain.vocabulary import Language
-from notifications.render import RenderedMessage
+from notifications.render import RenderedMessage, uk_datetime
 
 _SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
 _LOCALES = {Language.ENGLISH: "en_GB", Language.WELSH: "cy"}
@@ -27,6 +27,15 @@ def _day(context: Context, value: str | None) -> str:
     return format_date(date.fromisoformat(value), "d MMMM y", locale=_LOCALES[context["language"]])
 
 
+@pass_context
+def _moment(context: Context, value: str | None) -> str:
+    """An ISO moment as every message shows it, in UK time and the message's language:
+    "Saturday 4 July 2026, 14:30 BST" (`notifications.render.uk_datetime`)."""
+    if not value:
+        return ""
+    return uk_datetime(datetime.fromisoformat(value), context["language"])
+
+
 class NationalMessageRenderer:
     def __init__(self) -> None:
         self._env = Environment(
@@ -38,6 +47,7 @@ class NationalMessageRenderer:
             keep_trailing_newline=True,
         )
         self._env.filters["day"] = _day
+        self._env.filters["when"] = _moment
         self._layout = Environment(
             loader=PackageLoader("notifications", "templates"), autoescape=True
         ).get_template("layout.html.j2")

@@ -182,7 +182,7 @@ class MessageRenderer:
                 ),
                 "acknowledge_url": acknowledge_url,
                 "incident_url": incident_url,
-                "body_name": BODY_NAMES[language][facts.body] if facts.body else "",
+                "body_name": body_name(facts, language),
                 "draft": None if restricted else draft,
                 "record_seal": record_seal,
                 "email_compromised": incident.email_compromised,
@@ -211,3 +211,14 @@ class MessageRenderer:
             tlp_notice=notice,
         )
         return RenderedMessage(_one_line(subject), text, html)
+
+
+def body_name(facts: NotificationFacts, language: Language) -> str:
+    """The body a message is about, with the stage of a staged report: "the regulator
+    (initial notice)"."""
+    if facts.body is None:
+        return ""
+    welsh = language is Language.WELSH
+    name = (facts.body_name_cy if welsh else facts.body_name_en) or BODY_NAMES[language][facts.body]
+    stage = facts.stage_name_cy if welsh else facts.stage_name_en
+    return f"{name} ({stage})" if stage else name

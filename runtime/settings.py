@@ -257,6 +257,23 @@ class Settings(BaseSettings):
         description="Days a review's overdue action may stay open, after its owner is reminded, "
         "before the senior management member is told.",
     )
+    complaint_acknowledge_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Days after a data-protection complaint arrives by which it must be "
+        "acknowledged (Data (Use and Access) Act 2025: 30); copied into each complaint's clock "
+        "when it starts.",
+    )
+    notice_triage_minutes: int = Field(
+        60,
+        ge=2,
+        le=7 * 24 * 60,
+        description="Minutes a council has to triage a supplier's notice (link it to an open "
+        "incident, open one from it, or dismiss it) before the senior management and executive "
+        "members are told; the on-call side is reminded half way. Copied into each notice's "
+        "clock when it starts.",
+    )
     bank_holidays_file: Path | None = Field(
         None,
         description="A TOML file of bank holidays in Wales (the shipped list when unset), for "

@@ -187,7 +187,9 @@ async def campaign_rows(campaign_id: int, *, session: AsyncSession) -> list[Camp
             select(ObligationRecord).where(col(ObligationRecord.incident_id).in_(ids))
         )
         order = list(Body)
-        for record in sorted(records.all(), key=lambda r: order.index(Body(r.body))):
+        for record in sorted(
+            records.all(), key=lambda r: order.index(r.body) if r.body in order else len(order)
+        ):
             clocks[record.incident_id].append(record)
     return [
         CampaignRow(incident, authority, link, clocks[incident.id])

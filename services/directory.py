@@ -13,7 +13,7 @@ from domain.centre import CentreContact
 from domain.channels import Channel, ChannelPlan
 from domain.directory import AuthoritySnapshot, MemberContact
 from domain.mobiles import uk_mobile
-from domain.obligations import NATIONAL_RULES, Body, ObligationRule
+from domain.obligations import Body, ObligationRule
 from domain.policy import NATIONAL_DEFAULT_POLICY, EscalationPolicy
 from domain.vocabulary import Language, MemberRole
 from models import (
@@ -23,6 +23,7 @@ from models import (
     ReportingRuleOverride,
     ResponsibleMember,
 )
+from regimes.store import regime_in_force
 from services.centre import active_recipients
 
 
@@ -94,16 +95,20 @@ async def effective_rules(
             select(ReportingRuleOverride).where(ReportingRuleOverride.authority_id == authority_id)
         )
     ).all()
-    rules = {body: rule.model_copy(deep=True) for body, rule in NATIONAL_RULES.items()}
+    regime = await regime_in_force(session)
+    rules = {body: rule.model_copy(deep=True) for body, rule in regime.rules.items()}
     for override in overrides:
+        if override.body not in rules:
+            continue  # the body the council changed is no longer in the regime
         changes: dict[str, object] = {}
         if override.enabled is not None:
             changes["enabled"] = override.enabled
         if override.trigger is not None:
             changes["trigger"] = override.trigger
-        if override.window_seconds is not None:
+        staged = bool(rules[override.body].stages)  # a staged report's deadlines are its stages'
+        if override.window_seconds is not None and not staged:
             changes["window"] = timedelta(seconds=override.window_seconds)
-        if override.reminder_offsets_seconds is not None:
+        if override.reminder_offsets_seconds is not None and not staged:
             changes["reminders_at"] = [
                 timedelta(seconds=s) for s in override.reminder_offsets_seconds
             ]

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import UK_TIME
-from domain.incident import IncidentDetails, workflow_id_for
+from domain.incident import IncidentDetails, IncidentOrigin, workflow_id_for
 from domain.obligations import ObligationState, PersonalDataRisk
 from domain.vocabulary import IncidentType, NcscCategory, Stage, Tlp
 from models import Authority, Incident, IncidentReferenceCounter, ObligationRecord
@@ -98,6 +98,9 @@ class IncidentCreate(BaseModel):
     idempotency_key: str | None = None
     fingerprint: str | None = None
     """The request's digest, so a key sent again with a different request is refused."""
+    origin: IncidentOrigin | None = None
+    """The supplier notice it is opened from, if any (kept on the row, so a repaired start
+    carries it too)."""
 
     @model_validator(mode="after")
     def _aware_when_detected(self) -> IncidentCreate:

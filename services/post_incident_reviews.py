@@ -168,7 +168,7 @@ def key_moments(incident: Incident, events: Iterable[TimelineEvent]) -> list[Mom
         elif kind is EventKind.ACKNOWLEDGED and not acknowledged:
             acknowledged = True
             found.append(moment("acknowledged", event.occurred_at, who=detail.get("name")))
-        elif kind is EventKind.OBLIGATION_SUBMITTED and detail.get("body") in _BODIES:
+        elif kind is EventKind.OBLIGATION_SUBMITTED and _is_body(detail.get("body")):
             follow_up = detail.get("phase") == SubmissionPhase.FOLLOW_UP.value
             found.append(
                 moment(
@@ -186,7 +186,14 @@ def key_moments(incident: Incident, events: Iterable[TimelineEvent]) -> list[Mom
     return sorted(found, key=lambda m: m.at)
 
 
-_BODIES = frozenset(body.value for body in Body)
+def _is_body(key: object) -> bool:
+    """A body's key as a timeline event gives it (any body a regime listed)."""
+    try:
+        return isinstance(key, str) and bool(Body(key))
+    except ValueError:
+        return False
+
+
 _COURSE = {
     EventKind.CONTAINED: "contained",
     EventKind.RECOVERED: "recovered",

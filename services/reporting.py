@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.directory import MemberContact
 from domain.incident import IncidentDetails
-from domain.obligations import Body
+from domain.obligations import Body, StageRule
 from domain.vocabulary import MemberRole
 from models import Authority, BreachRecord, Incident, ResponsibleMember
 from notifications.drafts import DraftFacts
@@ -92,7 +92,13 @@ async def breach_register(
 
 
 async def draft_facts(
-    incident: IncidentDetails, body: Body, deadline: datetime | None, *, session: AsyncSession
+    incident: IncidentDetails,
+    body: Body,
+    deadline: datetime | None,
+    *,
+    session: AsyncSession,
+    stage: StageRule | None = None,
+    body_name: str | None = None,
 ) -> DraftFacts:
     authority = await session.get(Authority, incident.authority_id)
     assert authority is not None
@@ -121,4 +127,6 @@ async def draft_facts(
         else None,
         breach=await breach_of(incident.incident_id, session=session),
         told=["the council's executive member and senior management member (through Concordat)"],
+        stage=stage,
+        body_name=body_name,
     )

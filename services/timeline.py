@@ -207,6 +207,16 @@ async def _project_obligations(
             "reference": o.initial_submission.reference if o.initial_submission else None,
             "late": o.late,
             "waived_reason": o.waived_reason,
+            "stages": [
+                {
+                    "stage": stage.key,
+                    "deadline": stage.deadline.isoformat(),
+                    "submitted_at": stage.submitted_at.isoformat() if stage.submitted_at else None,
+                    "late": stage.late,
+                }
+                for stage in o.stages
+            ]
+            or None,
             "updated_at": datetime.now(UTC),
         }
         for o in projection.obligations
@@ -228,6 +238,7 @@ async def _project_obligations(
                     "reference",
                     "late",
                     "waived_reason",
+                    "stages",
                     "updated_at",
                 )
             },

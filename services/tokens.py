@@ -60,13 +60,15 @@ async def issue_token(
     user_id: int | None = None,
     scope: TokenScope = TokenScope.WRITE,
     most_live: int | None = None,
+    supplier: str | None = None,
     session: AsyncSession,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the token itself, which is never stored. A token
     with a user acts as that person (their role and authority); one without is a system's.
 
     A person's token is refused with `TooManyTokens` when they already hold `most_live` live
-    ones (by default `CONCORDAT_MAX_TOKENS_PER_USER`)."""
+    ones (by default `CONCORDAT_MAX_TOKENS_PER_USER`). A supplier's token names the supplier
+    (`supplier`, its normalised name) and has the supplier role."""
     if user_id is not None:
         most = most_live if most_live is not None else get_settings().max_tokens_per_user
         # The person's row is locked (PostgreSQL; SQLite has one writer at a time), so two
@@ -85,6 +87,7 @@ async def issue_token(
         all_authorities=all_authorities,
         user_id=user_id,
         scope=scope,
+        supplier=supplier,
     )
     session.add(row)
     await session.flush()

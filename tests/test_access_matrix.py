@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from domain.access import AccessRole, Permission, TokenScope
+from domain.complaints import ComplaintChannel
+from domain.supplier_notices import NoticeChannel, NoticeContent
 from domain.suppliers import SupplierDetails
 from domain.vocabulary import MemberRole
+from models import Supplier
 from runtime.database import Database
 from services.administration import Actor
 from services.campaigns import CampaignCreate, create_campaign
+from services.complaints import ComplaintDetails, record_complaint
 from services.incidents import get_incident
+from services.notice_intake import Receiving, issue_supplier_token, record_notice
 from services.statements import StatementDraft, create_statement
 from services.suppliers import add_supplier
 from services.tokens import issue_token
@@ -156,6 +162,28 @@ ENDPOINTS: dict[tuple[str, str], tuple[tuple[Permission, ...], str]] = {
     ("PUT", "/api/authorities/{code}/suppliers/{supplier_id}"): ((P.ADMINISTER,), "authority"),
     ("DELETE", "/api/authorities/{code}/suppliers/{supplier_id}"): ((P.ADMINISTER,), "authority"),
     ("GET", "/api/national/suppliers"): ((P.READ_NATIONAL,), "none"),
+    # Data-protection complaints, in the breach register: its writers record them (for their
+    # own authority), acknowledge them and give their outcomes; its readers read them.
+    ("POST", "/api/complaints"): ((P.RUN_INCIDENTS,), "none"),
+    ("GET", "/api/complaints"): ((P.READ_INCIDENTS,), "none"),
+    ("GET", "/api/complaints/{complaint_id}"): ((P.READ_INCIDENTS,), "complaint"),
+    ("POST", "/api/complaints/{complaint_id}/acknowledgement"): ((P.RUN_INCIDENTS,), "complaint"),
+    ("POST", "/api/complaints/{complaint_id}/outcome"): ((P.RUN_INCIDENTS,), "complaint"),
+    # Supplier notices: a supplier's own token sends them and reads what it sent; a council's
+    # people read their copies and its officers triage them; the central team sees each notice
+    # once and makes campaigns of them.
+    ("POST", "/api/supplier-notices"): ((P.SUBMIT_SUPPLIER_NOTICES,), "none"),
+    ("GET", "/api/supplier-notices"): ((P.SUBMIT_SUPPLIER_NOTICES, P.READ_INCIDENTS), "none"),
+    ("GET", "/api/supplier-notices/{notice_id}"): (
+        (P.SUBMIT_SUPPLIER_NOTICES, P.READ_INCIDENTS),
+        "notice",
+    ),
+    ("POST", "/api/supplier-notices/{notice_id}/triage"): ((P.RUN_INCIDENTS,), "notice"),
+    ("GET", "/api/national/supplier-notices"): ((P.READ_NATIONAL,), "none"),
+    ("POST", "/api/national/supplier-notices/{notice_id}/campaign"): (
+        (P.MANAGE_NATIONAL,),
+        "none",
+    ),
 }
 
 #: What each role reads across authorities (beyond its own).
@@ -171,6 +199,11 @@ class Council:
     """A draft public statement about the incident, in English only: never publishable."""
     supplier_id: int = 0
     """A supplier on the council's register."""
+    complaint_id: str = ""
+    """A data-protection complaint to the council (its clock not started: nothing runs)."""
+    notice_id: str = ""
+    """A supplier notice to the council (its clock not started): the own council's sent by the
+    matrix's supplier token, the other's recorded by an officer."""
 
 
 @dataclass
@@ -203,7 +236,22 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
             statement = await create_statement(
                 row, StatementDraft(title_en="Matrix statement"), actor="matrix", session=session
             )
-        councils[name] = Council(officer, incident, someone.id or 0, statement.id or 0, supplier.id)
+        async with database.session() as session:
+            complaint = await record_complaint(
+                officer.council.authority,
+                ComplaintDetails(
+                    received_at=datetime.now(UTC),
+                    received_how=ComplaintChannel.EMAIL,
+                    summary="Matrix complaint",
+                    recorded_by="matrix",
+                ),
+                acknowledge_within=timedelta(days=30),
+                session=session,
+            )
+        councils[name] = Council(
+            officer, incident, someone.id or 0, statement.id or 0, supplier.id, complaint.id
+        )
+    supplier_token = await _supplier_notices(database, councils)
     own = councils["own"].officer.council
     people: dict[AccessRole, dict[str, Any]] = {
         AccessRole.ON_CALL_OFFICER: {},
@@ -230,7 +278,36 @@ async def world(http: httpx.AsyncClient, database: Database) -> dict[str, Any]:
         campaign = await create_campaign(
             CampaignCreate(name="Matrix campaign", created_by="matrix"), session=session
         )
-    return {"councils": councils, "callers": callers, "campaign_id": campaign.id}
+    return {
+        "councils": councils,
+        "callers": callers,
+        "campaign_id": campaign.id,
+        "supplier_token": supplier_token,
+    }
+
+
+async def _supplier_notices(database: Database, councils: dict[str, Council]) -> str:
+    """The matrix's supplier's own token, and a notice to each council: the own council's sent
+    with that token, the other's recorded by an officer. Returns the token."""
+    async with database.session() as session:
+        token_row, token = await issue_supplier_token("Matrix Hosting Ltd", session=session)
+        for name, council in councils.items():
+            authority = council.officer.council.authority
+            entry = await session.get(Supplier, council.supplier_id)
+            assert entry is not None
+            notice, _ = await record_notice(
+                NoticeContent(subject="Matrix notice", text="Matrix notice text"),
+                supplier_name=entry.normalised_name,
+                display_name=entry.name,
+                channel=NoticeChannel.API if name == "own" else NoticeChannel.PAGE,
+                councils=[Receiving(authority, entry)],
+                recorded_by="matrix",
+                window_minutes=60,
+                token_id=token_row.id if name == "own" else None,
+                session=session,
+            )
+            council.notice_id = notice.id
+    return token
 
 
 def _held_in_person(caller: Caller, permission: Permission) -> bool:
@@ -274,7 +351,7 @@ def _outcome(response: httpx.Response) -> str:
     if response.status_code == 403:
         return "forbidden"
     if response.status_code == 404 and detail.startswith(
-        ("No incident", "No authority", "No user")
+        ("No incident", "No authority", "No user", "No complaint", "No supplier notice")
     ):
         return "hidden"
     if response.status_code == 422 and "Unknown authority" in detail:
@@ -298,7 +375,11 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
 ) -> None:
     councils: dict[str, Council] = world["councils"]
     mismatches = []
-    for caller in world["callers"]:
+    # A supplier's own token is no person's: it is held to the API alone (no pages, no sign-in).
+    supplier = Caller(
+        "supplier token", AccessRole.SUPPLIER, world["supplier_token"], TokenScope.WRITE, "", ""
+    )
+    for caller in [*world["callers"], supplier]:
         headers = {"Authorization": f"Bearer {caller.token}"}
         for (method, template), (permissions, scoped) in ENDPOINTS.items():
             for target in ("own", "other") if scoped != "none" else ("own",):
@@ -316,6 +397,8 @@ async def test_every_role_on_every_endpoint_for_its_own_and_another_authority(
                     number=1,
                     statement_id=council.statement_id,
                     supplier_id=council.supplier_id,
+                    complaint_id=council.complaint_id,
+                    notice_id=council.notice_id,
                 )
                 body: Any = None
                 if method in ("POST", "PUT"):
@@ -383,6 +466,14 @@ PAGES = {
     "/admin/{code}/suppliers/{supplier_id}": (P.ADMINISTER,),
     "/admin/{code}/suppliers/{supplier_id}/retire": (P.ADMINISTER,),
     "/wales/suppliers": (P.READ_NATIONAL,),
+    "/breaches": (P.READ_INCIDENTS,),
+    "/complaints/new": (P.RUN_INCIDENTS,),
+    "/complaints/{complaint_id}": (P.READ_INCIDENTS,),
+    "/notices": (P.READ_INCIDENTS,),
+    "/notices/new": (P.OPEN_INCIDENTS,),
+    "/notices/{notice_id}": (P.READ_INCIDENTS,),
+    "/wales/notices": (P.READ_NATIONAL,),
+    "/wales/notices/{notice_id}": (P.READ_NATIONAL,),
 }
 
 #: Pages anyone may fetch, and why each is safe to.
@@ -455,6 +546,10 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                     if "{incident_id}" in template
                     else "authority"
                     if "{code}" in template
+                    else "complaint"
+                    if "{complaint_id}" in template
+                    else "notice"
+                    if "{notice_id}" in template
                     else "none"
                 )
                 for target in ("own", "other") if scoped != "none" else ("own",):
@@ -471,6 +566,8 @@ async def test_every_role_on_every_page(web_app, world: dict[str, Any]) -> None:
                         action="note",
                         statement_id=council.statement_id,
                         supplier_id=council.supplier_id,
+                        complaint_id=council.complaint_id,
+                        notice_id=council.notice_id,
                     )
                     response = await page.get(path)
                     expected = _expected(caller, permissions, scoped, target)
@@ -515,6 +612,11 @@ FORM_ACTIONS = {
     "/reviews/{code}/{year}/return": "/reviews/{code}/{year}",
     "/wales/reviews/open": "/wales/reviews",
     "/wales/centre/{recipient_id}/retire": "/wales/centre",
+    "/complaints/{complaint_id}/acknowledgement": "/complaints/{complaint_id}",
+    "/complaints/{complaint_id}/outcome": "/complaints/{complaint_id}",
+    "/notices/{notice_id}/link": "/notices/{notice_id}",
+    "/notices/{notice_id}/dismiss": "/notices/{notice_id}",
+    "/wales/notices/{notice_id}/campaign": "/wales/notices/{notice_id}",
     # Downloads are buttons (CSRF-checked POSTs), so each recorded download was asked for.
     **{
         f"/incidents/{{incident_id}}/evidence/{form}": "/incidents/{incident_id}/evidence"

@@ -14,7 +14,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import CloseIncident, Reassess, RecordSubmission, WaiveObligation
 from domain.obligations import (
-    NATIONAL_RULES,
     Body,
     ObligationState,
     PersonalDataRisk,
@@ -22,6 +21,7 @@ from domain.obligations import (
 )
 from domain.vocabulary import EventKind, IncidentType, MemberRole, NcscCategory
 from models import ReportingRuleOverride, TimelineEvent
+from regimes.shipped import NATIONAL_RULES
 from runtime.database import Database
 from runtime.settings import Settings
 from services import directory, reporting

@@ -20,10 +20,11 @@ from domain.commands import (
 )
 from domain.directory import AuthoritySnapshot
 from domain.incident import IncidentFile
-from domain.obligations import NATIONAL_RULES, Body, ObligationState, PersonalDataRisk
+from domain.obligations import Body, ObligationState, PersonalDataRisk
 from domain.policy import EscalationPolicy
 from domain.vocabulary import Language, NcscCategory
 from notifications.labels import label
+from regimes.shipped import NATIONAL_RULES
 from tests.support import incident_details
 from web.i18n import in_language
 

@@ -27,6 +27,7 @@ from web.api.centre import router as centre_api
 from web.api.codec import CodecCors
 from web.api.codec import router as codec_api
 from web.api.commitments import router as commitments_api
+from web.api.complaints import router as complaints_api
 from web.api.evidence import STREAMED_UPLOADS
 from web.api.evidence import router as evidence_api
 from web.api.incidents import router as incidents_api
@@ -36,6 +37,7 @@ from web.api.post_incident import router as post_incident_api
 from web.api.reporting import router as reporting_api
 from web.api.reviews import router as reviews_api
 from web.api.statements import router as statements_api
+from web.api.supplier_notices import router as supplier_notices_api
 from web.api.suppliers import router as suppliers_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
@@ -50,6 +52,7 @@ from web.pages.audit import router as audit_pages
 from web.pages.campaigns import router as campaign_pages
 from web.pages.commitments import router as commitment_pages
 from web.pages.common import SignInRequired, render, sign_in_redirect_url
+from web.pages.complaints import router as complaint_pages
 from web.pages.errors import DATABASE_UNAVAILABLE, error_context
 from web.pages.evidence import router as evidence_pages
 from web.pages.incident_form import router as incident_form_pages
@@ -57,8 +60,10 @@ from web.pages.incident_list import router as incident_list_pages
 from web.pages.incidents import router as incident_pages
 from web.pages.national import router as national_pages
 from web.pages.national_centre import router as national_centre_pages
+from web.pages.national_notices import router as national_notice_pages
 from web.pages.national_report import router as national_report_pages
 from web.pages.national_suppliers import router as national_supplier_pages
+from web.pages.notices import router as notice_pages
 from web.pages.post_incident import router as post_incident_pages
 from web.pages.post_incident_forms import router as post_incident_form_pages
 from web.pages.public import router as public_pages
@@ -209,6 +214,8 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(campaigns_api)
     app.include_router(statements_api)
     app.include_router(suppliers_api)
+    app.include_router(supplier_notices_api)
+    app.include_router(complaints_api)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)
     app.include_router(incident_list_pages)
@@ -224,11 +231,14 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(national_centre_pages)
     app.include_router(national_report_pages)
     app.include_router(national_supplier_pages)
+    app.include_router(national_notice_pages)
+    app.include_router(notice_pages)
     app.include_router(review_pages)
     app.include_router(post_incident_pages)
     app.include_router(post_incident_form_pages)
     app.include_router(campaign_pages)
     app.include_router(statement_pages)
+    app.include_router(complaint_pages)
     app.include_router(public_pages)
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)

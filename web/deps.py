@@ -127,6 +127,8 @@ async def _readable(
     all_authorities: bool,
     grants: Callable[[], Awaitable[frozenset[int]]],
 ) -> frozenset[int] | None:
+    if role is AccessRole.SUPPLIER:
+        return frozenset()  # a supplier reads no council's incidents, whatever else it holds
     if role is AccessRole.CENTRAL_TEAM:
         return None
     if role is AccessRole.AUDITOR:

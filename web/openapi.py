@@ -59,6 +59,8 @@ CONFLICTS: dict[tuple[str, str], str] = {
 REPLAYS: dict[tuple[str, str], str] = {
     ("post", "/api/incidents"): "The same Idempotency-Key again: the incident opened the first "
     "time, unchanged.",
+    ("post", "/api/supplier-notices"): "The same Idempotency-Key again: the notice sent the "
+    "first time, unchanged.",
 }
 
 #: /healthz answers 503, with the same fields, when the database or Temporal is away.

@@ -7,6 +7,7 @@ the pages show on the form.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -14,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from domain.commands import AmendBreachRecord, Rejection
+from domain.incident import IncidentOrigin
 from domain.obligations import Body
 from domain.state import IncidentState
 from models import BreachRecord, Incident
@@ -67,9 +69,11 @@ async def open_incident(
     temporal: Client,
     settings: Settings,
     limits: RateLimits,
+    origin: IncidentOrigin | None = None,
 ) -> tuple[Incident, bool]:
     """Open the incident the request reports, for the API and the form alike; returns it and
-    whether it is new (see `services.starts.open_and_start`)."""
+    whether it is new (see `services.starts.open_and_start`). `origin` names the supplier
+    notice it is opened from (`web.notice_operations`)."""
     authority = await authority_by_code(request.authority, session=session)
     if authority is None or authority.id is None or not caller.may_act_for(authority.id):
         raise OperationError(
@@ -96,6 +100,7 @@ async def open_incident(
     incident_in = IncidentCreate(
         **request.model_dump(exclude={"authority"}),
         opened_by=caller.name,
+        origin=origin,
         idempotency_key=idempotency_key,
         fingerprint=request_fingerprint(request.model_dump(mode="json"))
         if idempotency_key
@@ -200,20 +205,42 @@ _draft_renderer = MessageRenderer()
 
 
 async def draft_response(
-    incident: Incident, body: Body, format: str, *, session: AsyncSession, temporal: Client
+    incident: Incident,
+    body: Body,
+    format: str,
+    *,
+    session: AsyncSession,
+    temporal: Client,
+    stage: str | None = None,
 ) -> Response:
-    """A draft as a download, for the API and the status page alike."""
+    """A draft as a download, for the API and the status page alike. A staged report's draft is
+    one stage's: the one asked for, or the next one waiting."""
     authority = await authority_of(incident, session=session)
     state = await incident_state(incident, temporal=temporal)
     obligation = state.obligation(body) if state else None
+    rule = obligation.rule if obligation else None
+    progress = None
+    if obligation is not None and obligation.stages:
+        progress = obligation.stage(stage) if stage else obligation.next_stage
+        progress = progress or obligation.stages[-1]
+    elif stage is not None:
+        raise OperationError(
+            404,
+            f"Reporting to {body.label} has no stage {stage!r}. / "
+            f"Nid oes cam {stage!r} wrth roi gwybod i {body.welsh_label}.",
+        )
+    stage_rule = rule.stage(progress.key) if rule and progress else None
     facts = await reporting.draft_facts(
         details_of(incident, authority),
         body,
-        obligation.deadline if obligation else None,
+        progress.deadline if progress else obligation.deadline if obligation else None,
         session=session,
+        stage=stage_rule,
+        body_name=rule.name_at(datetime.now(UTC)) if rule else None,
     )
     rendered = render_draft(_draft_renderer, facts)
-    filename = f"{incident.reference}-{body.value}.{'txt' if format == 'text' else 'html'}"
+    suffix = f"-{stage_rule.key}" if stage_rule else ""
+    filename = f"{incident.reference}-{body.value}{suffix}.{'txt' if format == 'text' else 'html'}"
     headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     if format == "html":
         return HTMLResponse(rendered.html, headers=headers)

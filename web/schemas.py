@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 from audit.as_of import IncidentAsOf
 from domain.campaigns import CampaignAsSeen
 from domain.mobiles import NotAUkMobile, uk_mobile
-from domain.obligations import PersonalDataRisk, SubmissionPhase
+from domain.obligations import Body, PersonalDataRisk, SubmissionPhase
 from domain.state import IncidentState
 from domain.vocabulary import EventKind, IncidentType, NcscCategory, Stage, Tlp
 
@@ -272,6 +272,11 @@ class NcscReportRequest(Strict):
     late_reason: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
+def _one_or_many(value: object) -> object:
+    """A form's one checked box arrives as its value alone."""
+    return [value] if isinstance(value, str) else value
+
+
 class SubmissionRequest(Strict):
     """Evidence that a body was told; the initial submission closes its clock."""
 
@@ -283,6 +288,17 @@ class SubmissionRequest(Strict):
     )
     late_reason: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
         None, description="Required for a late ICO notification (UK GDPR Article 33(1))."
+    )
+    stage: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = Field(
+        None,
+        description="For a report in stages (the regime's `[[body.stage]]` keys): the stage "
+        "this submission makes; the next one waiting when left out.",
+    )
+    copied_to: Annotated[list[Body], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The bodies told at the same time, as a stage that must be copied confirms "
+        '(e.g. ["ncsc"]).',
     )
 
 
@@ -318,6 +334,8 @@ class IcoSubmissionView(BaseModel):
 
 
 class BreachView(BaseModel):
+    id: int
+    """The entry's number, as a data-protection complaint names it (`breach_record_id`)."""
     incident_id: str
     reference: str
     exercise: bool

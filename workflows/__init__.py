@@ -14,12 +14,14 @@ if TYPE_CHECKING:
     from workflows.annual_review import AnnualReviewWorkflow
     from workflows.archive import HistoryArchiveWorkflow
     from workflows.certificate_reminders import CertificateRemindersWorkflow
+    from workflows.complaint import ComplaintWorkflow
     from workflows.incident import IncidentWorkflow
     from workflows.post_incident import PostIncidentWorkflow
     from workflows.received_texts import ReceivedTextsWorkflow
     from workflows.reconcile import ReconciliationWorkflow
     from workflows.review_schedule import ReviewScheduleWorkflow
     from workflows.role_emptied import RoleEmptiedWorkflow
+    from workflows.supplier_notice import SupplierNoticeWorkflow
 
 _HOMES = {
     "IncidentWorkflow": "workflows.incident",
@@ -31,12 +33,15 @@ _HOMES = {
     "CertificateRemindersWorkflow": "workflows.certificate_reminders",
     "RoleEmptiedWorkflow": "workflows.role_emptied",
     "PostIncidentWorkflow": "workflows.post_incident",
+    "ComplaintWorkflow": "workflows.complaint",
+    "SupplierNoticeWorkflow": "workflows.supplier_notice",
 }
 
 __all__ = [
     "ALL_WORKFLOWS",
     "AnnualReviewWorkflow",
     "CertificateRemindersWorkflow",
+    "ComplaintWorkflow",
     "HistoryArchiveWorkflow",
     "IncidentWorkflow",
     "PostIncidentWorkflow",
@@ -44,6 +49,7 @@ __all__ = [
     "ReconciliationWorkflow",
     "ReviewScheduleWorkflow",
     "RoleEmptiedWorkflow",
+    "SupplierNoticeWorkflow",
 ]
 
 

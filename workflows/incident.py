@@ -23,7 +23,7 @@ from temporalio.workflow import ParentClosePolicy
 from workflows import after_alarm
 from workflows.centre import CentreAlerts
 from workflows.escalation import EscalationChains
-from workflows.obligations import ObligationClocks
+from workflows.obligations import REPORTING_REGIMES, ObligationClocks
 from workflows.paging import PAGING_CHANNELS
 from workflows.process import DATABASE_ACTIVITY
 
@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.directory import MemberContact
     from domain.evidence import AttachEvidence, RecordCustody
     from domain.incident import IncidentFile, IncidentOutcome, OpenIncident
-    from domain.obligations import Body, ObligationState, Submission, SubmissionPhase
+    from domain.obligations import ObligationState, Submission, SubmissionPhase
     from domain.post_incident import PostIncidentStart, post_incident_workflow_id
     from domain.state import Acknowledgement, IncidentState
     from domain.statements import PublishStatement, WithdrawStatement, publishable
@@ -117,6 +117,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             tlp=incident.tlp.value,
             detected_at=incident.detected_at.isoformat(),
             aware_at=incident.aware_at.isoformat(),
+            **({"origin": incident.origin.model_dump(mode="json")} if incident.origin else {}),
         )
         recorder = self._spawn(self._keep_timeline_recorded())
         self._log("incident_started", category=int(incident.category))
@@ -141,7 +142,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         if self._paging:
             self._broadcast(NotificationKind.ACKNOWLEDGEMENT_REQUEST, key="opened")
         escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
-        clocks = [self._spawn(self._track_obligation(body)) for body in Body]
+        if workflow.patched(REPORTING_REGIMES):
+            self._take_regime_bodies()
+        clocks = [self._spawn(self._track_obligation(o.body)) for o in self.file.obligations]
         return await self._until_closed(start, recorder, escalations, clocks)
 
     async def _continue(self, start: OpenIncident) -> IncidentOutcome:
@@ -149,7 +152,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         recorder = self._spawn(self._keep_timeline_recorded())
         self._log("incident_continued", run=self.file.run)
         escalations = [self._spawn(self._escalate(chain, resumed=True)) for chain in Chain]
-        clocks = [self._spawn(self._track_obligation(body, resumed=True)) for body in Body]
+        clocks = [
+            self._spawn(self._track_obligation(o.body, resumed=True)) for o in self.file.obligations
+        ]
         return await self._until_closed(start, recorder, escalations, clocks)
 
     async def _until_closed(
@@ -460,6 +465,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         submitted_at = command.submitted_at or now
         initial = command.phase is SubmissionPhase.INITIAL
         late = rules.submission_is_late(self.file, command, now=now)
+        stage = rules.submitted_stage(obligation, command) if initial else None
         obligation.submissions.append(
             Submission(
                 phase=command.phase,
@@ -470,13 +476,20 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
                 summary=command.summary,
                 late=late,
                 late_reason=command.late_reason,
+                stage=stage.key if stage else None,
+                copied_to=command.copied_to,
             )
         )
-        if initial:
+        if stage is not None:
+            stage.submitted_at, stage.late = submitted_at, late
+            self._settle_stages(obligation)
+        elif initial:
             obligation.state = ObligationState.SUBMITTED
+        stage_rule = obligation.rule.stage(stage.key) if stage and obligation.rule else None
         self._record(
             EventKind.OBLIGATION_SUBMITTED,
-            f"{rules.sentence_start(command.body.label)} told"
+            f"{rules.sentence_start(self._body_name(obligation))} told"
+            + (f" ({stage_rule.name.en})" if stage_rule else "")
             + (f": reference {command.reference}" if command.reference else "")
             + (" (follow-up)" if not initial else "")
             + (" (late)" if late else ""),
@@ -488,6 +501,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             late=late or None,
             late_reason=command.late_reason,
             summary=command.summary,
+            **({"stage": stage.key} if stage else {}),
+            **({"copied_to": [str(b) for b in command.copied_to]} if command.copied_to else {}),
         )
         return self._answer()
 

@@ -194,7 +194,7 @@ async def run_journey(
     # The NCSC first, then every other body still waiting, so that the incident can close.
     bodies = [Body.NCSC]
     state: IncidentState = await handle.query(IncidentWorkflow.state)
-    bodies += [o.body for o in state.obligations if o.state.open and o.body is not Body.NCSC]
+    bodies += [o.body for o in state.obligations if o.state.open and o.body != Body.NCSC]
     for number, body in enumerate(bodies, start=1):
         form = await journey.open_action(page, "submission action")
         await journey.choose(page, "submission body", body.value, within=form)
@@ -202,7 +202,7 @@ async def run_journey(
         await journey.submit_within(page, form, "record submission")
         await journey.arrived(page, f"09-submission-{body.value}")
     state = await handle.query(IncidentWorkflow.state)
-    ncsc = next(o for o in state.obligations if o.body is Body.NCSC)
+    ncsc = next(o for o in state.obligations if o.body == Body.NCSC)
     assert ncsc.submissions, "the NCSC submission was not recorded"
 
     form = await journey.open_action(page, "close incident")

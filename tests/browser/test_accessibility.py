@@ -433,6 +433,136 @@ async def _lessons(visit: Visit) -> None:
     await expect(entry).to_be_visible()
 
 
+async def _complaint_recorded(visit: Visit) -> str:
+    """A complaint recorded through its form by the visitor's authority's officer; its page's
+    path."""
+    async with httpx.AsyncClient(base_url=visit.site.origin) as client:
+        officer = visit.authority.people[OFFICER]
+        await sign_in(client, officer.email, officer.password)
+        page = await client.get("/complaints/new")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        recorded = await client.post(
+            "/complaints/new",
+            data={
+                "csrf_token": csrf,
+                "received_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+                "received_how": "letter",
+                "summary": "Says their council tax record was shown to a neighbour.",
+            },
+        )
+        assert recorded.status_code == 303, recorded.text
+    return str(recorded.headers["location"])
+
+
+async def _breaches(visit: Visit) -> None:
+    """The breach register, with a complaint in it, from the incident list."""
+    await _complaint_recorded(visit)
+    await visit.go("/incidents")
+    register = re.compile(
+        r"^(Breach register and data-protection complaints|"
+        r"Y gofrestr achosion o dorri data a chwynion diogelu data)$"
+    )
+    await visit.page.get_by_role("link", name=register).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _complaint_new(visit: Visit) -> None:
+    """The form that records a data-protection complaint, from the breach register."""
+    await _breaches(visit)
+    record = re.compile(r"^(Record a complaint|Cofnodi cwyn)$")
+    await visit.page.get_by_role("link", name=record).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _complaint_new_errors(visit: Visit) -> None:
+    """A complaint recorded with nothing filled in."""
+    await _complaint_new(visit)
+    record = re.compile(r"^(Record the complaint|Cofnodi'r gŵyn)$")
+    await visit.page.get_by_role("button", name=record).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _complaint(visit: Visit) -> None:
+    """A complaint's page (with the forms that acknowledge it and give its outcome, for the
+    officer)."""
+    await visit.go(await _complaint_recorded(visit))
+
+
+async def _notice_recorded(visit: Visit) -> str:
+    """A supplier's notice recorded through its form by the visitor's authority's officer; its
+    page's path."""
+    async with httpx.AsyncClient(base_url=visit.site.origin) as client:
+        officer = visit.authority.people[OFFICER]
+        await sign_in(client, officer.email, officer.password)
+        page = await client.get("/notices/new")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        supplier = re.search(r'<option value="(\d+)"', page.text)
+        assert supplier is not None, "no supplier on the register to choose"
+        recorded = await client.post(
+            "/notices/new",
+            data={
+                "csrf_token": csrf,
+                "supplier": supplier.group(1),
+                "subject": "Unauthorised access to the hosting platform",
+                "text": "Their security team rang: change the service account's password.",
+            },
+        )
+        assert recorded.status_code == 303, recorded.text
+    return str(recorded.headers["location"])
+
+
+_NOTICES = re.compile(r"^(Supplier notices|Hysbysiadau gan gyflenwyr)$")
+
+
+async def _notices(visit: Visit) -> None:
+    """The council's supplier notices, one waiting to be triaged, from the incident list."""
+    await _notice_recorded(visit)
+    await visit.go("/incidents")
+    await visit.page.get_by_role("link", name=_NOTICES).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _notice_new(visit: Visit) -> None:
+    """The form that records a notice told by telephone, from the notices' list."""
+    await visit.go("/incidents")
+    await visit.page.get_by_role("link", name=_NOTICES).click()
+    await visit.page.wait_for_load_state()
+    record = re.compile(
+        r"^(Record a notice you were told of|Cofnodi hysbysiad y cawsoch wybod amdano)$"
+    )
+    await visit.page.get_by_role("link", name=record).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _notice_new_errors(visit: Visit) -> None:
+    """A notice recorded with nothing filled in."""
+    await _notice_new(visit)
+    record = re.compile(r"^(Record the notice|Cofnodi'r hysbysiad)$")
+    await visit.page.get_by_role("button", name=record).click()
+    await visit.page.wait_for_load_state()
+    await expect(visit.page.get_by_role("alert").first).to_be_visible()
+
+
+async def _notice(visit: Visit) -> None:
+    """A notice's page: for the officer, with the three ways to triage it."""
+    await visit.go(await _notice_recorded(visit))
+
+
+async def _wales_notices(visit: Visit) -> None:
+    """Each notice once with every council's triage, from the national picture."""
+    await _notice_recorded(visit)
+    await visit.go("/wales")
+    await visit.page.get_by_role("link", name=_NOTICES).click()
+    await visit.page.wait_for_load_state()
+
+
+async def _wales_notice(visit: Visit) -> None:
+    """One notice for the central team, with "Start a campaign"."""
+    path = await _notice_recorded(visit)
+    await visit.go("/wales" + path)
+
+
 Go = Callable[[Visit], Awaitable[None]]
 
 #: Each page: how a person reaches it, and who can.
@@ -510,6 +640,16 @@ PAGES: dict[str, tuple[Go, tuple[AccessRole | None, ...]]] = {
     "admin-supplier": (_admin_supplier, (ADMIN,)),
     "admin-supplier-retire": (_admin_supplier_retire, (ADMIN,)),
     "wales-suppliers": (_wales_suppliers, (CENTRAL,)),
+    "breaches": (_breaches, READERS),
+    "complaint-new": (_complaint_new, (OFFICER,)),
+    "complaint-new-errors": (_complaint_new_errors, (OFFICER,)),
+    "complaint": (_complaint, (OFFICER, MEMBER, CENTRAL)),
+    "notices": (_notices, READERS),
+    "notice-new": (_notice_new, (OFFICER,)),
+    "notice-new-errors": (_notice_new_errors, (OFFICER,)),
+    "notice": (_notice, (OFFICER, MEMBER, CENTRAL)),
+    "wales-notices": (_wales_notices, (CENTRAL,)),
+    "wales-notice": (_wales_notice, (CENTRAL,)),
 }
 
 CASES = [

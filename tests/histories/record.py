@@ -39,6 +39,13 @@ from domain.commands import (
     RecordSubmission,
 )
 from domain.commitments import CertificateReminders, RoleEmptied
+from domain.complaints import (
+    AcknowledgeComplaint,
+    ComplaintChannel,
+    ComplaintOutcome,
+    RecordOutcome,
+    complaint_workflow_id,
+)
 from domain.incident import OpenIncident
 from domain.obligations import Body, SubmissionPhase
 from domain.post_incident import (
@@ -52,6 +59,14 @@ from domain.post_incident import (
     UpdateReview,
     post_incident_workflow_id,
 )
+from domain.supplier_notices import (
+    NoticeChannel,
+    NoticeContent,
+    Triage,
+    TriageState,
+    notice_workflow_id,
+)
+from domain.suppliers import SupplierDetails, normalised_name
 from domain.vocabulary import MemberRole, NcscCategory, Stage
 from embedded.notify_catcher import (
     EMBEDDED_EMAIL_TEMPLATE_ID,
@@ -61,15 +76,23 @@ from embedded.notify_catcher import (
     start_notify_catcher,
 )
 from models import Incident
+from regimes.store import import_regime
 from runtime.database import Database
 from runtime.migrate import upgrade_database
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, converter_for
+from services.administration import Actor
 from services.centre import RecipientDetails, add_recipient
+from services.complaint_clock import clock_for
+from services.complaints import ComplaintDetails, record_complaint
 from services.directory import member_holding, set_channel_plan, snapshot_authority
 from services.incidents import details_of
+from services.notice_clocks import start_clocks
+from services.notice_intake import record_notice, registering_councils
+from services.suppliers import add_supplier
 from tests.fakes.teams import TeamsWebhook
 from tests.histories.keys import RECORDING_PAYLOAD_KEYS
+from tests.regime_files import DIGITAL_REGULATOR, shipped_with
 from tests.support import (
     CouncilUnderTest,
     MailServer,
@@ -83,9 +106,11 @@ from tests.support import (
 from worker import build_worker
 from workflows import (
     CertificateRemindersWorkflow,
+    ComplaintWorkflow,
     IncidentWorkflow,
     PostIncidentWorkflow,
     RoleEmptiedWorkflow,
+    SupplierNoticeWorkflow,
 )
 
 HERE = Path(__file__).parent
@@ -147,6 +172,30 @@ async def ico_missed_then_reported_late(
         IncidentWorkflow.record_submission,
         RecordSubmission(
             body=Body.ICO, phase=SubmissionPhase.FOLLOW_UP, summary="Final numbers", actor="dpo"
+        ),
+    )
+    await _close(handle)
+
+
+async def two_stage_report_with_a_late_full_report(
+    env: WorkflowEnvironment, handle: WorkflowHandle, council: CouncilUnderTest
+) -> None:
+    """A body a regime file added, whose report comes in two stages: the initial notice made in
+    time with the NCSC copied, the full report missed and made late with its reasons."""
+    regulator = Body("digital_regulator")
+    await env.sleep(timedelta(hours=13))  # the initial notice's reminder
+    await handle.execute_update(
+        IncidentWorkflow.record_submission,
+        RecordSubmission(body=regulator, reference="DR-1", copied_to=[Body.NCSC], actor="officer"),
+    )
+    await env.sleep(timedelta(hours=60))  # the full report's reminder, then its deadline
+    await handle.execute_update(
+        IncidentWorkflow.record_submission,
+        RecordSubmission(
+            body=regulator,
+            copied_to=[Body.NCSC],
+            late_reason="The supplier's forensic report came on day four",
+            actor="officer",
         ),
     )
     await _close(handle)
@@ -317,6 +366,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         acknowledged_and_closed,
     ),
+    # A regime file's body with a report in two stages (patched in: bodies and stages as data).
+    "two_stage_report_with_a_late_full_report": (
+        {"category": NcscCategory.MODERATE, "with_directory": True, "with_regime": True},
+        two_stage_report_with_a_late_full_report,
+    ),
 }
 
 #: Every channel, as a deployment with Notify and a Teams webhook has them.
@@ -472,6 +526,119 @@ async def _record_post_incident(database: Database, settings: Settings) -> None:
             _write(REVIEW_SIGNED_OFF, after.id, await fetch_from_server(env.client, after.id))
 
 
+#: A data-protection complaint's clock: reminded, escalated when not acknowledged in 30 days,
+#: acknowledged late, reminded of its outcome, closed with it.
+COMPLAINT_ESCALATED = "complaint_escalated_acknowledged_closed"
+
+
+async def _record_complaint(database: Database, settings: Settings) -> None:
+    if (HERE / f"{COMPLAINT_ESCALATED}.json").exists():
+        print(f"kept {COMPLAINT_ESCALATED}: already recorded")
+        return
+    council = await make_authority(database)
+    async with database.session() as session:
+        complaint = await record_complaint(
+            council.authority,
+            ComplaintDetails(
+                received_at=datetime.now(UTC),
+                received_how=ComplaintChannel.EMAIL,
+                summary="A resident says their case notes were sent to the wrong address.",
+                recorded_by="officer",
+            ),
+            acknowledge_within=timedelta(days=30),
+            session=session,
+        )
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter_for(settings),
+        test_server_existing_path=bundled_binary("temporal-test-server"),
+    ) as env:
+        queue = f"record-{uuid.uuid4()}"
+        async with build_worker(env.client, database, settings, task_queue=queue):
+            handle = await env.client.start_workflow(
+                ComplaintWorkflow.run,
+                clock_for(complaint, council.authority, base_url="http://localhost"),
+                id=complaint_workflow_id(complaint.id),
+                task_queue=queue,
+            )
+            await env.sleep(timedelta(days=31))  # reminders at 14, 21, 28 days; escalated at 30
+            await handle.execute_update(
+                ComplaintWorkflow.acknowledge,
+                AcknowledgeComplaint(actor="dpo", how=ComplaintChannel.EMAIL),
+            )
+            await env.sleep(timedelta(days=15))  # the outcome's first reminder
+            await handle.execute_update(
+                ComplaintWorkflow.record_outcome,
+                RecordOutcome(
+                    actor="dpo",
+                    outcome=ComplaintOutcome.PARTLY_UPHELD,
+                    reasons="The letter went to an old address; records corrected.",
+                ),
+            )
+            await handle.result()
+            found = await fetch_from_server(env.client, handle.id)
+    _write(COMPLAINT_ESCALATED, handle.id, found)
+
+
+#: One council's triage clock for a supplier's notice: told, reminded half way, escalated at
+#: the hour, reminded again, then dismissed with a reason.
+NOTICE_ESCALATED = "supplier_notice_escalated_then_dismissed"
+
+
+async def _record_supplier_notice(database: Database, settings: Settings) -> None:
+    if (HERE / f"{NOTICE_ESCALATED}.json").exists():
+        print(f"kept {NOTICE_ESCALATED}: already recorded")
+        return
+    council = await make_authority(database, reporting=False)
+    name = "Acme Hosting Services Ltd"
+    async with database.session() as session:
+        await add_supplier(
+            council.id,
+            SupplierDetails.model_validate({"name": name}),
+            actor=Actor("record"),
+            session=session,
+        )
+        notice, _ = await record_notice(
+            NoticeContent(
+                subject="Ransomware in our hosting platform",
+                text="Our platform hosting your revenues system was encrypted at 02:10.",
+            ),
+            supplier_name=normalised_name(name),
+            display_name=name,
+            channel=NoticeChannel.PAGE,
+            councils=await registering_councils(normalised_name(name), session=session),
+            recorded_by="officer",
+            window_minutes=60,
+            session=session,
+        )
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter_for(settings),
+        test_server_existing_path=bundled_binary("temporal-test-server"),
+    ) as env:
+        queue = f"record-{uuid.uuid4()}"
+        async with build_worker(env.client, database, settings, task_queue=queue):
+            async with database.session() as session:
+                await start_clocks(
+                    notice.id,
+                    session=session,
+                    temporal=env.client,
+                    task_queue=queue,
+                    base_url="http://localhost",
+                )
+            handle = env.client.get_workflow_handle(notice_workflow_id(notice.id, council.code))
+            await env.sleep(timedelta(hours=3))  # reminded, escalated at the hour, reminded
+            await handle.execute_update(
+                SupplierNoticeWorkflow.triage,
+                Triage(
+                    state=TriageState.DISMISSED,
+                    actor="officer",
+                    reason="The revenues system left this platform in 2025.",
+                ),
+            )
+            await handle.result()
+            found = await fetch_from_server(env.client, handle.id)
+    _write(NOTICE_ESCALATED, handle.id, found)
+
+
 def _write(name: str, workflow_id: str, found: Any) -> None:
     assert found is not None
     for number, run in enumerate(found.runs, start=1):
@@ -515,6 +682,7 @@ async def record() -> None:
                 with_directory = incident.pop("with_directory", False)
                 with_mobiles = incident.pop("with_mobiles", False)
                 with_centre = incident.pop("with_centre", False)
+                with_regime = incident.pop("with_regime", False)
                 async with await WorkflowEnvironment.start_time_skipping(
                     data_converter=converter_for(base_settings),
                     test_server_existing_path=bundled_binary("temporal-test-server"),
@@ -537,6 +705,14 @@ async def record() -> None:
                                     categories=[1, 2, 3],
                                     channels=[Channel.EMAIL],
                                 ),
+                                session=session,
+                            )
+                    if with_regime:
+                        async with database.session() as session:
+                            await import_regime(
+                                shipped_with(DIGITAL_REGULATOR),
+                                file_name="two-stage.toml",
+                                imported_by="record",
                                 session=session,
                             )
                     row = await open_test_incident(database, council, **incident)
@@ -574,6 +750,8 @@ async def record() -> None:
                         found = await fetch_from_server(env.client, handle.id)
                     _write(name, handle.id, found)
             await _record_post_incident(database, base_settings)
+            await _record_complaint(database, base_settings)
+            await _record_supplier_notice(database, base_settings)
         finally:
             mail.stop()
             notify.stop()

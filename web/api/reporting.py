@@ -63,16 +63,20 @@ async def draft(
     session: SessionDep,
     temporal: TemporalDep,
     format: Annotated[Literal["text", "html"], Query()] = "text",
+    stage: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = None,
 ) -> Response:
-    """The draft submission to the body, as plain text or HTML, from what is recorded now."""
-    return await draft_response(incident, body, format, session=session, temporal=temporal)
+    """The draft submission to the body, as plain text or HTML, from what is recorded now; for
+    a report in stages, the stage asked for (the next one waiting by default), with its fields."""
+    return await draft_response(
+        incident, body, format, session=session, temporal=temporal, stage=stage
+    )
 
 
 def _breach_view(
     record: BreachRecord, incident: Incident, submissions: list[IcoSubmission]
 ) -> BreachView:
     return BreachView(
-        **record.model_dump(exclude={"id", "authority_id", "created_at"}),
+        **record.model_dump(exclude={"authority_id", "created_at"}),
         reference=incident.reference,
         exercise=incident.exercise,
         ico_submissions=[IcoSubmissionView.model_validate(asdict(s)) for s in submissions],

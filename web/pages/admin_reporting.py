@@ -91,11 +91,11 @@ MESSAGES: FieldMessages = {
 }
 
 
-def _body(body: str) -> Body:
-    try:
-        return Body(body)
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+def _body(body: str, rules: dict[Body, ObligationRule]) -> Body:
+    """The body named in the address, if the regime in force lists it."""
+    if body not in rules:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return Body(body)
 
 
 def _hours(seconds: float) -> int:
@@ -151,8 +151,8 @@ async def rule_form(
 ) -> Response:
     assert authority.id is not None
     rules = await effective_rules(authority.id, session=session)
-    values = _values(rules[_body(body)])
-    return FORM.show(request, authority, values, {}, **_context(authority, _body(body)))
+    chosen = _body(body, rules)
+    return FORM.show(request, authority, _values(rules[chosen]), {}, **_context(authority, chosen))
 
 
 @router.post("/admin/{code}/reporting/{body}")
@@ -165,8 +165,9 @@ async def rule_save(
     form: FormData,
 ) -> Response:
     assert authority.id is not None
-    chosen = _body(body)
-    current = (await effective_rules(authority.id, session=session))[chosen]
+    rules = await effective_rules(authority.id, session=session)
+    chosen = _body(body, rules)
+    current = rules[chosen]
 
     async def store(rule_in: RuleRequest) -> Saved:
         assert authority.id is not None

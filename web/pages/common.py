@@ -106,7 +106,16 @@ async def verified_form(request: Request) -> dict[str, Any]:
             status.HTTP_403_FORBIDDEN,
             "The form expired or did not come from this site; reload it and try again.",
         )
-    return {key: value for key, value in form.items() if key != "csrf_token"}
+    answers: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key == "csrf_token":
+            continue
+        if key in answers:  # a field sent more than once (checkboxes): every value, in order
+            earlier = answers[key]
+            answers[key] = [*(earlier if isinstance(earlier, list) else [earlier]), value]
+        else:
+            answers[key] = value
+    return answers
 
 
 #: A submitted form, its CSRF token checked, as a page handler's parameter.
@@ -115,7 +124,9 @@ FormData = Annotated[dict[str, Any], Depends(verified_form)]
 
 def form_answers(form: dict[str, Any]) -> dict[str, str]:
     """The answers a form was sent with, as text, to show in it again."""
-    return {key: str(value) for key, value in form.items()}
+    return {
+        key: str(value[-1] if isinstance(value, list) else value) for key, value in form.items()
+    }
 
 
 def sign_in_redirect_url(next_path: str) -> str:
@@ -190,6 +201,14 @@ def _is_kind(annotation: Any, kind: type) -> bool:
 _YES, _NO = frozenset({"yes", "on", "true"}), frozenset({"no", "off", "false"})
 
 
+def _is_list(annotation: Any) -> bool:
+    """A field that takes several values (checkboxes sharing a name; a single one checked
+    arrives as text, which the field's own validator reads)."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return get_origin(annotation) is list
+
+
 def _form_value(annotation: Any, text: str) -> Any:
     """A form field's text as the JSON value the API would be sent: the API takes numbers,
     booleans and moments strictly, and a form has only text."""
@@ -213,7 +232,11 @@ def from_form(schema: type[RequestT], form: dict[str, Any]) -> RequestT:
     `ValidationError`."""
     values: dict[str, Any] = {}
     for name, field in schema.model_fields.items():
-        text = str(form.get(name) or "").strip()
+        sent = form.get(name)
+        if isinstance(sent, list) and _is_list(field.annotation):  # checkboxes sharing a name
+            values[name] = [str(each).strip() for each in sent if str(each).strip()]
+            continue
+        text = str((sent[-1] if isinstance(sent, list) else sent) or "").strip()
         if text:
             values[name] = _form_value(field.annotation, text)
     return schema.model_validate(values)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from domain.clock import UK_TIME
@@ -22,6 +23,7 @@ from models import Authority
 from services.directory import authorities
 from web.deps import Caller, SessionDep, SettingsDep, TemporalDep
 from web.i18n import in_language, page_language
+from web.notice_operations import incident_form_values, open_from_notice
 from web.operations import OperationError, open_incident
 from web.pages.common import FormData, PageOpensIncidents, form_answers, render
 from web.pages.form_errors import FORM
@@ -100,14 +102,22 @@ async def home() -> RedirectResponse:
 
 @router.get("/incidents/new")
 async def new_incident_form(
-    request: Request, caller: PageOpensIncidents, session: SessionDep
+    request: Request,
+    caller: PageOpensIncidents,
+    session: SessionDep,
+    notice: Annotated[
+        str | None, Query(max_length=64, description="A supplier notice to open it from.")
+    ] = None,
 ) -> Response:
     # The form carries its own idempotency key from its first showing to the incident. Most
     # incidents are reported as soon as they are found, so "detected" starts as now.
     now = datetime.now(UK_TIME)
     detected = {f"detected_at-{part}": str(getattr(now, part)) for part in PARTS}
     detected["detected_at-minute"] = f"{now.minute:02d}"
-    return await _form_page(request, caller, session, {"form_id": uuid.uuid4().hex} | detected)
+    values = {"form_id": uuid.uuid4().hex} | detected
+    if notice:  # prefilled from a supplier's notice, which travels with the answers
+        values |= await incident_form_values(notice, caller, session=session)
+    return await _form_page(request, caller, session, values)
 
 
 @router.post("/incidents/new")
@@ -164,15 +174,26 @@ async def submit_incident(
     if read.request is None:
         return await _form_page(request, caller, session, values, read=read, status_code=422)
     try:
-        incident, _ = await open_incident(
-            read.request,
-            caller=caller,
-            idempotency_key=_form_key(values.get("form_id")),
-            session=session,
-            temporal=temporal,
-            settings=settings,
-            limits=rate_limits(request),
-        )
+        if values.get("notice_id"):
+            incident, _ = await open_from_notice(
+                values["notice_id"],
+                read.request,
+                caller=caller,
+                session=session,
+                temporal=temporal,
+                settings=settings,
+                limits=rate_limits(request),
+            )
+        else:
+            incident, _ = await open_incident(
+                read.request,
+                caller=caller,
+                idempotency_key=_form_key(values.get("form_id")),
+                session=session,
+                temporal=temporal,
+                settings=settings,
+                limits=rate_limits(request),
+            )
     except OperationError as refused:
         read.errors = {FORM: in_language(refused.detail, page_language(request))}
         page = await _form_page(

@@ -23,6 +23,7 @@ from domain.scorecard import scorecard
 from domain.state import IncidentState
 from domain.vocabulary import Language, NcscCategory
 from models import Incident, ResponsibleMember
+from regimes.store import regime_in_force
 from services import incidents as incident_service
 from services import reporting
 from services.campaigns import campaigns_as_seen
@@ -101,6 +102,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "reference": N_("Their reference"),
         "summary": N_("What was sent"),
         "late_reason": N_("Reasons for any delay"),
+        "stage": N_("Stage of the report"),
+        "copied_to": N_("Also sent at the same time to"),
     },
     "waiver": {"body": N_("Decide not to tell"), "reason": N_("Reason")},
     "contain": {"note": N_("Note (optional)")},
@@ -254,6 +257,7 @@ async def _status_page(
 ) -> Response:
     context = await _live_context(caller, incident, session, temporal, kinds or [])
     state = context["state"]
+    await regime_in_force(session)  # the names of bodies an import added since this started
     return render(
         request,
         "incident_status.html.j2",

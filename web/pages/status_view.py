@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.obligations import Body, Obligation, ObligationState
+from domain.obligations import Body, Naming, Obligation, ObligationState, StageProgress
 from domain.state import Acknowledgement, ChainState, IncidentState
 from domain.vocabulary import Chain, EventKind, Stage
 from models import ResponsibleMember, TimelineEvent
@@ -87,6 +87,16 @@ class ClockView:
     @property
     def deadline(self) -> datetime | None:
         return self.obligation.deadline
+
+    @property
+    def stages(self) -> list[tuple[Naming, StageProgress]]:
+        """A staged report's stages, each with its name as the regime gave it."""
+        rule = self.obligation.rule
+        return [
+            (stage.name if stage else Naming(en=progress.key, cy=progress.key), progress)
+            for progress in self.obligation.stages
+            for stage in [rule.stage(progress.key) if rule else None]
+        ]
 
     @property
     def overdue(self) -> bool:

@@ -124,7 +124,12 @@ def _role(value: str, language: Language) -> str:
 
 
 def _body(detail: Mapping[str, Any], language: Language) -> str:
-    return label(Body(detail["body"]), language)
+    """A body this process knows by name; for one it does not (a regime it has not read), the
+    event's recorded summary stands."""
+    body = Body(detail["body"])
+    if body not in list(Body):
+        raise ValueError(f"no regime this process read names {body!r}")
+    return label(body, language)
 
 
 def _chain(detail: Mapping[str, Any], language: Language) -> str:

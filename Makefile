@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install browser translations clean
+.PHONY: run test lint format install browser prometheus translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ run: $(STAMP)
 browser:
 	sh tests/browser/install_chromium.sh
 
-test: $(STAMP) browser
+# promtool, for the alert rules in ops/prometheus/.
+prometheus:
+	sh tests/install_prometheus.sh
+
+test: $(STAMP) browser prometheus
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .

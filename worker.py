@@ -36,8 +36,10 @@ import workflows
 from activities import build_activities
 from runtime.database import Database
 from runtime.logging import configure_logging
+from runtime.metrics import worker_runtime
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
+from runtime.tracing import configure_tracing, shutdown_tracing
 from workflows import (
     ALL_WORKFLOWS,
     ReceivedTextsWorkflow,
@@ -169,7 +171,9 @@ async def run_worker(settings: Settings) -> None:
             "or use `concordat run` for the embedded set-up."
         )
     database = Database(settings.database_url)
-    client = await connect(settings)
+    configure_tracing(settings)  # before connecting: the client carries the interceptor
+    # Temporal's metrics for Prometheus, when CONCORDAT_WORKER_METRICS_ADDRESS is set.
+    client = await connect(settings, runtime=worker_runtime(settings))
     log.info(
         "worker_starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace
     )
@@ -186,6 +190,7 @@ async def run_worker(settings: Settings) -> None:
             log.info("worker_stopping", task_queue=settings.task_queue)
     finally:
         await database.dispose()
+        shutdown_tracing()
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from notifications.drafts import render_draft
 from notifications.render import MessageRenderer, RenderedDraft, RenderedMessage
 from notifications.sms import sms_text
 from notifications.teams import incident_card
+from runtime import tracing
 from runtime.database import Database
 from security.ack_links import AckLinkSigner
 from services import deliveries, sms_codes
@@ -145,10 +146,25 @@ class NotificationActivities:
             else HTTP_SEND_DEADLINE_SECONDS
         )
         try:
-            # Give up before Temporal's start-to-close timeout, so a retry never overlaps
-            # an attempt that is still talking to the server.
-            async with asyncio.timeout(deadline):
-                provider_id = await _beating(transport.send(message, retrying=record.attempts > 1))
+            # The one step that leaves Concordat, as a span of its own in the incident's trace:
+            # ids and kinds only, never the address or the name.
+            with tracing.span(
+                f"Deliver:{request.channel.value}",
+                {
+                    "incident_id": incident.incident_id,
+                    "workflow_id": activity.info().workflow_id or "",
+                    "authority": incident.authority_code,
+                    "message_kind": request.kind.value,
+                    "channel": request.channel.value,
+                    "attempt": record.attempts,
+                },
+            ):
+                # Give up before Temporal's start-to-close timeout, so a retry never overlaps
+                # an attempt that is still talking to the server.
+                async with asyncio.timeout(deadline):
+                    provider_id = await _beating(
+                        transport.send(message, retrying=record.attempts > 1)
+                    )
         except Unaddressable as unusable:
             raise await self._unaddressable(key, unusable) from unusable
         except Refused as refusal:

@@ -77,14 +77,18 @@ app.add_typer(suppliers_app, name="suppliers")
 def run() -> None:
     """Run everything on embedded defaults: Temporal, SQLite, mail catcher, worker and web."""
     from embedded.stack import run_embedded
+    from runtime.tracing import configure_tracing, shutdown_tracing
 
+    settings = _settings()
+    configure_tracing(settings)  # before the stack connects to Temporal
     try:
-        asyncio.run(run_embedded(_settings()))
+        asyncio.run(run_embedded(settings))
     except KeyboardInterrupt:
         pass
     except SystemExit as refused:
         typer.echo(str(refused), err=True)
         _exit(2)
+    shutdown_tracing()
     _exit()
 
 
@@ -107,6 +111,7 @@ def worker() -> None:
 def web() -> None:
     """Run the web app and API against CONCORDAT_TEMPORAL_ADDRESS."""
     from runtime.temporal import connect
+    from runtime.tracing import configure_tracing, shutdown_tracing
     from web.access_log import serving_config
     from web.app import create_app
 
@@ -117,6 +122,7 @@ def web() -> None:
 
     async def serve() -> None:
         database = Database(settings.database_url)
+        configure_tracing(settings)  # before connecting: the client carries the interceptor
         client = await connect(settings)
         app_ = create_app(settings=settings, database=database, temporal=client)
         await uvicorn.Server(serving_config(app_, settings)).serve()
@@ -125,6 +131,7 @@ def web() -> None:
         asyncio.run(serve())
     except KeyboardInterrupt:
         pass
+    shutdown_tracing()
     _exit()
 
 

@@ -134,11 +134,14 @@ class NotifyTemplate:
     body: str
     subject: str | None = None
     version: int = 1
+    name: str = "Concordat"
 
 
 EMBEDDED_TEMPLATES: Mapping[str, NotifyTemplate] = {
-    EMBEDDED_SMS_TEMPLATE_ID: NotifyTemplate("sms", "((message))"),
-    EMBEDDED_EMAIL_TEMPLATE_ID: NotifyTemplate("email", "((body))", subject="((subject))"),
+    EMBEDDED_SMS_TEMPLATE_ID: NotifyTemplate("sms", "((message))", name="Concordat text"),
+    EMBEDDED_EMAIL_TEMPLATE_ID: NotifyTemplate(
+        "email", "((body))", subject="((subject))", name="Concordat email"
+    ),
 }
 
 _PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
@@ -150,15 +153,20 @@ def _key(name: str) -> str:
     return name.split("??")[0].translate(_KEY_TRANSLATION).lower()
 
 
-def _missing(texts: list[str], personalisation: Mapping[str, Any]) -> list[str]:
-    given = {_key(name) for name, value in personalisation.items() if value is not None}
-    missing: list[str] = []
+def _placeholders(texts: list[str]) -> list[str]:
+    """The names a template's texts ask for, each once, as Notify lists them."""
+    names: list[str] = []
     for text in texts:
         for placeholder in _PLACEHOLDER.findall(text):
             name = placeholder.split("??")[0].strip()
-            if _key(name) not in given and name not in missing:
-                missing.append(name)
-    return missing
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _missing(texts: list[str], personalisation: Mapping[str, Any]) -> list[str]:
+    given = {_key(name) for name, value in personalisation.items() if value is not None}
+    return [name for name in _placeholders(texts) if _key(name) not in given]
 
 
 def _filled(text: str, personalisation: Mapping[str, Any]) -> str:
@@ -634,6 +642,7 @@ class NotifyCatcher:
         self._inbound_url = inbound_callback_url
         self._token = callback_token
         self._dispatcher = _Dispatcher()
+        self._templates_made_at = _now()
 
     @staticmethod
     def _private(directory: Path | None) -> Path | None:
@@ -890,6 +899,29 @@ class NotifyCatcher:
             if found is None:
                 raise _Refusal(404, "NoResultFound", "No result found")
             return self._serialised(found, root)
+
+    def _template_found(self, template_id: str) -> dict[str, Any]:
+        """A template of the service as `GET /v2/template/{id}` shows it."""
+        if not _is_uuid(template_id):
+            raise _Refusal(400, "ValidationError", "id is not a valid UUID")
+        template = self._templates.get(str(uuid.UUID(template_id)))
+        if template is None:  # Notify finds only the service's own templates
+            raise _Refusal(404, "NoResultFound", "No result found")
+        texts = [template.body, *([template.subject] if template.subject else [])]
+        return {
+            "id": str(uuid.UUID(template_id)),
+            "type": template.type,
+            "created_at": _when(self._templates_made_at),
+            "updated_at": None,
+            "created_by": EMBEDDED_REPLY_TO_ADDRESS,
+            "version": template.version,
+            "body": template.body,
+            "subject": template.subject if template.type == "email" else None,
+            "name": template.name,
+            "personalisation": {name: {"required": True} for name in _placeholders(texts)},
+            "postage": None,
+            "letter_contact_block": None,
+        }
 
     def _listed(self, params: dict[str, list[str]], root: str) -> dict[str, Any]:
         """A page of `GET /v2/notifications`, newest first, as Notify lists them."""
@@ -1176,6 +1208,10 @@ def notify_app(catcher: NotifyCatcher) -> Starlette:
         catcher._authorise(request.headers.get("Authorization"))
         return JSONResponse(catcher._listed(_params(request), _root(request)))
 
+    async def get_template(request: Request) -> Response:
+        catcher._authorise(request.headers.get("Authorization"))
+        return JSONResponse(catcher._template_found(request.path_params["template_id"]))
+
     async def get_received_texts(request: Request) -> Response:
         catcher._authorise(request.headers.get("Authorization"))
         return JSONResponse(catcher._received_page(_params(request), _root(request)))
@@ -1220,6 +1256,7 @@ def notify_app(catcher: NotifyCatcher) -> Starlette:
             Route("/v2/notifications", get_notifications, methods=["GET"]),
             Route("/v2/notifications/{notification_type}", post_notification, methods=["POST"]),
             Route("/v2/notifications/{notification_id}", get_notification, methods=["GET"]),
+            Route("/v2/template/{template_id}", get_template, methods=["GET"]),
             Route("/v2/received-text-messages", get_received_texts, methods=["GET"]),
             Route("/catcher/replies", post_reply, methods=["POST"]),
             Route("/catcher/sms", list_sms, methods=["GET"]),

@@ -48,10 +48,12 @@ from embedded.ui_codec import (
     ui_codec_args,
 )
 from runtime.database import Database
+from runtime.metrics import worker_runtime
 from runtime.migrate import upgrade_database
 from runtime.payloads import EMBEDDED_KEY_FILE, PayloadKeys
 from runtime.settings import Settings
 from runtime.temporal import bundled_binary, connect, converter_for
+from runtime.tracing import temporal_interceptors
 from services.councils import seed_councils
 from services.directory import authority_by_code
 from services.tokens import find_active_token, issue_token
@@ -179,10 +181,13 @@ async def start_temporal(
     """A client for the configured server, or for an embedded dev server started here, whose
     Web UI decodes payloads through `codec` (the codec server's endpoint) when given."""
     if settings.temporal_address:
-        return await connect(settings), None
+        # `concordat run`'s worker serves Temporal's metrics only when the address is set.
+        return await connect(settings, runtime=worker_runtime(settings)), None
     env = await WorkflowEnvironment.start_local(
         namespace=settings.temporal_namespace,
         data_converter=converter_for(settings),
+        interceptors=temporal_interceptors(),  # traces, when configured (`runtime.tracing`)
+        runtime=worker_runtime(settings),
         ip="127.0.0.1",
         port=TEMPORAL_PORT,
         ui=True,

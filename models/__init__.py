@@ -24,6 +24,7 @@ from models.reporting import (
     ReportingRuleOverride,
 )
 from models.reviews import AnnualReview, ReviewEvent
+from models.routine_runs import Routine, RoutineRun
 from models.statements import PublicStatement, StatementVersion
 from models.supplier_notices import NoticeRecipient, SupplierNotice
 from models.suppliers import Supplier, SupplierContact
@@ -60,6 +61,8 @@ __all__ = [
     "ResponsibleMember",
     "ReviewAction",
     "ReviewEvent",
+    "Routine",
+    "RoutineRun",
     "SentNotification",
     "SmsAckCode",
     "StatementVersion",

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    readiness_timeout_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=30,
+        description="Seconds each of /readyz's checks (the database, Temporal, the SMTP relay, "
+        "GOV.UK Notify) may take before it counts as failed.",
+    )
     secret_key: SecretStr | None = None
     payload_keys: SecretStr | None = Field(
         None,
@@ -92,6 +99,14 @@ class Settings(BaseSettings):
         None, description="console or json; by default json in production, console otherwise."
     )
     log_level: str = "INFO"
+    otlp_endpoint: str | None = Field(
+        None,
+        description="An OpenTelemetry collector's OTLP/HTTP endpoint (http://host:4318) to send "
+        "traces to; unset, no traces are made.",
+    )
+    otel_service_name: str = Field(
+        "concordat", description="The service name traces are sent under."
+    )
 
     ack_link_lifetime_hours: int = Field(
         72, description="How long an acknowledge link in an email stays valid."
@@ -150,6 +165,27 @@ class Settings(BaseSettings):
         "server and replay from their history when a timer or an update wakes them.",
     )
     max_concurrent_activities: int = 50
+    worker_metrics_address: str = Field(
+        "",
+        description="host:port where a worker serves Temporal's SDK metrics for Prometheus "
+        "(http://host:port/metrics), e.g. 127.0.0.1:9464; empty (the default) serves none. "
+        "Each worker process on one machine needs a port of its own.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="The bearer token Prometheus sends to scrape /metrics on the web app; "
+        "unset, /metrics answers 404.",
+    )
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _a_host_and_port(cls, address: str) -> str:
+        """Refused at start-up, not when the worker's runtime fails to bind."""
+        if address:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be empty or host:port, e.g. 127.0.0.1:9464")
+        return address
 
     risk_review_interval_days: int = Field(
         182,

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from runtime.payloads import data_converter
 from runtime.settings import Settings
+from runtime.tracing import temporal_interceptors
 
 
 def converter_for(settings: Settings) -> DataConverter:
@@ -21,11 +23,18 @@ def converter_for(settings: Settings) -> DataConverter:
     return data_converter(settings.payload_key_ring())
 
 
-async def connect(settings: Settings, address: str | None = None) -> Client:
+async def connect(
+    settings: Settings, address: str | None = None, *, runtime: Runtime | None = None
+) -> Client:
+    """A client for the configured server; a worker gives the `runtime` that serves its
+    metrics (`runtime.metrics.worker_runtime`), everyone else the SDK's default."""
     return await Client.connect(
         address or settings.temporal_address or "127.0.0.1:7233",
         namespace=settings.temporal_namespace,
         data_converter=converter_for(settings),
+        # Traces, when `runtime.tracing` is configured; workers on this client take it too.
+        interceptors=temporal_interceptors(),
+        runtime=runtime,
     )
 
 

@@ -140,12 +140,3 @@ async def incident_state(incident: Incident, *, temporal: Client) -> IncidentSta
     except Exception as error:  # the read side still answers while Temporal is away
         log.warning("live_state_unavailable", incident_id=incident.id, error=type(error).__name__)
         return None
-
-
-async def temporal_health(*, temporal: Client) -> str:
-    """ "ok", or the name of what went wrong; never raises (it answers a health check)."""
-    try:
-        await temporal.service_client.check_health()
-    except Exception as error:
-        return type(error).__name__
-    return "ok"

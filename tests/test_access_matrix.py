@@ -485,7 +485,8 @@ OPEN_PAGES = {
     "/language/{code}": "sets this browser's language; a signed-in person's own preference only",
     "/ack/{token}": "the member's emailed link is the credential (signed, used once)",
     "/docs": "the API's own documentation, no data",
-    "/healthz": "whether the process reaches its database and Temporal, no data",
+    "/healthz": "that the process answers, nothing more",
+    "/readyz": "whether each dependency answers, and the kind of failure: no address, no secret",
     "/commitments": "redirects a reader to their own authority's commitments, whose page checks "
     "access; asks anyone else to sign in",
     "/public/{code}": "residents' page of an authority's published statements: only what a named "
@@ -520,8 +521,14 @@ def _page_routes(web_app: Any) -> set[tuple[str, str]]:
 
 async def test_every_page_is_in_the_matrix(web_app) -> None:
     """A new page is either in `PAGES` (checked role by role below), `SIGNED_IN_PAGES` or
-    `OPEN_PAGES` with the reason; a form's POST sits beside the GET of the same page."""
-    listed = set(PAGES) | SIGNED_IN_PAGES | set(OPEN_PAGES)
+    `OPEN_PAGES` with the reason; a form's POST sits beside the GET of the same page. A GET
+    for other systems (`/metrics`) is in `MACHINE_ENDPOINTS`."""
+    listed = (
+        set(PAGES)
+        | SIGNED_IN_PAGES
+        | set(OPEN_PAGES)
+        | {path for method, path in MACHINE_ENDPOINTS if method == "GET"}
+    )
     unlisted = sorted(
         f"{method} {path}"
         for method, path in _page_routes(web_app)
@@ -592,6 +599,7 @@ MACHINE_ENDPOINTS = {
     ("POST", "/callbacks/notify/received-text"): "GOV.UK Notify's callback bearer token",
     ("POST", "/codec/decode"): "an API token that reads every authority's timelines",
     ("POST", "/codec/encode"): "an API token that reads every authority's timelines",
+    ("GET", "/metrics"): "Prometheus's own bearer token (CONCORDAT_METRICS_TOKEN); off when unset",
 }
 
 
@@ -674,3 +682,28 @@ async def test_no_person_reaches_the_notify_callbacks(
                 answer = await http.request(method, path, json={})
                 assert answer.status_code == 401, (caller.label, path, answer.text)
         http.cookies.clear()
+
+
+async def test_no_person_reaches_the_metrics(web_app, world: dict[str, Any]) -> None:
+    """With the metrics token set, neither a person's API token nor their session opens
+    /metrics: only Prometheus's own token does."""
+    from pydantic import SecretStr
+
+    from web.app import create_app
+
+    state = web_app.state
+    metered = create_app(
+        settings=state.settings.model_copy(update={"metrics_token": SecretStr("prometheus")}),
+        database=state.database,
+        temporal=state.temporal,
+    )
+    transport = httpx.ASGITransport(app=metered)
+    async with httpx.AsyncClient(transport=transport, base_url="http://concordat.test") as http:
+        for caller in world["callers"]:
+            answer = await http.get("/metrics", headers={"Authorization": f"Bearer {caller.token}"})
+            assert answer.status_code == 403, (caller.label, answer.text)
+            await sign_in(http, caller.email, caller.password)
+            assert (await http.get("/metrics")).status_code == 401, caller.label
+            http.cookies.clear()
+        prometheus = await http.get("/metrics", headers={"Authorization": "Bearer prometheus"})
+        assert prometheus.status_code == 200

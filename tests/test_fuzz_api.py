@@ -218,7 +218,7 @@ async def test_every_check_passes_on_every_operation(
             "--include-path-regex",
             only,
             "--exclude-path",
-            "/healthz",  # its 503 is its purpose: it reports the database or Temporal away
+            "/readyz",  # its 503 is its purpose: it reports a dependency away
             # Notify's callbacks take Notify's token, not a person's: every request here would
             # be refused (tests/test_paging.py fuzzes their refusals by hand).
             "--exclude-path-regex",
@@ -272,7 +272,7 @@ def test_the_document_names_every_refusal_an_operation_can_give(document: dict[s
         assert "409" in operations[method, path]["responses"]
     for method, path in REPLAYS:
         assert "200" in operations[method, path]["responses"]
-    assert "503" in operations["get", "/healthz"]["responses"]
+    assert "503" in operations["get", "/readyz"]["responses"]
 
 
 def _validator(document: dict[str, Any], schema: str) -> Any:

@@ -428,7 +428,10 @@ async def test_a_notice_whose_clock_never_started_is_started_by_the_repair(
             task_queue=dev_settings.task_queue,
             base_url=dev_settings.base_url,
         )
-    assert started == [f"supplier-notice-{notice.id}-{council.code}"]
+    # The repair starts every clock that never started, other tests' notices among them on
+    # this shared database: this notice's is one of them.
+    ours = f"supplier-notice-{notice.id}-{council.code}"
+    assert ours in started
 
     async def clock_started() -> bool:
         copies = await copies_of(database, notice.id)
@@ -442,7 +445,7 @@ async def test_a_notice_whose_clock_never_started_is_started_by_the_repair(
             task_queue=dev_settings.task_queue,
             base_url=dev_settings.base_url,
         )
-    assert again == []
+    assert ours not in again
 
 
 def test_the_notice_messages_read_in_welsh_and_in_english() -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,8 +16,8 @@ from temporalio.client import Client
 
 from runtime.database import Database
 from runtime.settings import Settings
-from services.health import database_health
-from services.temporal_gateway import temporal_health
+from runtime.tracing import instrument_app
+from services.readiness import RETRY_AFTER_SECONDS, Readiness, ReadinessProbe
 from web.access_log import loggable_path
 from web.api.actions import router as actions_api
 from web.api.admin import router as admin_api
@@ -41,6 +40,7 @@ from web.api.supplier_notices import router as supplier_notices_api
 from web.api.suppliers import router as suppliers_api
 from web.api_docs import add_api_docs
 from web.limits import RequestSizeLimit
+from web.metrics import router as metrics_endpoint
 from web.openapi import answer_as_documented
 from web.operations import OperationError
 from web.pages.account import router as account_pages
@@ -109,6 +109,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.state.database = database
     app.state.temporal = temporal
     app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.readiness = ReadinessProbe(settings, database=database, temporal=temporal)
     https = settings.base_url.startswith("https://")
 
     app.add_middleware(
@@ -187,16 +188,41 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
         )
 
     @app.get("/healthz", tags=["health"])
-    async def health() -> JSONResponse:
-        """Whether this process can reach its database and Temporal."""
-        checks = {
-            "database": await database_health(database),
-            "temporal": await temporal_health(temporal=temporal),
-        }
-        healthy = all(value == "ok" for value in checks.values())
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers. It touches nothing else, so a database or relay
+        outage never makes an orchestrator restart healthy processes; `/readyz` says whether
+        the process can do its work."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=Readiness,
+        response_model_exclude_none=True,
+        responses={
+            503: {
+                "model": Readiness,
+                "description": "A dependency is unreachable or failing: its check says which, "
+                "and the kind of failure.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before asking again.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+            }
+        },
+    )
+    async def ready() -> JSONResponse:
+        """Readiness: the database, Temporal, the SMTP relay and (when configured) GOV.UK
+        Notify, each checked within CONCORDAT_READINESS_TIMEOUT_SECONDS."""
+        answer: Readiness = await app.state.readiness.current()
+        if answer.ready:
+            return JSONResponse(answer.model_dump(exclude_none=True))
         return JSONResponse(
-            jsonable_encoder({"status": "ok" if healthy else "degraded", **checks}),
-            status_code=200 if healthy else 503,
+            answer.model_dump(exclude_none=True),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     app.include_router(incidents_api)
@@ -216,6 +242,7 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.include_router(suppliers_api)
     app.include_router(supplier_notices_api)
     app.include_router(complaints_api)
+    app.include_router(metrics_endpoint)
     app.include_router(session_pages)
     app.include_router(incident_form_pages)
     app.include_router(incident_list_pages)
@@ -243,4 +270,6 @@ def create_app(*, settings: Settings, database: Database, temporal: Client) -> F
     app.mount("/static", StaticFiles(packages=[("web", "static")]), name="static")
     add_api_docs(app)
     answer_as_documented(app)
+    # A server span per request when traces are on (`runtime.tracing`), paths as logs show them.
+    instrument_app(app, shown_path=loggable_path)
     return app

@@ -63,9 +63,6 @@ REPLAYS: dict[tuple[str, str], str] = {
     "first time, unchanged.",
 }
 
-#: /healthz answers 503, with the same fields, when the database or Temporal is away.
-_HEALTH = ("get", "/healthz")
-
 
 def _add(operation: dict[str, Any], status: str, description: str, headers: dict[str, Any]) -> None:
     answer = operation["responses"].setdefault(
@@ -109,16 +106,6 @@ def with_every_answer(document: dict[str, Any]) -> dict[str, Any]:
                 extra |= _WITH_BODY
             for status, (description, headers) in extra.items():
                 _add(operation, status, description, headers)
-    method, path = _HEALTH
-    if method in paths.get(path, {}):
-        health = paths[path][method]["responses"]
-        health.setdefault(
-            "503",
-            {
-                "description": "The database or Temporal is unreachable from this process.",
-                "content": health["200"]["content"],
-            },
-        )
     return document
 
 

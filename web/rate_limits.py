@@ -112,6 +112,11 @@ class SignInDelays:
         base = f"sign-in/{turn.account}"
         return f"{base}/turn/{turn.address}", f"{base}/wrong/{turn.address}", f"{base}/wrong"
 
+    @staticmethod
+    def _wait_key(turn: PasswordTurn) -> str:
+        """Held for the wait after a wrong password, from the moment it was refused."""
+        return f"sign-in/{turn.account}/wait/{turn.address}"
+
     def _wait_after(self, wrong_here: int, wrong_everywhere: int) -> int:
         """The wait after the address's `wrong_here`-th wrong password for the account, the
         account's `wrong_everywhere`-th."""
@@ -126,13 +131,16 @@ class SignInDelays:
         digest = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
         turn = PasswordTurn(digest, address, 0)
         turn_key, wrong_here_key, wrong_key = self._keys(turn)
+        wait_key = self._wait_key(turn)
+        if await self.storage.get(wait_key) > 0:
+            return await self._remaining(wait_key)
         if await self.storage.get(turn_key) > 0:
             return await self._remaining(turn_key)
         wait_if_wrong = self._wait_after(
             await self.storage.get(wrong_here_key) + 1, await self.storage.get(wrong_key) + 1
         )
         # Taken atomically: of parallel tries, only the first gets the turn.
-        if await self.storage.incr(turn_key, wait_if_wrong or self.CHECKING_SECONDS) > 1:
+        if await self.storage.incr(turn_key, self.CHECKING_SECONDS) > 1:
             return await self._remaining(turn_key)
         return PasswordTurn(digest, address, wait_if_wrong)
 
@@ -145,8 +153,11 @@ class SignInDelays:
             return
         await self.storage.incr(wrong_here_key, self.MEMORY_SECONDS)
         await self.storage.incr(wrong_key, self.MEMORY_SECONDS)
-        if turn.wait_if_wrong == 0:
-            await self.storage.clear(turn_key)
+        if turn.wait_if_wrong:
+            # The wait runs from the refusal, as the person reads it (a slow password check
+            # must not use it up), and is in place before the turn is given back.
+            await self.storage.incr(self._wait_key(turn), turn.wait_if_wrong)
+        await self.storage.clear(turn_key)
 
     async def _remaining(self, key: str) -> int:
         return max(1, math.ceil(await self.storage.get_expiry(key) - time.time()))

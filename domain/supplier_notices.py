@@ -26,7 +26,6 @@ from typing import Annotated, Any
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -34,9 +33,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.rules import in_both
+from domain.stored_text import StoredText, bilingual
 
 #: Activity names: the workflow calls its activities by name, never importing their code.
 RECORD_NOTICE_PROGRESS = "record_notice_progress"
@@ -136,48 +135,10 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         f"Rhowch {MAX_AUTHORITIES} cod cyngor ar y mwyaf, fel CDF",
     ),
 }
-_UNKNOWN_FIELD = ("There is no such field; remove it", "Nid oes maes o'r fath; tynnwch ef")
-_NUL = ("Remove the character that cannot be saved", "Tynnwch y nod na ellir ei gadw")
 
 
-def _bilingual(problem: Any) -> InitErrorDetails:
-    """One of pydantic's errors with its English replaced by what to do, in both languages."""
-    location = tuple(problem["loc"])
-    place = ".".join(str(part) for part in location if not isinstance(part, int))
-    if problem["type"] == "extra_forbidden":
-        english, welsh = _UNKNOWN_FIELD
-    elif "NUL" in str(problem.get("msg", "")):
-        english, welsh = _NUL
-    else:
-        english, welsh = _PROBLEMS.get(place, _UNKNOWN_FIELD)
-    return InitErrorDetails(
-        type=PydanticCustomError("supplier_notice", f"{english} / {welsh}"),
-        loc=location,
-        input=problem.get("input"),
-    )
-
-
-def _storable(text: str) -> bool:
-    """PostgreSQL text holds neither NUL nor a lone surrogate (JSON's "\\ud800")."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class _Checked(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and not _storable(text) for text in texts):
-            raise ValueError("must not contain NUL characters or lone surrogates")
-        return value
+class _Checked(StoredText):
+    """Storable text, refused in the words of this form."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -185,8 +146,7 @@ class _Checked(BaseModel):
         try:
             return handler(data)
         except ValidationError as invalid:
-            problems = [_bilingual(problem) for problem in invalid.errors()]
-            raise ValidationError.from_exception_data(invalid.title, problems) from None
+            raise bilingual(invalid, _PROBLEMS, "supplier_notice") from None
 
 
 def _not_in_the_future(moment: datetime | None) -> datetime | None:

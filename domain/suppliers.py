@@ -32,16 +32,15 @@ from typing import Annotated, Any
 import pydantic
 from pydantic import (
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
-    field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from domain.stored_text import StoredText, bilingual
 
 #: At most this many contacts, and services, for one supplier.
 MAX_CONTACTS = 10
@@ -127,56 +126,9 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
         "Rhowch rif ffôn, fel 029 2087 2087 neu +44 29 2087 2087",
     ),
 }
-_UNKNOWN_FIELD = ("There is no such field; remove it", "Nid oes maes o'r fath; tynnwch ef")
-_NUL = ("Remove the character that cannot be saved", "Tynnwch y nod na ellir ei gadw")
 
 
-def _place(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location if not isinstance(part, int))
-
-
-def _bilingual(problem: Any) -> InitErrorDetails:
-    """One of pydantic's errors, its English message replaced by what to do, in both
-    languages; where it is stays as it was."""
-    location = tuple(problem["loc"])
-    if problem["type"] == "extra_forbidden":
-        english, welsh = _UNKNOWN_FIELD
-    elif "NUL" in str(problem.get("msg", "")):
-        english, welsh = _NUL
-    else:
-        english, welsh = _PROBLEMS.get(_place(location), _UNKNOWN_FIELD)
-    return InitErrorDetails(
-        type=PydanticCustomError("supplier", f"{english} / {welsh}"),
-        loc=location,
-        input=problem.get("input"),
-    )
-
-
-class _Checked(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL, nor a lone surrogate (JSON's "\ud800", which is no
-        # character at all); refuse them here rather than fail when saving.
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and not _storable(text) for text in texts):
-            raise ValueError("must not contain NUL characters or lone surrogates")
-        return value
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class ContactDetails(_Checked):
+class ContactDetails(StoredText):
     """Someone at the supplier the council can reach."""
 
     kind: ContactKind = Field(description="security, or escalation.")
@@ -189,7 +141,7 @@ class ContactDetails(_Checked):
     )
 
 
-class SupplierDetails(_Checked):
+class SupplierDetails(StoredText):
     """One supplier as an authority records it. Refusals say what to do, in English and Welsh."""
 
     name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)] = Field(
@@ -220,8 +172,7 @@ class SupplierDetails(_Checked):
         try:
             return handler(data)
         except ValidationError as invalid:
-            problems = [_bilingual(problem) for problem in invalid.errors()]
-            raise ValidationError.from_exception_data(invalid.title, problems) from None
+            raise bilingual(invalid, _PROBLEMS, "supplier") from None
 
     def contact_list(self) -> list[dict[str, str]]:
         """The contacts as a change record keeps them: kind, name, email and any telephone."""

@@ -204,7 +204,13 @@ async def test_every_check_passes_on_every_operation(
     failures = []
     # The officer on every operation (an administrator's answer 403), then the authority's
     # administrator on the administration.
-    for who, only in (("officer", ".*"), ("administrator", "^/api/authorities/")):
+    # DELETE on a supplier retires it: it stays readable when asked for with include_retired,
+    # as the register's history needs, so the check that a deleted resource is gone (ST301)
+    # does not apply to the administrator's operations.
+    for who, only, skipped in (
+        ("officer", ".*", "none"),
+        ("administrator", "^/api/authorities/", "use_after_free"),
+    ):
         finished = await _schemathesis(
             hooks,
             "--config-file",
@@ -213,6 +219,7 @@ async def test_every_check_passes_on_every_operation(
             f"{live_api['base_url']}/openapi.json",
             "--checks",
             "all",
+            *(["--exclude-checks", skipped] if skipped != "none" else []),
             "--header",
             f"Authorization: Bearer {live_api[who]}",
             "--include-path-regex",

@@ -520,7 +520,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         obligation.waived_at = workflow.now()
         self._record(
             EventKind.OBLIGATION_WAIVED,
-            f"Decided not to tell {command.body.label}",
+            f"Decided not to tell {self._body_name(obligation)}",
             actor=command.actor,
             body=command.body.value,
             reason=obligation.waived_reason,

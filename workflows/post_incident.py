@@ -475,7 +475,7 @@ class PostIncidentWorkflow:
         submitted_at = command.submitted_at or workflow.now()
         self._record(
             EventKind.OBLIGATION_SUBMITTED,
-            f"{rules.sentence_start(command.body.label)} told"
+            f"{rules.sentence_start(command.body.name_in(welsh=False, at=workflow.now()))} told"
             + (f": reference {command.reference}" if command.reference else "")
             + " (follow-up after closure)",
             actor=command.actor,

@@ -18,7 +18,9 @@ server and sink. Then:
 2. **Sustained throughput**, driven as fast as each accepts (a fixed number in flight):
    incidents fully processed a second, meaning opened, both named members' emails received and
    both sends written to the timeline; bare workflows completed (their email received) a
-   second; direct sends a second. Every email is checked to arrive exactly once.
+   second; direct sends a second. Every email is checked to arrive exactly once. The mean
+   history length of each kind of workflow is printed too (`--profile DIR` also samples the
+   worker and web process with py-spy meanwhile, see `bench/profile.py`).
 3. **Replay**: an incident with 1,000 timeline events is rebuilt from its Temporal history,
    replayed against the current code, checked against the database and its hash chain, and
    printed, in process and with `concordat audit replay`.
@@ -41,8 +43,10 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlmodel import col, func, select
@@ -52,6 +56,7 @@ from audit.rebuild import rebuild_incident
 from audit.report import to_text
 from bench.baseline import BareAlert, BareAlertWorkflow, send_direct
 from bench.notify_sink import Text
+from bench.profile import profiled, summary
 from bench.smtp_sink import Arrival
 from bench.stack import CONCORDAT, Stack, peak_memory_mib, resident_memory_mib
 from domain.vocabulary import EventKind
@@ -368,6 +373,7 @@ async def throughput(drivers: Drivers, args: argparse.Namespace, report: Report)
     count, in_flight = args.throughput_incidents, args.in_flight
     report.say(f"2. Sustained throughput, {count} each, {in_flight} in flight")
     rates: dict[str, float] = {}
+    events: dict[str, float] = {}
     stack = drivers.stack
     # Each is driven the same way: calls that return once the work is accepted (the email
     # sent, the workflow started, the incident opened), then a wait until all of it is done.
@@ -381,15 +387,17 @@ async def throughput(drivers: Drivers, args: argparse.Namespace, report: Report)
         before, sends_before = stack.mail.count(), await _sends_recorded(stack)
         cpu_before = stack.cpu_seconds()
         drivers.answered = []
-        started = time.monotonic()
-        keys = await _as_fast_as_accepted(count, in_flight, fire)
-        arrived = await stack.mail.wait_for(before + emails * count, within=args.timeout)
-        recorded = True
-        if name == "Concordat":  # fully processed: both sends written to the timeline too
-            recorded = await _wait_for_timeline(
-                stack, sends_before + emails * count, within=args.timeout
-            )
-        elapsed = time.monotonic() - started
+        sampling = name == "Concordat" and args.profile is not None
+        with profiled(stack, args.profile) if sampling else nullcontext():
+            started = time.monotonic()
+            keys = await _as_fast_as_accepted(count, in_flight, fire)
+            arrived = await stack.mail.wait_for(before + emails * count, within=args.timeout)
+            recorded = True
+            if name == "Concordat":  # fully processed: both sends written to the timeline too
+                recorded = await _wait_for_timeline(
+                    stack, sends_before + emails * count, within=args.timeout
+                )
+            elapsed = time.monotonic() - started
         rates[name] = count / elapsed
         unit = "incidents" if name == "Concordat" else "alerts"
         report.say(f"  {name:18} {rates[name]:7.1f} {unit} a second ({elapsed:.1f} s)")
@@ -409,7 +417,37 @@ async def throughput(drivers: Drivers, args: argparse.Namespace, report: Report)
             f"{name}: nothing lost ({len(per_key)} of {len(keys)})",
         )
         report.check(all(n == emails for n in per_key.values()), f"{name}: no email arrived twice")
+        if name != "direct SMTP send":
+            events[name] = await _history_events(drivers, name, keys)
     report.say(f"  Concordat: {_ratio(rates['Concordat'], rates['bare workflow'])}")
+    if args.profile is not None:
+        for recording in sorted(args.profile.glob("*.txt")):
+            for line in summary(recording):
+                report.say(line)
+    report.say(
+        f"  History events each: bare workflow {events['bare workflow']:.1f}, Concordat "
+        f"{events['Concordat']:.1f} ({events['Concordat'] / events['bare workflow']:.2f}x; "
+        "Concordat's so far, its incidents still open on their escalation timers)"
+    )
+
+
+async def _history_events(drivers: Drivers, name: str, keys: list[str]) -> float:
+    """The mean length of the workflows' histories (up to 50 of them): every event is work
+    the Temporal server stores, and on Temporal Cloud it is billed."""
+    sample = keys[:50]
+    if name == "Concordat":
+        async with drivers.stack.database.reading() as session:
+            found = await session.exec(
+                select(Incident.workflow_id).where(col(Incident.reference).in_(sample))
+            )
+            sample = list(found.all())
+    lengths = [
+        (
+            await drivers.temporal.get_workflow_handle(workflow_id).describe()
+        ).raw_description.workflow_execution_info.history_length
+        for workflow_id in sample
+    ]
+    return statistics.fmean(lengths)
 
 
 async def _incident_with_events(drivers: Drivers, events: int, report: Report) -> Incident:
@@ -609,6 +647,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="A PostgreSQL server; SQLite if absent.")
     parser.add_argument("--timeout", type=float, default=600, help="Longest wait for mail.")
     parser.add_argument("--keep", action="store_true", help="Keep the scratch data afterwards.")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="Sample the worker and web process with py-spy during Concordat's throughput run.",
+    )
     parser.add_argument(
         "--smoke", action="store_true", help="A few seconds of each phase, to keep it working."
     )

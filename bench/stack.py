@@ -223,6 +223,10 @@ class Stack:
             used[name] = cpu_seconds_of(process.pid)
         return used
 
+    def pid_of(self, name: str) -> int:
+        """The process id of one of the stack's processes (`worker`, `web`, ...)."""
+        return self._named[name].pid
+
     def spawn(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
         """Start a process that stops with the stack; its output goes to processes.log."""
         process = subprocess.Popen(  # noqa: S603 (our own commands)

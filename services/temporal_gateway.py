@@ -65,6 +65,10 @@ async def start_incident(
             # A retried start joins the running workflow; a closed incident is never reopened.
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # Where a worker shares this client (`concordat run`), its first workflow task
+            # comes back with the start's answer rather than through a poll; elsewhere the
+            # client asks nothing of the server.
+            request_eager_start=True,
         )
     except WorkflowAlreadyStartedError:
         pass

@@ -48,6 +48,8 @@ _authority_numbers = itertools.count(1)
 class ReceivedMail:
     envelope_to: list[str]
     message: EmailMessage
+    peer: object = None
+    """The sender's address and port: messages with the same one came on the same session."""
 
     @property
     def subject(self) -> str:
@@ -99,7 +101,7 @@ class Inbox:
         assert isinstance(envelope.content, bytes)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
-            self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message))
+            self._messages.append(ReceivedMail(list(envelope.rcpt_tos), message, session.peer))
         if address in self.drop_after_accept:
             self.drop_after_accept.discard(address)
             if isinstance(server.transport, asyncio.Transport):

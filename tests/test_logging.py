@@ -110,3 +110,27 @@ def test_the_access_log_shows_no_acknowledge_token_no_query_and_no_forged_addres
 )
 def test_only_the_acknowledge_token_is_replaced(path: str, logged: str) -> None:
     assert loggable_path(path) == logged
+
+
+def test_a_logged_failure_shows_its_traceback_but_no_local_variables() -> None:
+    """The console's traceback names each frame and the error; a frame's variables (an address,
+    a message's words) stay out of the log."""
+    import io
+    import logging
+
+    from runtime.logging import configure_logging
+    from runtime.settings import LogFormat, Settings
+
+    stream = io.StringIO()
+    configure_logging(Settings(log_format=LogFormat.CONSOLE), stream=stream)
+    try:
+        address = "rhian.jones@personal.example"
+        raise ConnectionError(f"relay refused {len(address)} characters")
+    except ConnectionError:
+        logging.getLogger("activities").warning("send_failed", exc_info=True)
+    finally:
+        configure_logging(Settings())
+    logged = stream.getvalue()
+    assert "send_failed" in logged and "ConnectionError: relay refused 28 characters" in logged
+    assert "test_a_logged_failure_shows_its_traceback" in logged
+    assert "rhian.jones" not in logged

@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 from runtime.payloads import PayloadKeys, data_converter
 from tests.histories.keys import RECORDING_PAYLOAD_KEYS
 from workflows import ALL_WORKFLOWS
+from workflows.process import IncidentProcess
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -33,3 +34,10 @@ async def test_recorded_history_replays_against_the_current_code(path: Path) -> 
     converter = data_converter(PayloadKeys.parse(RECORDING_PAYLOAD_KEYS))
     replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=converter)
     await replayer.replay_workflow(history)
+
+
+def test_a_change_newer_than_the_gathering_marker_must_be_patched_on_its_own() -> None:
+    """Incidents in flight carry `all-changes-to-2026-11`: it cannot stand for a later change."""
+    process = object.__new__(IncidentProcess)
+    with pytest.raises(ValueError, match="patch it"):
+        process._changed("remind-deputies")

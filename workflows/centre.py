@@ -26,7 +26,7 @@ class CentreAlerts(IncidentProcess):
     """The central team's part of an incident: told once of each level it reaches."""
 
     def _alert_centre(self) -> None:
-        if not workflow.patched(CENTRE_ALERTS):
+        if not self._changed(CENTRE_ALERTS):
             return
         details = self.file.details
         for contact in self._directory.centre:

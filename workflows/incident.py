@@ -103,7 +103,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
 
     @workflow.run
     async def run(self, start: OpenIncident) -> IncidentOutcome:
-        self._paging = workflow.patched(PAGING_CHANNELS)
+        self._paging = self._changed(PAGING_CHANNELS)
         if start.carryover is not None:
             return await self._continue(start)
         incident = self.file.details
@@ -142,7 +142,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         if self._paging:
             self._broadcast(NotificationKind.ACKNOWLEDGEMENT_REQUEST, key="opened")
         escalations = [self._spawn(self._escalate(chain)) for chain in Chain]
-        if workflow.patched(REPORTING_REGIMES):
+        if self._changed(REPORTING_REGIMES):
             self._take_regime_bodies()
         clocks = [self._spawn(self._track_obligation(o.body)) for o in self.file.obligations]
         return await self._until_closed(start, recorder, escalations, clocks)
@@ -164,8 +164,8 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         escalations: list[asyncio.Task[None]],
         clocks: list[asyncio.Task[None]],
     ) -> IncidentOutcome:
-        may_continue = workflow.patched(CONTINUE_AS_NEW)
-        any_time = may_continue and workflow.patched(HAND_OVER_ANY_TIME)
+        may_continue = self._changed(CONTINUE_AS_NEW)
+        any_time = may_continue and self._changed(HAND_OVER_ANY_TIME)
         await workflow.wait_condition(
             lambda: (
                 self.file.closed
@@ -179,13 +179,13 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             await self._hand_over(start, recorder, [*escalations, *clocks])
         await asyncio.gather(*escalations, *clocks)
         self._log("incident_closed")
-        sealed = workflow.patched(AUDIT_AT_CLOSURE)
+        sealed = self._changed(AUDIT_AT_CLOSURE)
         if sealed:
             # The closure email quotes the closure's hash, so it must be recorded first.
             await workflow.wait_condition(self._timeline_written)
         self._announce_closure(sealed_at_event=self._closed_sequence if sealed else None)
         await self._finish(recorder)
-        if workflow.patched(POST_INCIDENT):
+        if self._changed(POST_INCIDENT):
             await self._hand_to_post_incident()
         if sealed:
             await self._archive_history()
@@ -657,7 +657,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
             actor=command.actor,
             summary=self.file.closing_summary,
         )
-        if workflow.patched(CLOSURE_STOPS_CHAINS):
+        if self._changed(CLOSURE_STOPS_CHAINS):
             self._stop_unanswered_chains()
         self._closed_sequence = self.file.sequence
         return self._answer()

@@ -135,7 +135,7 @@ class ObligationClocks(IncidentProcess):
         the owner (and the body itself if the authority set an address)."""
         body = obligation.body
         rule = self._directory.obligation_rules[body].model_copy(deep=True)
-        if rule.stages and not workflow.patched(REPORT_STAGES):
+        if rule.stages and not self._changed(REPORT_STAGES):
             rule.stages = []
         now = workflow.now()
         start = self._clock_start(rule.clock_starts)

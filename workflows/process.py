@@ -41,6 +41,29 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM_ACTOR = "concordat"
 
+#: A timeline batch waits for the emails in flight (`_keep_timeline_recorded`).
+TIMELINE_GATHERS_SENDS = "timeline-gathers-sends"
+
+#: One marker standing for every change to the incident's code up to it (`_changed`).
+ALL_CHANGES_TO_2026_11 = "all-changes-to-2026-11"
+#: The changes that marker stands for. A change made after it is asked for with
+#: `workflow.patched` itself: incidents in flight already carry the marker, so it cannot
+#: stand for a change they have not taken.
+CHANGES_TO_2026_11 = frozenset(
+    {
+        "audit-at-closure",
+        "centre-alerts",
+        "closure-stops-chains",
+        "continue-as-new",
+        "hand-over-any-time",
+        "paging-channels",
+        "post-incident",
+        "report-stages",
+        "reporting-regimes",
+        TIMELINE_GATHERS_SENDS,
+    }
+)
+
 #: How long a timeline batch waits for the emails being sent when its events happened.
 GATHER_SENDS = timedelta(seconds=2)
 
@@ -94,6 +117,23 @@ class IncidentProcess:
         self._requests: dict[str, NotificationRequest] = {}
         self._paging = False
         """Whether this run pages on several channels (`workflows.paging.PAGING_CHANNELS`)."""
+        self._all_changes: bool | None = None
+        """Whether this run has `ALL_CHANGES_TO_2026_11`; None until first asked."""
+
+    def _changed(self, change: str) -> bool:
+        """`workflow.patched(change)` for a change `ALL_CHANGES_TO_2026_11` stands for.
+
+        Each `workflow.patched` leaves a marker and a search-attribute upsert in the history:
+        ten changes cost an incident 20 history events, each one work for the server. A run
+        whose first question is asked on code that has them all records the one marker and
+        takes every change. A run from before (or in flight across the upgrade) has no such
+        marker, so it asks for each change as it always did, and replays as it ran.
+        """
+        if change not in CHANGES_TO_2026_11:
+            raise ValueError(f"{change!r} is newer than {ALL_CHANGES_TO_2026_11!r}: patch it")
+        if self._all_changes is None:
+            self._all_changes = workflow.patched(ALL_CHANGES_TO_2026_11)
+        return self._all_changes or workflow.patched(change)
 
     @property
     def _directory(self) -> AuthoritySnapshot:
@@ -165,7 +205,7 @@ class IncidentProcess:
             await workflow.wait_condition(lambda: bool(self._unrecorded) or self._finished)
             if not self._unrecorded:
                 return
-            if self._sending() and workflow.patched("timeline-gathers-sends"):
+            if self._sending() and self._changed(TIMELINE_GATHERS_SENDS):
                 try:
                     await workflow.wait_condition(
                         lambda: not self._sending() or self._finished,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -11,6 +10,7 @@ from email.utils import parseaddr
 import aiosmtplib
 
 from activities.transports import Deferred, Refused, Unaddressable
+from activities.transports.smtp_sessions import SmtpSessions, session_factory
 from notifications.compose import WIRE_POLICY, Outgoing, email_for
 from runtime.settings import Settings, SmtpTls
 
@@ -40,16 +40,32 @@ class SmtpTransport:
     password: str | None
     tls: SmtpTls
     timeout: float
+    sessions: SmtpSessions = field(compare=False, repr=False)
+    """Sessions kept open between sends (see `smtp_sessions`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpTransport:
-        return cls(
-            host=settings.smtp_host or "127.0.0.1",
+        host = settings.smtp_host or "127.0.0.1"
+        username = settings.smtp_username
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        timeout = settings.smtp_timeout_seconds
+        opener = session_factory(
+            host=host,
             port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            username=username,
+            password=password,
+            use_tls=settings.smtp_tls is SmtpTls.TLS,
+            start_tls=settings.smtp_tls is SmtpTls.STARTTLS,
+            timeout=timeout,
+        )
+        return cls(
+            host=host,
+            port=settings.smtp_port,
+            username=username,
+            password=password,
             tls=settings.smtp_tls,
-            timeout=settings.smtp_timeout_seconds,
+            timeout=timeout,
+            sessions=SmtpSessions(opener),
         )
 
     async def send(self, message: Outgoing, *, retrying: bool) -> None:
@@ -70,16 +86,8 @@ class SmtpTransport:
             raise Deferred(str(error)) from error
 
     async def _submit(self, email: EmailMessage) -> None:
-        await aiosmtplib.send(
+        await self.sessions.sendmail(
+            parseaddr(str(email["From"]))[1],
+            [address.addr_spec for address in email["To"].addresses],
             email.as_bytes(policy=WIRE_POLICY),
-            sender=parseaddr(str(email["From"]))[1],
-            recipients=[address.addr_spec for address in email["To"].addresses],
-            hostname=self.host,
-            port=self.port,
-            username=self.username,
-            password=self.password,
-            use_tls=self.tls is SmtpTls.TLS,
-            start_tls=True if self.tls is SmtpTls.STARTTLS else False,
-            tls_context=ssl.create_default_context() if self.tls is not SmtpTls.NONE else None,
-            timeout=self.timeout,
         )

@@ -169,9 +169,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-#: Which database each journey width runs on. The pages are the same on both; one journey per
-#: width and language on each backend keeps the browser tests to a few minutes while both
-#: backends carry a whole journey.
+#: Which database each journey width runs on (one language each, see `test_keyboard_journey`).
+#: The pages are the same on both; one journey on each backend keeps the browser tests to a few
+#: minutes while both backends carry a whole journey.
 JOURNEY_BACKEND = {1280: "sqlite", 320: "postgresql"}
 
 #: Which database the axe sweep of every page runs on, per language: each page is checked once

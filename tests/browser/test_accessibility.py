@@ -3,7 +3,7 @@ violation that axe-core finds.
 
 Pages are reached as a person reaches them, by the links and buttons they would use, found by
 accessible name (`tests.browser.names`), so the check follows the pages as they are rebuilt.
-Each page's screenshot is saved (`tests.browser.screens.SCREENSHOTS`), and the run ends with a
+Each page's screenshot is saved when asked for (`tests.browser.screens`), and the run ends with a
 line counting the pages checked and their violations.
 """
 

@@ -366,6 +366,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Scenario]] = {
         {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
         acknowledged_and_closed,
     ),
+    # Opened on code with every change to 2026-11: one marker stands for them all.
+    "every_change_under_one_marker": (
+        {"category": NcscCategory.SUBSTANTIAL, "with_directory": True},
+        acknowledged_and_closed,
+    ),
     # A regime file's body with a report in two stages (patched in: bodies and stages as data).
     "two_stage_report_with_a_late_full_report": (
         {"category": NcscCategory.MODERATE, "with_directory": True, "with_regime": True},

@@ -30,7 +30,7 @@ test: $(STAMP) browser prometheus
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 2
 
 # After changing words on a page: extract them into translations/messages.pot and update the
 # Welsh and English catalogs (a test fails while any message has no Welsh).

@@ -176,21 +176,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`make test` runs pytest-xdist on four workers. Each backend's tests form two groups, its
-    browser tests and the rest, and each group stays on one worker, which starts that backend's
-    servers once (the backend is in every such test's id: `test_x[sqlite]`,
-    `test_page[postgresql-cy-...]`); every other test is a unit of its own, run by whichever
-    worker is free. Much of a test's time is waiting (for a timer, an email, a page), so four
-    workers keep two cores busier than two did."""
+    """`make test` runs pytest-xdist on two workers: each backend's tests stay on one worker,
+    which starts that backend's servers once (the backend is in every such test's id:
+    `test_x[sqlite]`, `test_page[postgresql-cy-...]`); every other test is a unit of its own."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByBackend(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             ids = nodeid.rpartition("[")[2].rstrip("]").split("-")
-            backend = next((b for b in ("sqlite", "postgresql") if b in ids), None)
-            if backend is None:
-                return nodeid
-            return f"{backend}-browser" if nodeid.startswith("tests/browser/") else backend
+            return next((b for b in ("sqlite", "postgresql") if b in ids), nodeid)
 
     return ByBackend(config, log)
 

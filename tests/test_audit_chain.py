@@ -7,6 +7,7 @@ triggers), and checks that `verify` names the first broken link.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import subprocess
@@ -261,10 +262,19 @@ async def test_the_application_role_may_append_to_the_timeline_but_never_rewrite
             admin.execute(f"DROP ROLE {role}")
 
 
-def _concordat(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+async def _concordat(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, waited for off the event loop: the session's worker
+    runs on that loop and must not stop while a command runs (a transaction it holds open would
+    keep the command waiting)."""
     env = os.environ | {"CONCORDAT_DATABASE_URL": database_url}
-    return subprocess.run(  # noqa: S603 (our own command)
-        [CONCORDAT, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    return await asyncio.to_thread(
+        subprocess.run,  # our own command
+        [CONCORDAT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -275,21 +285,22 @@ async def test_an_auditor_verifies_from_the_command_line(
     database: Database, database_url: str
 ) -> None:
     council, first, second = await _council_with_two_incidents(database)
-    heads_printed = _concordat(database_url, "audit", "head", first.reference).stdout.split()
-    intact = _concordat(
+    heads = await _concordat(database_url, "audit", "head", first.reference)
+    heads_printed = heads.stdout.split()
+    intact = await _concordat(
         database_url, "audit", "verify", "--authority", council.code, "--expect", heads_printed[0]
     )
     assert intact.returncode == 0, intact.stderr
     assert "Intact: 2 incidents, 8 events, 1 kept heads checked" in intact.stdout
 
     await _tamper(database, f"UPDATE timeline_event SET summary = 'x' WHERE {_event(second, 1)}")
-    broken = _concordat(database_url, "audit", "verify", second.reference)
+    broken = await _concordat(database_url, "audit", "verify", second.reference)
     assert broken.returncode == 1
     assert f"first broken link: {second.reference} event #1: was altered" in broken.stdout
-    assert _concordat(database_url, "audit", "verify", first.reference).returncode == 0
-    unknown = _concordat(database_url, "audit", "verify", "--expect", "nonsense")
+    assert (await _concordat(database_url, "audit", "verify", first.reference)).returncode == 0
+    unknown = await _concordat(database_url, "audit", "verify", "--expect", "nonsense")
     assert unknown.returncode == 2 and "not a chain head" in unknown.stderr
-    nowhere = _concordat(database_url, "audit", "verify", "--authority", "NOPE")
+    nowhere = await _concordat(database_url, "audit", "verify", "--authority", "NOPE")
     assert nowhere.returncode == 2 and "No authority" in nowhere.stderr
 
 

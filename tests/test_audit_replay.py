@@ -3,6 +3,7 @@ after the server has deleted the history (from the archive)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -128,13 +129,16 @@ def _minutes(span: timedelta | None) -> int | None:
     return None if span is None else round(span / timedelta(minutes=1))
 
 
-def _concordat(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+async def _concordat(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, waited for off the event loop, where the session's
+    worker runs."""
     env = os.environ | {
         "CONCORDAT_DATABASE_URL": database_url,
         "CONCORDAT_TEMPORAL_ADDRESS": "127.0.0.1:1",  # nothing listens: the archive must do
         "CONCORDAT_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
     }
-    return subprocess.run(  # noqa: S603 (our own command)
+    return await asyncio.to_thread(
+        subprocess.run,  # our own command
         [CONCORDAT, "audit", *args],
         env=env,
         capture_output=True,
@@ -216,7 +220,7 @@ async def test_a_closed_incident_is_archived_and_replays_after_the_server_forget
     told = [e for e in replay.entries if e.kind == EventKind.NOTIFICATION_SENT]
     assert len(told) == 4  # two requests, two closure emails
 
-    exported = _concordat(
+    exported = await _concordat(
         database_url, "replay", incident.reference, "--format", "json", "--source", "archive"
     )
     assert exported.returncode == 0, exported.stderr
@@ -228,7 +232,7 @@ async def test_a_closed_incident_is_archived_and_replays_after_the_server_forget
     assert all(row["hash"] for row in document["timeline"])
 
     page = tmp_path / "replay.html"
-    written = _concordat(
+    written = await _concordat(
         database_url, "replay", incident.reference, "--format", "html", "--output", str(page)
     )
     assert written.returncode == 0, written.stderr
@@ -244,8 +248,8 @@ async def test_replay_refuses_an_incident_with_no_history(
 
     council = await make_authority(database)
     incident = await open_test_incident(database, council)
-    result = _concordat(database_url, "replay", incident.reference, "--format", output_format)
+    result = await _concordat(database_url, "replay", incident.reference, "--format", output_format)
     assert result.returncode == 2
     assert "No history" in result.stderr
-    bad = _concordat(database_url, "replay", incident.reference, "--as-of", "yesterday")
+    bad = await _concordat(database_url, "replay", incident.reference, "--as-of", "yesterday")
     assert bad.returncode == 2 and "not a date and time" in bad.stderr

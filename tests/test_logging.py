@@ -122,6 +122,8 @@ def test_a_logged_failure_shows_its_traceback_but_no_local_variables() -> None:
     from runtime.settings import LogFormat, Settings
 
     stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     configure_logging(Settings(log_format=LogFormat.CONSOLE), stream=stream)
     try:
         address = "rhian.jones@personal.example"
@@ -129,7 +131,9 @@ def test_a_logged_failure_shows_its_traceback_but_no_local_variables() -> None:
     except ConnectionError:
         logging.getLogger("activities").warning("send_failed", exc_info=True)
     finally:
-        configure_logging(Settings())
+        # The process's own handlers again: a handler on this test's captured output would
+        # outlive the capture, and later lines (from other threads too) would fail to write.
+        root.handlers, root.level = handlers, level
     logged = stream.getvalue()
     assert "send_failed" in logged and "ConnectionError: relay refused 28 characters" in logged
     assert "test_a_logged_failure_shows_its_traceback" in logged

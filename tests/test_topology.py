@@ -2,8 +2,8 @@
 shared rate limits, two `concordat web` and two `concordat worker` processes, a real SMTP
 server. The database is made by `concordat db upgrade` alone; incidents are opened through both
 web processes; a worker and a web process are killed with SIGKILL mid-escalation. Nothing is
-lost or sent twice, and the rate limit holds across both web processes. The README's
-"Running in production" is this recipe."""
+lost or sent twice in effect (a repeat carries the same Message-ID), and the rate limit holds
+across both web processes. The README's "Running in production" is this recipe."""
 
 from __future__ import annotations
 
@@ -180,8 +180,13 @@ async def test_two_web_and_two_worker_processes_lose_nothing_when_one_of_each_is
         await database.dispose()
 
     received = mail_server.inbox.to_domain(council.domain)
-    assert len(received) == EMAILS_PER_INCIDENT * LIMIT
-    each_step = Counter((m.to, m.subject) for m in received)
+    # Once in effect: a message the killed worker had handed to the relay but not yet recorded
+    # is sent again by the survivor under the same Message-ID, which the receiving system keeps
+    # once (SMTP cannot say what it took from a sender that vanished). A step sent twice under
+    # two Message-IDs, or never, fails here.
+    messages = {m.message["Message-ID"]: m for m in received}
+    assert len(messages) == EMAILS_PER_INCIDENT * LIMIT
+    each_step = Counter((m.to, m.subject) for m in messages.values())
     assert {
         step: count
         for step, count in each_step.items()

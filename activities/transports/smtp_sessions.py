@@ -94,7 +94,8 @@ class SmtpSessions:
         self._idle.append(_Idle(client, asyncio.get_running_loop(), self.clock()))
 
     async def close(self) -> None:
-        """QUIT every kept session of this event loop (a worker stopping)."""
+        """QUIT every kept session of this event loop. A worker does not call it: its kept
+        sessions end with its process, which the relay sees as a client gone."""
         loop = asyncio.get_running_loop()
         kept, self._idle = self._idle, []
         await asyncio.gather(*(_quit(idle.client) for idle in kept if idle.loop is loop))

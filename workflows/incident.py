@@ -7,40 +7,33 @@ its clock, and the incident is contained, recovered and closed.
 
 Everything the incident knows is in one `IncidentFile` (`self.file`); the rules its requests
 must follow are plain functions in `domain.rules`; the machinery of recording and sending is
-in `workflows.process`. Workflow code is replayed: it reads time only through `workflow.now()`
+in `workflows.process`, and the updates that only add to the record (notes, evidence,
+statements, campaign links, breach register amendments) are in `workflows.record_updates`. Workflow code is replayed: it reads time only through `workflow.now()`
 and leaves every side effect (database, templates, SMTP) to activities, called by name.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows import after_alarm
 from workflows.centre import CentreAlerts
 from workflows.escalation import EscalationChains
 from workflows.obligations import REPORTING_REGIMES, ObligationClocks
 from workflows.paging import PAGING_CHANNELS
-from workflows.process import DATABASE_ACTIVITY
+from workflows.record_updates import RecordUpdates, checked
 
 with workflow.unsafe.imports_passed_through():
     from domain import rules
     from domain.activity_contracts import (
-        AMEND_BREACH_RECORD,
         ArchiveRequest,
-        BreachAmended,
-        BreachAmendment,
         DeliveryReport,
     )
-    from domain.campaigns import CampaignLink, linked_summary, unlinked_summary
     from domain.commands import (
         Acknowledge,
-        AddNote,
-        AmendBreachRecord,
         CloseIncident,
         MarkContained,
         MarkRecovered,
@@ -49,12 +42,10 @@ with workflow.unsafe.imports_passed_through():
         WaiveObligation,
     )
     from domain.directory import MemberContact
-    from domain.evidence import AttachEvidence, RecordCustody
     from domain.incident import IncidentFile, IncidentOutcome, OpenIncident
     from domain.obligations import ObligationState, Submission, SubmissionPhase
     from domain.post_incident import PostIncidentStart, post_incident_workflow_id
     from domain.state import Acknowledgement, IncidentState
-    from domain.statements import PublishStatement, WithdrawStatement, publishable
     from domain.vocabulary import Chain, EventKind, NotificationKind, Stage
 
 #: Patch: closure emails quote the record's seal, and the history is archived at closure.
@@ -67,22 +58,10 @@ CLOSURE_STOPS_CHAINS = "closure-stops-chains"
 HAND_OVER_ANY_TIME = "hand-over-any-time"
 #: Patch: at closure the incident's timeline passes to its post-incident process.
 POST_INCIDENT = "post-incident"
-#: Temporal takes at most 2,000 updates in a run; past this many, only essential ones.
-UPDATE_CEILING = 1_500
-
-
-def _checked(rule: Callable[[], None]) -> None:
-    """Apply a rule from `domain.rules`; a refusal rejects the update, leaving no history."""
-    try:
-        rule()
-    except rules.Refusal as refusal:
-        raise ApplicationError(
-            refusal.message, type=refusal.kind.value, non_retryable=True
-        ) from None
 
 
 @workflow.defn
-class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
+class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts, RecordUpdates):
     @workflow.init
     def __init__(self, start: OpenIncident) -> None:
         carried = start.carryover
@@ -91,14 +70,9 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
         )
         self._start_machinery()
         self._start_paging()
+        self._start_updates()
         self._reassessments_in_flight = 0
-        self._amending = asyncio.Lock()
-        """One breach register change at a time, so the timeline's order is the entry's."""
-        self._amendments_in_flight = 0
-        self._handing_over = False
         self._closed_sequence: int | None = None
-        self._updates = 0
-        """Updates this run has accepted: Temporal takes at most 2,000 in one run."""
         self._review_exercise = False
 
     @workflow.run
@@ -319,14 +293,6 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
 
     # ---------------------------------------------------------------- updates
 
-    def _require_open(self, *, essential: bool = False) -> None:
-        """Every update needs an open incident. Past `UPDATE_CEILING` (a run that cannot hand
-        over, because an email is stuck in an SMTP outage), only what the incident must still
-        be able to take is let in: acknowledgements, reporting and closing."""
-        _checked(lambda: rules.check_open(self.file, handing_over=self._handing_over))
-        if not essential and self._updates >= UPDATE_CEILING:
-            _checked(rules.refuse_past_ceiling)
-
     @workflow.update
     async def acknowledge(self, command: Acknowledge) -> IncidentState:
         known = self._directory.member_by_id(command.member_id)
@@ -366,62 +332,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @acknowledge.validator
     def _validate_acknowledge(self, command: Acknowledge) -> None:
         self._require_open(essential=True)
-        _checked(lambda: rules.check_acknowledge(self.file, command))
-
-    @workflow.update
-    async def add_note(self, command: AddNote) -> IncidentState:
-        if command.corrects is None:
-            self._record(EventKind.NOTE_ADDED, "Note added", actor=command.actor, text=command.text)
-        else:
-            self._record(
-                EventKind.CORRECTION,
-                f"Correction to event #{command.corrects}",
-                actor=command.actor,
-                corrects=command.corrects,
-                text=command.text,
-            )
-        return self._answer()
-
-    @add_note.validator
-    def _validate_add_note(self, command: AddNote) -> None:
-        self._require_open()
-        _checked(lambda: rules.check_note(self.file, command))
-
-    @workflow.update
-    async def campaign_linked(self, command: CampaignLink) -> IncidentState:
-        # Sent again after an answer was lost (the web app cannot tell whether it arrived), it
-        # records nothing new: the timeline says it once.
-        if not self.file.campaigns.get(command.campaign_id):
-            self.file.campaigns[command.campaign_id] = True
-            self._record(
-                EventKind.CAMPAIGN_LINKED,
-                linked_summary(command),
-                actor=command.actor,
-                campaign_id=command.campaign_id,
-                name=command.name,
-            )
-        return self._answer()
-
-    @campaign_linked.validator
-    def _validate_campaign_linked(self, command: CampaignLink) -> None:
-        self._require_open()
-
-    @workflow.update
-    async def campaign_unlinked(self, command: CampaignLink) -> IncidentState:
-        if self.file.campaigns.get(command.campaign_id, True):
-            self.file.campaigns[command.campaign_id] = False
-            self._record(
-                EventKind.CAMPAIGN_UNLINKED,
-                unlinked_summary(command),
-                actor=command.actor,
-                campaign_id=command.campaign_id,
-                name=command.name,
-            )
-        return self._answer()
-
-    @campaign_unlinked.validator
-    def _validate_campaign_unlinked(self, command: CampaignLink) -> None:
-        self._require_open()
+        checked(lambda: rules.check_acknowledge(self.file, command))
 
     @workflow.update
     async def reassess(self, command: Reassess) -> IncidentState:
@@ -456,7 +367,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @reassess.validator
     def _validate_reassess(self, command: Reassess) -> None:
         self._require_open()
-        _checked(lambda: rules.check_reassess(self.file, command, now=workflow.now()))
+        checked(lambda: rules.check_reassess(self.file, command, now=workflow.now()))
 
     @workflow.update
     async def record_submission(self, command: RecordSubmission) -> IncidentState:
@@ -509,7 +420,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @record_submission.validator
     def _validate_record_submission(self, command: RecordSubmission) -> None:
         self._require_open(essential=True)
-        _checked(lambda: rules.check_submission(self.file, command, now=workflow.now()))
+        checked(lambda: rules.check_submission(self.file, command, now=workflow.now()))
 
     @workflow.update
     async def waive_obligation(self, command: WaiveObligation) -> IncidentState:
@@ -530,90 +441,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @waive_obligation.validator
     def _validate_waive_obligation(self, command: WaiveObligation) -> None:
         self._require_open(essential=True)
-        _checked(lambda: rules.check_waiver(self.file, command))
-
-    @workflow.update
-    async def amend_breach_record(self, command: AmendBreachRecord) -> IncidentState:
-        details = self.file.details
-        self._amendments_in_flight += 1  # closing waits for it: nothing changes after the seal
-        try:
-            async with self._amending:
-                amended: BreachAmended = await workflow.execute_activity(
-                    AMEND_BREACH_RECORD,
-                    BreachAmendment(
-                        incident_id=details.incident_id,
-                        authority_id=details.authority_id,
-                        changes=command.changes,
-                    ),
-                    result_type=BreachAmended,
-                    **DATABASE_ACTIVITY,
-                )
-        finally:
-            self._amendments_in_flight -= 1
-        after = command.changes
-        self._record(
-            EventKind.BREACH_RECORD_AMENDED,
-            "Breach register entry amended: " + ", ".join(f.replace("_", " ") for f in after),
-            actor=command.actor,
-            fields=sorted(after),
-            before=amended.before,
-            after=after,
-        )
-        return self._answer()
-
-    @amend_breach_record.validator
-    def _validate_amend_breach_record(self, command: AmendBreachRecord) -> None:
-        self._require_open()
-        _checked(lambda: rules.check_breach_amendment(command))
-
-    @workflow.update
-    async def attach_evidence(self, command: AttachEvidence) -> IncidentState:
-        after_alarm.record_evidence(self.file, self._record, command)
-        return self._answer()
-
-    @attach_evidence.validator
-    def _validate_attach_evidence(self, command: AttachEvidence) -> None:
-        self._require_open()
-
-    @workflow.update
-    async def record_custody(self, command: RecordCustody) -> IncidentState:
-        after_alarm.record_custody(self._record, command)
-        return self._answer()
-
-    @record_custody.validator
-    def _validate_record_custody(self, command: RecordCustody) -> None:
-        self._require_open()
-        after_alarm.check_custody(self.file, command.file_ids)
-
-    @workflow.update
-    async def publish_statement(self, command: PublishStatement) -> IncidentState:
-        after_alarm.record_statement(self.file, self._record, command)
-        return self._answer()
-
-    @publish_statement.validator
-    def _validate_publish_statement(self, command: PublishStatement) -> None:
-        self._require_open(essential=True)
-        reason = publishable(
-            command.content, incident_tlp=self.file.details.tlp, statement_tlp=command.tlp
-        )
-        if reason:
-            after_alarm.refuse_unpublishable(reason)
-
-    @workflow.update
-    async def withdraw_statement(self, command: WithdrawStatement) -> IncidentState:
-        self.file.withdrawn_statements.append(command.statement_id)
-        after_alarm.record_withdrawal(self._record, command)
-        return self._answer()
-
-    @withdraw_statement.validator
-    def _validate_withdraw_statement(self, command: WithdrawStatement) -> None:
-        self._require_open(essential=True)
-        after_alarm.check_statement(
-            self.file,
-            command.statement_id,
-            withdrawing=True,
-            withdrawn=self.file.withdrawn_statements,
-        )
+        checked(lambda: rules.check_waiver(self.file, command))
 
     @workflow.update
     async def contain(self, command: MarkContained) -> IncidentState:
@@ -627,7 +455,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @contain.validator
     def _validate_contain(self, command: MarkContained) -> None:
         self._require_open()
-        _checked(lambda: rules.check_contain(self.file))
+        checked(lambda: rules.check_contain(self.file))
 
     @workflow.update
     async def recover(self, command: MarkRecovered) -> IncidentState:
@@ -641,7 +469,7 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     @recover.validator
     def _validate_recover(self, command: MarkRecovered) -> None:
         self._require_open()
-        _checked(lambda: rules.check_recover(self.file))
+        checked(lambda: rules.check_recover(self.file))
 
     @workflow.update
     async def close(self, command: CloseIncident) -> IncidentState:
@@ -666,40 +494,10 @@ class IncidentWorkflow(EscalationChains, ObligationClocks, CentreAlerts):
     def _validate_close(self, command: CloseIncident) -> None:
         self._require_open(essential=True)
         if self._reassessments_in_flight:
-            _checked(rules.refuse_while_reassessing)
+            checked(rules.refuse_while_reassessing)
         if self._amendments_in_flight:
-            _checked(rules.refuse_while_amending)
-        _checked(lambda: rules.check_close(self.file, command))
-
-    def _answer(self) -> IncidentState:
-        """Every accepted update answers with the incident's state, and is counted."""
-        self._updates += 1
-        return self.state()
-
-    # ---------------------------------------------------------------- query
-
-    @workflow.query
-    def state(self) -> IncidentState:
-        file, details = self.file, self.file.details
-        return IncidentState(
-            incident_id=details.incident_id,
-            reference=details.reference,
-            authority_code=details.authority_code,
-            stage=file.stage,
-            category=details.category,
-            significant=details.significant,
-            personal_data=details.personal_data,
-            personal_data_risk=details.personal_data_risk,
-            exercise=details.exercise,
-            email_compromised=details.email_compromised,
-            chains=[state.model_copy() for state in file.chains],
-            acknowledgements=list(file.acknowledgements),
-            obligations=[o.model_copy(deep=True) for o in file.obligations],
-            contained_at=file.contained_at,
-            recovered_at=file.recovered_at,
-            closed_at=file.closed_at,
-            closing_summary=file.closing_summary,
-        )
+            checked(rules.refuse_while_amending)
+        checked(lambda: rules.check_close(self.file, command))
 
 
 def _plain(value: object) -> object:

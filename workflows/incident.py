@@ -8,8 +8,9 @@ its clock, and the incident is contained, recovered and closed.
 Everything the incident knows is in one `IncidentFile` (`self.file`); the rules its requests
 must follow are plain functions in `domain.rules`; the machinery of recording and sending is
 in `workflows.process`, and the updates that only add to the record (notes, evidence,
-statements, campaign links, breach register amendments) are in `workflows.record_updates`. Workflow code is replayed: it reads time only through `workflow.now()`
-and leaves every side effect (database, templates, SMTP) to activities, called by name.
+statements, campaign links, breach register amendments) are in `workflows.record_updates`.
+Workflow code is replayed: it reads time only through `workflow.now()` and leaves every side
+effect (database, templates, SMTP) to activities, called by name.
 """
 
 from __future__ import annotations

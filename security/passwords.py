@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,8 +12,13 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 MIN_LENGTH = 12
 MAX_LENGTH = 200
 
-#: Checked against, so that a failed sign-in for an unknown address takes as long as any other.
-_DECOY = _hasher.hash("decoy password that is never anyone's")
+
+@cache
+def _decoy() -> str:
+    """Checked against, so that a failed sign-in for an unknown address takes as long as any
+    other. Made on first use: hashing costs a fifth of a second, which every process that
+    imports this (each command line call) would otherwise spend at start-up."""
+    return _hasher.hash("decoy password that is never anyone's")
 
 
 class WeakPassword(ValueError):
@@ -36,7 +43,7 @@ def hash_password(password: str, *, check: bool = True) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if it matches; spends the same effort when there is no hash to check."""
     try:
-        return _hasher.verify(password_hash or _DECOY, password[:MAX_LENGTH]) and bool(
+        return _hasher.verify(password_hash or _decoy(), password[:MAX_LENGTH]) and bool(
             password_hash
         )
     except (VerificationError, InvalidHashError):

@@ -33,8 +33,7 @@ from dataclasses import dataclass
 
 from embedded.notify_catcher import NotifyCatcher, SentMessage, start_notify_catcher
 
-#: How often the catcher is asked for new texts while they are coming, and at most when idle
-#: (each look copies every text it holds, so an idle sink looks seldom).
+#: How often the catcher is asked for new texts while they are coming, and at most when idle.
 BUSY_LOOK_SECONDS = 0.05
 IDLE_LOOK_SECONDS = 1.0
 
@@ -66,15 +65,15 @@ def _report(message: SentMessage) -> str:
 
 def report_texts(catcher: NotifyCatcher, stop: threading.Event) -> None:
     """Write a line for each text the catcher accepts, oldest first, until `stop` is set."""
-    reported = 0
+    seen = 0
     wait = BUSY_LOOK_SECONDS
     while not stop.wait(wait):
-        texts = catcher.sent("sms")
-        for message in texts[reported:]:
-            sys.stdout.write(_report(message))
+        newer, seen = catcher.sent_since(seen)
+        for message in newer:
+            if message.type == "sms":
+                sys.stdout.write(_report(message))
         sys.stdout.flush()
-        wait = BUSY_LOOK_SECONDS if len(texts) > reported else min(2 * wait, IDLE_LOOK_SECONDS)
-        reported = len(texts)
+        wait = BUSY_LOOK_SECONDS if newer else min(2 * wait, IDLE_LOOK_SECONDS)
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -634,6 +635,11 @@ class NotifyCatcher:
         self._reply_to = {EMBEDDED_EMAIL_REPLY_TO_ID: EMBEDDED_REPLY_TO_ADDRESS}
         self._lock = threading.Lock()
         self._notifications: dict[str, _Notification] = {}
+        """Every message accepted, by id, oldest first (a dict keeps the order of insertion)."""
+        self._by_reference: dict[str, list[_Notification]] = {}
+        """The same messages by their `reference`, as Notify's own lookup by reference is
+        indexed: a busy service is asked for one message among thousands each time a send is
+        checked."""
         self._received: list[ReceivedText] = []
         self._outcomes: dict[str, str | None] = {}
         self._failures: list[tuple[int, frozenset[str]]] = []
@@ -690,6 +696,13 @@ class NotifyCatcher:
                 if kind is None or notification.type == kind
             ]
 
+    def sent_since(self, position: int) -> tuple[list[SentMessage], int]:
+        """What was accepted after the first `position` messages, oldest first, and how many
+        there are now: for a reader that looks often, without copying every message each time."""
+        with self._lock:
+            newer = [n.snapshot() for n in islice(self._notifications.values(), position, None)]
+            return newer, len(self._notifications)
+
     def received(self) -> list[ReceivedText]:
         """Texts sent to the service's number, oldest first."""
         with self._lock:
@@ -730,6 +743,7 @@ class NotifyCatcher:
         self._dispatcher.close()
         with self._lock:
             self._notifications.clear()
+            self._by_reference.clear()
             self._received.clear()
             self._outcomes.clear()
             self._failures.clear()
@@ -863,6 +877,8 @@ class NotifyCatcher:
                 outcome=self._outcomes.get(_recipient_key(recipient), "delivered"),
             )
             self._notifications[notification.id] = notification
+            if notification.reference is not None:
+                self._by_reference.setdefault(notification.reference, []).append(notification)
         return notification
 
     def _created(self, notification: _Notification, root: str) -> dict[str, Any]:
@@ -947,19 +963,27 @@ class NotifyCatcher:
         kinds = set(params.get("template_type", []))
         reference = query.get("reference")
         with self._lock:
-            newest_first = sorted(self._notifications.values(), key=lambda n: -n.sequence)
+            # Oldest first in both, so newest first reversed; a page is serialised alone.
+            candidates = (
+                self._by_reference.get(reference, [])
+                if isinstance(reference, str)
+                else self._notifications.values()
+            )
             older_than = query.get("older_than")
-            if isinstance(older_than, str):
-                boundary = self._notifications.get(str(uuid.UUID(older_than)))
-                before = boundary.sequence if boundary else -1
-                newest_first = [n for n in newest_first if n.sequence < before]
-            page = [
-                self._serialised(n, root)
-                for n in newest_first
-                if (not statuses or n.status in statuses)
+            boundary = (
+                self._notifications.get(str(uuid.UUID(older_than)))
+                if isinstance(older_than, str)
+                else None
+            )
+            before = (boundary.sequence if boundary else -1) if older_than else None
+            matching = (
+                n
+                for n in reversed(list(candidates))
+                if (before is None or n.sequence < before)
+                and (not statuses or n.status in statuses)
                 and (not kinds or n.type in kinds)
-                and (reference is None or n.reference == reference)
-            ][:PAGE_SIZE]
+            )
+            page = [self._serialised(n, root) for n in islice(matching, PAGE_SIZE)]
         links = {"current": _link(root, "v2/notifications", query)}
         if page:
             links["next"] = _link(root, "v2/notifications", {**query, "older_than": page[-1]["id"]})

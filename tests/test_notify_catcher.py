@@ -198,6 +198,22 @@ def test_lists_are_newest_first_and_page_with_older_than(client: NotificationsAP
     assert [n["id"] for n in client.get_all_notifications_iterator(reference="same")] == ids[::-1]
 
 
+def test_a_reader_is_given_only_what_came_since_it_last_looked(
+    server: NotifyCatcherServer, client: NotificationsAPIClient
+) -> None:
+    first = send_text(client, "first", reference="a")["id"]
+    seen, position = server.catcher.sent_since(0)
+    assert ([m.id for m in seen], position) == ([first], 1)
+    assert server.catcher.sent_since(position) == ([], 1)
+    second = send_text(client, "second", reference="b")["id"]
+    newer, position = server.catcher.sent_since(position)
+    assert ([m.id for m in newer], position) == ([second], 2)
+    # A lookup by reference finds its own message among the others, and only it.
+    assert [n["id"] for n in client.get_all_notifications(reference="b")["notifications"]] == [
+        second
+    ]
+
+
 def test_a_wrong_key_is_refused_as_notify_refuses_it(server: NotifyCatcherServer) -> None:
     other_service = NotificationsAPIClient(development_api_key(), base_url=server.url)
     assert refusal(lambda: send_text(other_service)) == (

@@ -969,16 +969,14 @@ class NotifyCatcher:
                 if isinstance(reference, str)
                 else self._notifications.values()
             )
+            before: int | None = None
             older_than = query.get("older_than")
-            boundary = (
-                self._notifications.get(str(uuid.UUID(older_than)))
-                if isinstance(older_than, str)
-                else None
-            )
-            before = (boundary.sequence if boundary else -1) if older_than else None
+            if isinstance(older_than, str):
+                boundary = self._notifications.get(str(uuid.UUID(older_than)))
+                before = boundary.sequence if boundary else -1
             matching = (
                 n
-                for n in reversed(list(candidates))
+                for n in reversed(candidates)
                 if (before is None or n.sequence < before)
                 and (not statuses or n.status in statuses)
                 and (not kinds or n.type in kinds)
